@@ -1,0 +1,1 @@
+"""semroute's benchmark suite: pytest-benchmark speed files and quality/ reports."""

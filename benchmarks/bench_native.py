@@ -1,0 +1,49 @@
+"""Each native kernel against its plain numpy/Python twin, in the same run.
+
+pytest benchmarks/bench_native.py --benchmark-only --benchmark-group-by=group
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from semroute import _pool, _reference, _text
+
+QUERY = "  How do I RESET my password if I no longer have access to my e-mail?? "
+
+IMPLS = {"native": _text, "reference": _reference}
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_query_key(benchmark, impl: str) -> None:
+    benchmark.group = "query_key (normalise + hash)"
+    key = benchmark(IMPLS[impl].query_key, QUERY)
+    assert key == _reference.query_key(QUERY)
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_normalize_query(benchmark, impl: str) -> None:
+    benchmark.group = "normalize_query"
+    out = benchmark(IMPLS[impl].normalize_query, QUERY)
+    assert out == _reference.normalize_query(QUERY)
+
+
+def _encoder_output(n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    hidden = rng.standard_normal((n, t, 384), dtype=np.float32)
+    mask = np.ones((n, t), dtype=np.int64)
+    mask[:, t * 3 // 4 :] = 0  # dynamic padding leaves a tail of pad tokens
+    return hidden, mask
+
+
+POOL = {"native": _pool.mean_pool_normalize, "reference": _reference.mean_pool_normalize}
+
+
+@pytest.mark.parametrize("shape", [(1, 16), (32, 32)], ids=["1x16", "32x32"])
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_mean_pool_normalize(benchmark, impl: str, shape: tuple[int, int]) -> None:
+    benchmark.group = f"mean_pool_normalize {shape[0]}x{shape[1]}x384"
+    hidden, mask = _encoder_output(*shape)
+    out = benchmark(POOL[impl], hidden, mask)
+    np.testing.assert_allclose(out, _reference.mean_pool_normalize(hidden, mask), atol=2e-5)

@@ -1,0 +1,104 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Query normalisation and the 64-bit exact-match key.
+
+The exact-match fast path keys every cached query by its normalised text:
+case-folded, runs of whitespace collapsed to one space, surrounding
+whitespace and trailing punctuation removed. ``query_key`` hashes that text
+in the same single pass. The plain-Python twin is
+``semroute._reference.normalize_query`` / ``query_key``.
+"""
+
+from libc.stdint cimport uint64_t, int64_t
+from cpython.unicode cimport Py_UNICODE_ISSPACE
+
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    Py_UCS4 PyUnicode_READ_CHAR(object, Py_ssize_t)
+    int PyUnicode_4BYTE_KIND
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+
+# Polynomial hash over code points mod 2**64, then the splitmix64 finaliser.
+# Both are a few integer operations per character and easy to reproduce in
+# numpy; collisions are harmless because the cache also compares the text.
+cdef uint64_t HASH_MULT = 0x100000001B3ULL
+cdef uint64_t HASH_SEED = 0xCBF29CE484222325ULL
+
+
+cdef inline bint _is_trailing_punct(Py_UCS4 ch) nogil:
+    return (ch == u'.' or ch == u'?' or ch == u'!' or ch == u',' or ch == u';'
+            or ch == u':' or ch == 0x2026 or ch == 0x3002 or ch == 0xFF1F or ch == 0xFF01)
+
+
+cdef inline uint64_t _fmix64(uint64_t h) nogil:
+    h ^= h >> 30
+    h *= 0xBF58476D1CE4E5B9ULL
+    h ^= h >> 27
+    h *= 0x94D049BB133111EBULL
+    h ^= h >> 31
+    return h
+
+
+def normalize_query(str text not None):
+    """Return ``text`` case-folded, whitespace-collapsed and stripped of trailing punctuation.
+
+    >>> normalize_query("  How do I   RESET my password?? ")
+    'how do i reset my password'
+    """
+    cdef str folded = text.casefold()
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(folded)
+    cdef Py_ssize_t i, length = 0, kept = 0
+    cdef Py_UCS4 ch
+    cdef bint pending_space = False
+    cdef Py_UCS4* buf = <Py_UCS4*>PyMem_Malloc((n + 1) * sizeof(Py_UCS4))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            ch = PyUnicode_READ_CHAR(folded, i)
+            if Py_UNICODE_ISSPACE(ch):
+                pending_space = length > 0
+                continue
+            if pending_space:
+                buf[length] = 32
+                length += 1
+                pending_space = False
+            buf[length] = ch
+            length += 1
+            if not _is_trailing_punct(ch):
+                kept = length
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, kept)
+    finally:
+        PyMem_Free(buf)
+
+
+def query_key(str text not None):
+    """The signed 64-bit hash of ``normalize_query(text)`` (fits an SQLite INTEGER).
+
+    >>> query_key("Reset password?") == query_key("reset   PASSWORD")
+    True
+    """
+    cdef str folded = text.casefold()
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(folded)
+    cdef Py_ssize_t i, end = 0, last_kept = -1
+    cdef Py_UCS4 ch
+    cdef uint64_t h = HASH_SEED
+    cdef uint64_t h_at_last_kept = HASH_SEED
+    cdef bint pending_space = False
+    cdef bint started = False
+    for i in range(n):
+        ch = PyUnicode_READ_CHAR(folded, i)
+        if Py_UNICODE_ISSPACE(ch):
+            pending_space = started
+            continue
+        if pending_space:
+            h = h * HASH_MULT + <uint64_t>32
+            pending_space = False
+        h = h * HASH_MULT + <uint64_t>ch
+        started = True
+        # Remember the hash up to the last character that survives stripping
+        # of trailing punctuation, so one pass suffices.
+        if not _is_trailing_punct(ch):
+            h_at_last_kept = h
+    return <int64_t>_fmix64(h_at_last_kept)

@@ -1,0 +1,62 @@
+"""Plain numpy/Python twins of the native kernels, with the same signatures.
+
+They are the oracle for the native tests (hypothesis: both agree) and the
+baseline in the benchmarks that show what each kernel buys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+_TRAILING_PUNCT = ".?!,;:\u2026\u3002\uff1f\uff01"
+_HASH_MULT = 0x100000001B3
+_HASH_SEED = 0xCBF29CE484222325
+_MASK64 = (1 << 64) - 1
+
+
+def normalize_query(text: str) -> str:
+    """Case-fold, collapse whitespace, strip surrounding space and trailing punctuation."""
+    collapsed = " ".join(text.casefold().split())
+    return collapsed.rstrip(_TRAILING_PUNCT + " ")
+
+
+def _fmix64(h: int) -> int:
+    h ^= h >> 30
+    h = (h * 0xBF58476D1CE4E5B9) & _MASK64
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & _MASK64
+    h ^= h >> 31
+    return h
+
+
+def query_key(text: str) -> int:
+    """Signed 64-bit hash of ``normalize_query(text)``: polynomial over code points, then fmix64."""
+    codes = np.frombuffer(normalize_query(text).encode("utf-32-le"), dtype=np.uint32)
+    n = codes.size
+    # h = seed * M**n + sum(c_i * M**(n-1-i)) mod 2**64; uint64 arithmetic wraps.
+    powers = np.ones(n + 1, dtype=np.uint64)
+    if n:
+        powers[1:] = np.uint64(_HASH_MULT)
+        powers = np.cumprod(powers, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        total = int(np.sum(codes.astype(np.uint64) * powers[n - 1 :: -1][:n], dtype=np.uint64))
+    h = (_HASH_SEED * int(powers[n]) + total) & _MASK64
+    h = _fmix64(h)
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def mean_pool_normalize(
+    hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """Mean of the unmasked token states per row, L2-normalised, as numpy does it."""
+    if mask.shape != hidden.shape[:2]:
+        raise ValueError(f"mask shape {mask.shape} does not match hidden {hidden.shape[:2]}")
+    weights = mask.astype(np.float32)[:, :, None]
+    summed = (hidden * weights).sum(axis=1)
+    counts = np.maximum(weights.sum(axis=1), 1.0)
+    mean = (summed / counts).astype(np.float64)
+    norms = np.linalg.norm(mean, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(norms > 0, mean / np.where(norms > 0, norms, 1.0), 0.0)
+    return out.astype(np.float32)
