@@ -1,0 +1,511 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Hit guards: a per-query signature and a fast comparison of two of them.
+
+A semantic-cache candidate above the similarity threshold is still refused when
+the two queries differ in a number, in negation, or in a key term / named
+entity. ``signature`` tokenises a query once (GIL released), reading numbers
+with their units, negation cues and stemmed content terms, each hashed to
+int64; ``compare`` answers for a pair of signatures with a few merges over
+sorted arrays. The plain-Python twin, and the layout of a signature, is in
+``semroute._guards_ref``; the word lists are in ``semroute._guards_words``.
+"""
+
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport uint64_t, int64_t
+from libc.stdlib cimport malloc, free, qsort
+from cpython.mem cimport PyMem_Free
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    Py_UCS4* PyUnicode_AsUCS4Copy(object) except NULL
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil
+    bint Py_UNICODE_ISUPPER(Py_UCS4 ch) nogil
+
+cdef uint64_t HASH_MULT = 0x100000001B3ULL
+cdef uint64_t HASH_SEED = 0xCBF29CE484222325ULL
+cdef uint64_t UNIT_MIX = 0x9E3779B97F4A7C15ULL
+cdef uint64_t MASK_UNIT = 0xFFFF
+
+# Must match semroute._guards_ref.
+DEF F_STOP = 1
+DEF F_COMMON = 2
+DEF F_NEG = 4
+DEF F_CARDINAL = 8
+DEF F_SCALE = 16
+DEF F_ORDINAL = 32
+DEF F_UNIT = 64
+DEF F_ORD_SUFFIX = 128
+DEF UNIT_SHIFT = 8
+DEF VALUE_SHIFT = 24
+DEF UNIT_ORDINAL = 1
+DEF HEADER = 5
+
+GUARD_NUMBERS = 1
+GUARD_NEGATION = 2
+GUARD_KEY_TERMS = 4
+GUARD_ENTITIES = 8
+
+
+cdef struct Token:
+    Py_ssize_t start
+    Py_ssize_t end
+    bint entityish
+
+
+cdef struct Lexicon:
+    const int64_t* keys
+    const int64_t* codes
+    Py_ssize_t n
+
+
+cdef inline uint64_t _fmix64(uint64_t h) noexcept nogil:
+    h ^= h >> 30
+    h *= 0xBF58476D1CE4E5B9ULL
+    h ^= h >> 27
+    h *= 0x94D049BB133111EBULL
+    h ^= h >> 31
+    return h
+
+
+cdef inline uint64_t _poly(const Py_UCS4* s, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = HASH_SEED
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = h * HASH_MULT + <uint64_t>s[i]
+    return h
+
+
+cdef inline bint _digit(Py_UCS4 ch) noexcept nogil:
+    return ch >= 48 and ch <= 57
+
+
+cdef inline bint _separator(Py_UCS4 ch) noexcept nogil:
+    return ch == u'.' or ch == u',' or ch == u':' or ch == u'/' or ch == u'-'
+
+
+cdef inline bint _sentence_end(Py_UCS4 ch) noexcept nogil:
+    return ch == u'.' or ch == u'?' or ch == u'!' or ch == 10
+
+
+cdef inline bint _unit_char(Py_UCS4 ch) noexcept nogil:
+    return (ch == u'$' or ch == 0x20AC or ch == 0xA3 or ch == 0x20B9
+            or ch == u'%' or ch == 0xB0)
+
+
+cdef int64_t _lookup_hash(const Lexicon* lex, int64_t h) noexcept nogil:
+    cdef Py_ssize_t lo = 0, hi = lex.n, mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if lex.keys[mid] < h:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < lex.n and lex.keys[lo] == h:
+        return lex.codes[lo]
+    return 0
+
+
+cdef inline int64_t _lookup(const Lexicon* lex, const Py_UCS4* s, Py_ssize_t n) noexcept nogil:
+    return _lookup_hash(lex, <int64_t>_fmix64(_poly(s, n)))
+
+
+cdef inline bint _ends(const Py_UCS4* s, Py_ssize_t n, const char* suffix, Py_ssize_t k) noexcept nogil:
+    cdef Py_ssize_t i
+    if n < k:
+        return False
+    for i in range(k):
+        if s[n - k + i] != <Py_UCS4>suffix[i]:
+            return False
+    return True
+
+
+cdef inline bint _equals(const Py_UCS4* s, Py_ssize_t n, const char* word, Py_ssize_t k) noexcept nogil:
+    return n == k and _ends(s, n, word, k)
+
+
+cdef inline Py_ssize_t _dedouble(const Py_UCS4* w, Py_ssize_t n) noexcept nogil:
+    cdef Py_UCS4 c
+    if n >= 2 and w[n - 1] == w[n - 2]:
+        c = w[n - 1]
+        if (c >= u'a' and c <= u'z' and c != u'a' and c != u'e' and c != u'i' and c != u'o'
+                and c != u'u' and c != u'l' and c != u's' and c != u'z'):
+            return n - 1
+    return n
+
+
+cdef Py_ssize_t _stem(Py_UCS4* w, Py_ssize_t n) noexcept nogil:
+    """Stem ``w[:n]`` in place; returns the new length (see _guards_ref._stem)."""
+    if _ends(w, n, "'s", 2):
+        n -= 2
+    elif _ends(w, n, "'", 1):
+        n -= 1
+    if n > 4 and _ends(w, n, "ies", 3):
+        n -= 2
+        w[n - 1] = u'y'
+    elif n > 4 and (_ends(w, n, "sses", 4) or _ends(w, n, "ches", 4) or _ends(w, n, "shes", 4)):
+        n -= 2
+    elif n > 4 and _ends(w, n, "xes", 3):
+        n -= 2
+    elif n > 5 and _ends(w, n, "ing", 3):
+        n = _dedouble(w, n - 3)
+    elif n > 4 and _ends(w, n, "ed", 2):
+        n = _dedouble(w, n - 2)
+    elif (n > 3 and _ends(w, n, "s", 1) and not
+            (_ends(w, n, "ss", 2) or _ends(w, n, "us", 2) or _ends(w, n, "is", 2))):
+        n -= 1
+    if n > 3 and w[n - 1] == u'e':
+        n -= 1
+    return n
+
+
+cdef inline uint64_t _number_hash(uint64_t digits_poly, uint64_t unit) noexcept nogil:
+    return _fmix64(digits_poly ^ (unit * UNIT_MIX))
+
+
+cdef uint64_t _decimal_poly(uint64_t value) noexcept nogil:
+    cdef Py_UCS4 buf[24]
+    cdef Py_ssize_t k = 24
+    if value == 0:
+        k -= 1
+        buf[k] = u'0'
+    while value:
+        k -= 1
+        buf[k] = <Py_UCS4>(<unsigned int>48 + <unsigned int>(value % 10))
+        value //= 10
+    return _poly(buf + k, 24 - k)
+
+
+cdef uint64_t _char_unit(const Lexicon* lex, const Py_UCS4* text, Py_ssize_t n,
+                         Py_ssize_t pos) noexcept nogil:
+    if pos >= 0 and pos < n and _unit_char(text[pos]):
+        return <uint64_t>((_lookup(lex, text + pos, 1) >> UNIT_SHIFT) & 0xFFFF)
+    return 0
+
+
+cdef int _cmp_int64(const void* a, const void* b) noexcept nogil:
+    cdef int64_t x = (<const int64_t*>a)[0]
+    cdef int64_t y = (<const int64_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef Py_ssize_t _sort_unique(int64_t* xs, Py_ssize_t n, bint unique) noexcept nogil:
+    cdef Py_ssize_t i, k
+    if n == 0:
+        return 0
+    qsort(xs, n, sizeof(int64_t), _cmp_int64)
+    if not unique:
+        return n
+    k = 1
+    for i in range(1, n):
+        if xs[i] != xs[k - 1]:
+            xs[k] = xs[i]
+            k += 1
+    return k
+
+
+cdef Py_ssize_t _tokenise(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low,
+                          Token* toks) noexcept nogil:
+    cdef Py_ssize_t i = 0, j, start, count = 0, prev_end = 0
+    cdef Py_UCS4 ch
+    cdef bint sentence_start, ent
+    for i in range(n):
+        ch = text[i]
+        if ch >= u'A' and ch <= u'Z':
+            ch = <Py_UCS4>(<unsigned int>ch + 32)
+        elif ch == 0x2019:
+            ch = u"'"
+        low[i] = ch
+    i = 0
+    while i < n:
+        if not Py_UNICODE_ISALNUM(text[i]):
+            i += 1
+            continue
+        start = i
+        i += 1
+        while i < n:
+            ch = text[i]
+            if Py_UNICODE_ISALNUM(ch):
+                i += 1
+            elif ((ch == u"'" or ch == 0x2019) and i + 1 < n and Py_UNICODE_ISALNUM(text[i + 1])) or (
+                    _separator(ch) and i + 1 < n and _digit(text[i - 1]) and _digit(text[i + 1])):
+                i += 2
+            else:
+                break
+        sentence_start = count == 0
+        for j in range(prev_end, start):
+            if _sentence_end(text[j]):
+                sentence_start = True
+        ent = Py_UNICODE_ISUPPER(text[start]) and not sentence_start
+        if not ent:
+            for j in range(start + 1, i):
+                if Py_UNICODE_ISUPPER(text[j]) or _digit(text[j]):
+                    ent = True
+                    break
+        toks[count].start = start
+        toks[count].end = i
+        toks[count].entityish = ent
+        count += 1
+        prev_end = i
+    return count
+
+
+cdef struct Counts:
+    Py_ssize_t neg
+    Py_ssize_t nums
+    Py_ssize_t terms
+    Py_ssize_t keys
+    Py_ssize_t ents
+
+
+cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scratch,
+                   Token* toks, const Lexicon* lex, int64_t* nums, int64_t* terms,
+                   int64_t* keys, int64_t* ents, Counts* c) noexcept nogil:
+    cdef Py_ssize_t ntok = _tokenise(text, n, low, toks)
+    cdef Py_ssize_t i = 0, j, k, wl, dl, sl
+    cdef const Py_UCS4* w
+    cdef int64_t code, next_code, scode, cc, ucode, h
+    cdef uint64_t unit, value, current, total, v, digits_poly
+    cdef bint plain_int, single_one, common
+    c.neg = c.nums = c.terms = c.keys = c.ents = 0
+    while i < ntok:
+        w = low + toks[i].start
+        wl = toks[i].end - toks[i].start
+        code = _lookup(lex, w, wl)
+        if _digit(w[0]) or code & (F_CARDINAL | F_SCALE):
+            unit = 0
+            j = i
+            single_one = False
+            dl = 0
+            plain_int = False
+            if _digit(w[0]):
+                plain_int = True
+                while dl < wl and (_digit(w[dl]) or _separator(w[dl])):
+                    if not _digit(w[dl]):
+                        plain_int = False
+                    dl += 1
+                plain_int = plain_int and dl <= 15
+            next_code = _lookup(lex, low + toks[i + 1].start,
+                                toks[i + 1].end - toks[i + 1].start) if i + 1 < ntok else 0
+            if _digit(w[0]) and not (plain_int and dl == wl and next_code & F_SCALE):
+                digits_poly = HASH_SEED
+                for k in range(dl):
+                    if w[k] != u',':
+                        digits_poly = digits_poly * HASH_MULT + <uint64_t>w[k]
+                if dl < wl:
+                    scode = _lookup(lex, w + dl, wl - dl)
+                    if scode & F_ORD_SUFFIX:
+                        unit = UNIT_ORDINAL
+                    elif scode & F_UNIT:
+                        unit = <uint64_t>((scode >> UNIT_SHIFT) & 0xFFFF)
+                    else:
+                        unit = _fmix64(_poly(w + dl, wl - dl)) | (<uint64_t>1 << 16)
+            else:
+                current = 0
+                total = 0
+                if _digit(w[0]):
+                    for k in range(dl):
+                        current = current * 10 + (<uint64_t>w[k] - 48)
+                    j = i + 1
+                while j < ntok:
+                    if _digit(low[toks[j].start]):
+                        break
+                    cc = _lookup(lex, low + toks[j].start, toks[j].end - toks[j].start)
+                    if not cc & (F_CARDINAL | F_SCALE):
+                        break
+                    v = <uint64_t>(cc >> VALUE_SHIFT)
+                    if cc & F_CARDINAL:
+                        current = current + v
+                    elif v == 100:
+                        current = (current if current > 1 else 1) * 100
+                    else:
+                        total = total + (current if current > 1 else 1) * v
+                        current = 0
+                    j += 1
+                j -= 1
+                value = total + current
+                digits_poly = _decimal_poly(value)
+                single_one = j == i and _equals(w, wl, "one", 3)
+            if unit == 0 and j + 1 < ntok and not _digit(low[toks[j + 1].start]):
+                ucode = _lookup(lex, low + toks[j + 1].start, toks[j + 1].end - toks[j + 1].start)
+                if ucode & F_UNIT:
+                    unit = <uint64_t>((ucode >> UNIT_SHIFT) & 0xFFFF)
+                    j += 1
+            if unit == 0:
+                unit = _char_unit(lex, text, n, toks[j].end)
+            if unit == 0:
+                unit = _char_unit(lex, text, n, toks[i].start - 1)
+            if not (single_one and unit == 0):
+                nums[c.nums] = <int64_t>_number_hash(digits_poly, unit)
+                c.nums += 1
+            i = j + 1
+            continue
+        if code & F_ORDINAL:
+            nums[c.nums] = <int64_t>_number_hash(_decimal_poly(<uint64_t>(code >> VALUE_SHIFT)),
+                                                 UNIT_ORDINAL)
+            c.nums += 1
+            i += 1
+            continue
+        if code & F_NEG or _ends(w, wl, "n't", 3):
+            if not (_equals(w, wl, "not", 3) and i + 1 < ntok
+                    and _equals(low + toks[i + 1].start, toks[i + 1].end - toks[i + 1].start,
+                                "only", 4)):
+                c.neg += 1
+            i += 1
+            continue
+        if code & F_STOP:
+            i += 1
+            continue
+        for k in range(wl):
+            scratch[k] = w[k]
+        sl = _stem(scratch, wl)
+        h = <int64_t>_fmix64(_poly(scratch, sl))
+        terms[c.terms] = h
+        c.terms += 1
+        common = (code & (F_COMMON | F_UNIT)) != 0 or (
+            _lookup_hash(lex, h) & (F_COMMON | F_STOP)) != 0
+        if not common:
+            keys[c.keys] = h
+            c.keys += 1
+            if toks[i].entityish:
+                ents[c.ents] = h
+                c.ents += 1
+        i += 1
+    c.nums = _sort_unique(nums, c.nums, False)
+    c.terms = _sort_unique(terms, c.terms, True)
+    c.keys = _sort_unique(keys, c.keys, True)
+    c.ents = _sort_unique(ents, c.ents, True)
+
+
+def word_hash(str text not None):
+    """Signed 64-bit hash of ``text`` exactly as given (no normalisation)."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    cdef Py_UCS4* buf = PyUnicode_AsUCS4Copy(text)
+    cdef uint64_t h
+    try:
+        h = _fmix64(_poly(buf, n))
+    finally:
+        PyMem_Free(buf)
+    return <int64_t>h
+
+
+def signature(str text not None, const int64_t[::1] lex_keys not None,
+              const int64_t[::1] lex_codes not None):
+    """Packed int64 guard signature of ``text``; layout in ``semroute._guards_ref``."""
+    if lex_keys.shape[0] != lex_codes.shape[0]:
+        raise ValueError("lexicon keys and codes differ in length")
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)
+    cdef Lexicon lex
+    lex.n = lex_keys.shape[0]
+    lex.keys = &lex_keys[0] if lex.n else NULL
+    lex.codes = &lex_codes[0] if lex.n else NULL
+    cdef Py_UCS4* buf = PyUnicode_AsUCS4Copy(text)
+    # One block: lowered text, stem scratch, tokens and the four outputs; a
+    # text of n characters has at most n tokens, numbers or terms.
+    cdef Py_ssize_t m = n + 1
+    cdef Py_UCS4* low = <Py_UCS4*>malloc(2 * m * sizeof(Py_UCS4))
+    cdef Token* toks = <Token*>malloc(m * sizeof(Token))
+    cdef int64_t* work = <int64_t*>malloc(4 * m * sizeof(int64_t))
+    cdef Counts c
+    cdef Py_ssize_t total, pos, i
+    cdef int64_t[::1] out
+    try:
+        if low == NULL or toks == NULL or work == NULL:
+            raise MemoryError()
+        with nogil:
+            _extract(buf, n, low, low + m, toks, &lex, work, work + m, work + 2 * m,
+                     work + 3 * m, &c)
+        total = HEADER + c.nums + c.terms + c.keys + c.ents
+        out_arr = np.empty(total, dtype=np.int64)
+        out = out_arr
+        out[0] = c.neg
+        out[1] = c.nums
+        out[2] = c.terms
+        out[3] = c.keys
+        out[4] = c.ents
+        pos = HEADER
+        for i in range(c.nums):
+            out[pos] = work[i]
+            pos += 1
+        for i in range(c.terms):
+            out[pos] = work[m + i]
+            pos += 1
+        for i in range(c.keys):
+            out[pos] = work[2 * m + i]
+            pos += 1
+        for i in range(c.ents):
+            out[pos] = work[3 * m + i]
+            pos += 1
+        return out_arr
+    finally:
+        PyMem_Free(buf)
+        free(low)
+        free(toks)
+        free(work)
+
+
+cdef bint _has_outside(const int64_t* xs, Py_ssize_t nx, const int64_t* ys,
+                       Py_ssize_t ny) noexcept nogil:
+    """Whether sorted ``xs`` has an element missing from sorted ``ys``."""
+    cdef Py_ssize_t i = 0, j = 0
+    while i < nx:
+        while j < ny and ys[j] < xs[i]:
+            j += 1
+        if j >= ny or ys[j] != xs[i]:
+            return True
+        i += 1
+    return False
+
+
+cdef int _check(const int64_t[::1] sig) except -1:
+    cdef Py_ssize_t n = sig.shape[0], k, total = HEADER
+    if n < HEADER:
+        raise ValueError("signature too short")
+    for k in range(1, HEADER):
+        if sig[k] < 0:
+            raise ValueError("signature length does not match its header")
+        total += sig[k]
+    if total != n:
+        raise ValueError("signature length does not match its header")
+    return 0
+
+
+def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long mask):
+    """The first guard in ``mask`` that tells signatures ``a`` and ``b`` apart, or 0.
+
+    Order: numbers, negation, swapped key terms, an entity on one side only.
+    """
+    _check(a)
+    _check(b)
+    cdef const int64_t* pa = &a[0]
+    cdef const int64_t* pb = &b[0]
+    cdef Py_ssize_t i
+    cdef const int64_t* nums_a = pa + HEADER
+    cdef const int64_t* terms_a = nums_a + pa[1]
+    cdef const int64_t* keys_a = terms_a + pa[2]
+    cdef const int64_t* ents_a = keys_a + pa[3]
+    cdef const int64_t* nums_b = pb + HEADER
+    cdef const int64_t* terms_b = nums_b + pb[1]
+    cdef const int64_t* keys_b = terms_b + pb[2]
+    cdef const int64_t* ents_b = keys_b + pb[3]
+    cdef int result = 0
+    with nogil:
+        if mask & 1:
+            if pa[1] != pb[1]:
+                result = 1
+            else:
+                for i in range(pa[1]):
+                    if nums_a[i] != nums_b[i]:
+                        result = 1
+                        break
+        if result == 0 and mask & 2 and pa[0] != pb[0]:
+            result = 2
+        if (result == 0 and mask & 4 and _has_outside(keys_a, pa[3], terms_b, pb[2])
+                and _has_outside(keys_b, pb[3], terms_a, pa[2])):
+            result = 4
+        if result == 0 and mask & 8 and (_has_outside(ents_a, pa[4], terms_b, pb[2])
+                                         or _has_outside(ents_b, pb[4], terms_a, pa[2])):
+            result = 8
+    return result

@@ -1,0 +1,348 @@
+"""Plain-Python twin of ``semroute._guards`` (the native hit-guard kernels).
+
+Same signatures, same results, bit for bit: the native tests use this as the
+oracle and ``benchmarks/bench_guards.py`` shows what the native code buys.
+
+A *signature* is one int64 array::
+
+    [negations, n_numbers, n_terms, n_keys, n_entities,
+     numbers (sorted, repeats kept), terms, keys, entities (each sorted, unique)]
+
+- numbers: a hash per number, of its canonical digits and its unit
+  ("5 km" == "five kilometres" != "5 miles"; "1st" == "first").
+- terms: stems of every word that is neither a stop word nor a negation cue.
+- keys: the terms outside the COMMON list (rare/content terms).
+- entities: keys written like a name (capitalised mid-sentence, inner capital,
+  or a digit inside: "Paris", "iPhone", "gpt4").
+
+The lexicon is two aligned int64 arrays built by ``semroute._guards.lexicon``:
+sorted word hashes and a code per word (flag bits, a unit id, a value).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Int64Array = npt.NDArray[np.int64]
+
+_MASK64 = (1 << 64) - 1
+_HASH_MULT = 0x100000001B3
+_HASH_SEED = 0xCBF29CE484222325
+_UNIT_MIX = 0x9E3779B97F4A7C15
+
+# Lexicon code layout: flag bits, unit id in bits 8-23, value in bits 24-62.
+STOP = 1
+COMMON = 2
+NEG = 4
+CARDINAL = 8
+SCALE = 16
+ORDINAL = 32
+UNIT = 64
+ORD_SUFFIX = 128
+UNIT_SHIFT = 8
+VALUE_SHIFT = 24
+
+# Unit ids 0 and 1 are reserved: no unit, and "ordinal".
+UNIT_ORDINAL = 1
+
+# Guard bits returned by ``compare``.
+GUARD_NUMBERS = 1
+GUARD_NEGATION = 2
+GUARD_KEY_TERMS = 4
+GUARD_ENTITIES = 8
+
+HEADER = 5
+
+_SEPARATORS = ".,:/-"
+_SENTENCE_END = ".?!\n"
+_PREFIX_UNIT_CHARS = "$€£₹"
+_SUFFIX_UNIT_CHARS = "%°"
+
+
+def _fmix64(h: int) -> int:
+    h ^= h >> 30
+    h = (h * 0xBF58476D1CE4E5B9) & _MASK64
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & _MASK64
+    h ^= h >> 31
+    return h
+
+
+def _signed(h: int) -> int:
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def _poly(text: str) -> int:
+    h = _HASH_SEED
+    for ch in text:
+        h = (h * _HASH_MULT + ord(ch)) & _MASK64
+    return h
+
+
+def word_hash(text: str) -> int:
+    """Signed 64-bit hash of ``text`` exactly as given (no normalisation)."""
+    return _signed(_fmix64(_poly(text)))
+
+
+def _number_hash(digits: str, unit: int) -> int:
+    return _signed(_fmix64(_poly(digits) ^ ((unit * _UNIT_MIX) & _MASK64)))
+
+
+def _is_ascii_digit(ch: str) -> bool:
+    return "0" <= ch <= "9"
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def _lower(ch: str) -> str:
+    # ASCII only, so the native twin agrees on every code point; the word
+    # lists are ASCII anyway. The typographic apostrophe becomes "'".
+    if "A" <= ch <= "Z":
+        return chr(ord(ch) + 32)
+    if ch == "\u2019":
+        return "'"
+    return ch
+
+
+class _Token:
+    __slots__ = ("end", "entityish", "sentence_start", "start", "word")
+
+    def __init__(self, start: int, end: int, word: str, entityish: bool, sentence_start: bool):
+        self.start = start
+        self.end = end
+        self.word = word
+        self.entityish = entityish
+        self.sentence_start = sentence_start
+
+
+def _tokens(text: str) -> list[_Token]:
+    n = len(text)
+    out: list[_Token] = []
+    i = 0
+    prev_end = 0
+    while i < n:
+        if not _is_word_char(text[i]):
+            i += 1
+            continue
+        start = i
+        i += 1
+        while i < n:
+            ch = text[i]
+            if _is_word_char(ch):
+                i += 1
+            elif (
+                (ch == "'" or ch == "\u2019") and i + 1 < n and _is_word_char(text[i + 1])
+            ) or (
+                ch in _SEPARATORS
+                and i + 1 < n
+                and _is_ascii_digit(text[i - 1])
+                and _is_ascii_digit(text[i + 1])
+            ):
+                i += 2
+            else:
+                break
+        sentence_start = not out
+        for j in range(prev_end, start):
+            if text[j] in _SENTENCE_END:
+                sentence_start = True
+        raw = text[start:i]
+        entityish = (raw[0].isupper() and not sentence_start) or any(
+            ch.isupper() or _is_ascii_digit(ch) for ch in raw[1:]
+        )
+        out.append(_Token(start, i, "".join(_lower(ch) for ch in raw), entityish, sentence_start))
+        prev_end = i
+    return out
+
+
+def _lookup(keys: Int64Array, codes: Int64Array, word: str) -> int:
+    h = word_hash(word)
+    pos = int(np.searchsorted(keys, h))
+    if pos < keys.shape[0] and int(keys[pos]) == h:
+        return int(codes[pos])
+    return 0
+
+
+def _dedouble(w: str) -> str:
+    if len(w) >= 2 and w[-1] == w[-2] and "a" <= w[-1] <= "z" and w[-1] not in "aeioulsz":
+        return w[:-1]
+    return w
+
+
+def _stem(w: str) -> str:
+    """A light English stemmer: possessive, plural and -ing/-ed endings, final e."""
+    if w.endswith("'s"):
+        w = w[:-2]
+    elif w.endswith("'"):
+        w = w[:-1]
+    n = len(w)
+    if n > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif n > 4 and (w.endswith("sses") or w.endswith("ches") or w.endswith("shes")):
+        w = w[:-2]
+    elif n > 4 and w.endswith("xes"):
+        w = w[:-2]
+    elif n > 5 and w.endswith("ing"):
+        w = _dedouble(w[:-3])
+    elif n > 4 and w.endswith("ed"):
+        w = _dedouble(w[:-2])
+    elif n > 3 and w.endswith("s") and not (w.endswith("ss") or w.endswith("us") or w.endswith("is")):
+        w = w[:-1]
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+def _split_numeric(word: str) -> tuple[str, str]:
+    k = 0
+    while k < len(word) and (_is_ascii_digit(word[k]) or word[k] in _SEPARATORS):
+        k += 1
+    return word[:k], word[k:]
+
+
+def _unit_of(code: int) -> int:
+    return (code >> UNIT_SHIFT) & 0xFFFF
+
+
+def _value_of(code: int) -> int:
+    return code >> VALUE_SHIFT
+
+
+def _char_unit(text: str, pos: int, keys: Int64Array, codes: Int64Array) -> int:
+    if 0 <= pos < len(text) and (
+        text[pos] in _PREFIX_UNIT_CHARS or text[pos] in _SUFFIX_UNIT_CHARS
+    ):
+        return _unit_of(_lookup(keys, codes, text[pos]))
+    return 0
+
+
+def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Array:
+    """Packed guard signature of ``text`` (see the module docstring for the layout)."""
+    if lex_keys.shape != lex_codes.shape:
+        raise ValueError("lexicon keys and codes differ in length")
+    toks = _tokens(text)
+    n = len(toks)
+    negations = 0
+    numbers: list[int] = []
+    terms: set[int] = set()
+    keys: set[int] = set()
+    entities: set[int] = set()
+    i = 0
+    while i < n:
+        tok = toks[i]
+        word = tok.word
+        code = _lookup(lex_keys, lex_codes, word)
+        first = word[0]
+        if _is_ascii_digit(first) or code & (CARDINAL | SCALE):
+            digits_part, suffix = _split_numeric(word) if _is_ascii_digit(first) else ("", "")
+            unit = 0
+            j = i
+            value = 0
+            plain_int = digits_part.isdigit() and digits_part.isascii() and len(digits_part) <= 15
+            next_code = _lookup(lex_keys, lex_codes, toks[i + 1].word) if i + 1 < n else 0
+            if _is_ascii_digit(first) and not (plain_int and not suffix and next_code & SCALE):
+                digits = digits_part.replace(",", "")
+                if suffix:
+                    scode = _lookup(lex_keys, lex_codes, suffix)
+                    if scode & ORD_SUFFIX:
+                        unit = UNIT_ORDINAL
+                    elif scode & UNIT:
+                        unit = _unit_of(scode)
+                    else:
+                        unit = _fmix64(_poly(suffix)) | (1 << 16)
+                single_one = False
+            else:
+                # A run of written numbers, possibly led by an integer: "5 million".
+                current = int(digits_part) if _is_ascii_digit(first) else 0
+                total = 0
+                if _is_ascii_digit(first):
+                    j = i + 1
+                while j < n:
+                    c = _lookup(lex_keys, lex_codes, toks[j].word)
+                    if _is_ascii_digit(toks[j].word[0]) or not c & (CARDINAL | SCALE):
+                        break
+                    v = _value_of(c)
+                    if c & CARDINAL:
+                        current = (current + v) & _MASK64
+                    elif v == 100:
+                        current = (max(current, 1) * 100) & _MASK64
+                    else:
+                        total = (total + max(current, 1) * v) & _MASK64
+                        current = 0
+                    j += 1
+                j -= 1
+                value = (total + current) & _MASK64
+                digits = str(value)
+                # "one" on its own is mostly a pronoun ("which one is better").
+                single_one = j == i and word == "one"
+            if unit == 0 and j + 1 < n:
+                ucode = _lookup(lex_keys, lex_codes, toks[j + 1].word)
+                if ucode & UNIT and not _is_ascii_digit(toks[j + 1].word[0]):
+                    unit = _unit_of(ucode)
+                    j += 1
+            if unit == 0:
+                unit = _char_unit(text, toks[j].end, lex_keys, lex_codes)
+            if unit == 0:
+                unit = _char_unit(text, tok.start - 1, lex_keys, lex_codes)
+            if not (single_one and unit == 0):
+                numbers.append(_number_hash(digits, unit))
+            i = j + 1
+            continue
+        if code & ORDINAL:
+            numbers.append(_number_hash(str(_value_of(code)), UNIT_ORDINAL))
+            i += 1
+            continue
+        if code & NEG or word.endswith("n't"):
+            if not (word == "not" and i + 1 < n and toks[i + 1].word == "only"):
+                negations += 1
+            i += 1
+            continue
+        if code & STOP:
+            i += 1
+            continue
+        stem = _stem(word)
+        h = word_hash(stem)
+        terms.add(h)
+        common = code & (COMMON | UNIT) or _lookup(lex_keys, lex_codes, stem) & (COMMON | STOP)
+        if not common:
+            keys.add(h)
+            if tok.entityish:
+                entities.add(h)
+        i += 1
+    parts = [sorted(numbers), sorted(terms), sorted(keys), sorted(entities)]
+    header = [negations, *(len(p) for p in parts)]
+    return np.array(header + [x for p in parts for x in p], dtype=np.int64)
+
+
+def _sections(sig: Int64Array) -> tuple[int, list[int], set[int], set[int], set[int]]:
+    if sig.shape[0] < HEADER:
+        raise ValueError("signature too short")
+    counts = [int(c) for c in sig[1:HEADER]]
+    if min(counts) < 0 or HEADER + sum(counts) != sig.shape[0]:
+        raise ValueError("signature length does not match its header")
+    out: list[list[int]] = []
+    pos = HEADER
+    for c in counts:
+        out.append([int(x) for x in sig[pos : pos + c]])
+        pos += c
+    return int(sig[0]), out[0], set(out[1]), set(out[2]), set(out[3])
+
+
+def compare(a: Int64Array, b: Int64Array, mask: int) -> int:
+    """The first guard in ``mask`` that tells ``a`` and ``b`` apart, or 0.
+
+    Order: numbers, negation, swapped key terms, an entity on one side only.
+    """
+    neg_a, nums_a, terms_a, keys_a, ents_a = _sections(a)
+    neg_b, nums_b, terms_b, keys_b, ents_b = _sections(b)
+    if mask & GUARD_NUMBERS and nums_a != nums_b:
+        return GUARD_NUMBERS
+    if mask & GUARD_NEGATION and neg_a != neg_b:
+        return GUARD_NEGATION
+    if mask & GUARD_KEY_TERMS and keys_a - terms_b and keys_b - terms_a:
+        return GUARD_KEY_TERMS
+    if mask & GUARD_ENTITIES and (ents_a - terms_b or ents_b - terms_a):
+        return GUARD_ENTITIES
+    return 0
