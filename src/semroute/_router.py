@@ -1,0 +1,540 @@
+"""Route each query to the cheapest model tier that will answer it well.
+
+The score is P(the query needs a stronger tier than the cheapest), from a
+logistic model over the query embedding and a few native lexical/structural
+features. Ordered thresholds map scores to ordered tiers; ``strong_share``
+sets them from the score distribution of the training queries (or of your own
+queries with :meth:`Router.calibrate`). Rules (regex or keyword -> tier) win
+over the score. Deciding takes microseconds given the embedding the cache
+already computed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from semroute._router_features import route_features
+from semroute._router_model import Scorer, train_scorer
+from semroute._types import TextEncoder
+from semroute.errors import ConfigError, InputError, InputTypeError
+
+__all__ = ["DEFAULT_TIERS", "PRICES_AS_OF", "Decision", "Router", "Rule", "Tier"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A model and its list prices in US dollars per million tokens.
+
+    >>> Tier("gpt-4o-mini", input_per_mtok=0.15, output_per_mtok=0.60).cost(1000, 500)
+    0.00045
+    """
+
+    model: str
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ConfigError("Tier.model must be a non-empty string")
+        for name in ("input_per_mtok", "output_per_mtok"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"Tier.{name} must be a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ConfigError(f"Tier.{name} must be a finite price >= 0, got {value!r}")
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """Dollars for one call of that many tokens."""
+        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
+
+
+# List prices as in RouterArena's model_cost.json (RouteWorks/RouterArena) and
+# OpenAI's price page for these models; copied on PRICES_AS_OF. Prices change:
+# pass your own tiers.
+PRICES_AS_OF = "2026-11-26"
+DEFAULT_TIERS = (
+    Tier("gpt-4o-mini", input_per_mtok=0.15, output_per_mtok=0.60),
+    Tier("gpt-4o", input_per_mtok=2.50, output_per_mtok=10.00),
+)
+DEFAULT_STRONG_SHARE = 0.3
+# Penalties for standardised inputs, chosen by grouped cross-validation in
+# models/scripts/train_router.py; Router.fit(l2=...) scales both.
+DEFAULT_L2_EMBEDDING = 1.0
+DEFAULT_L2_FEATURES = 0.01
+_NEVER = float(np.nextafter(1.0, 2.0))  # above any probability: the tier is never used
+_DEFAULT_MODEL = "router_default.npz"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Force ``tier`` (a model name or index) for queries matching ``pattern``.
+
+    ``pattern`` is a regular expression searched anywhere in the query,
+    case-insensitive unless ``ignore_case=False``.
+
+    >>> Rule(r"\\bcontract", "gpt-4o").matches("Review this Contract clause")
+    True
+    """
+
+    pattern: str
+    tier: str | int
+    ignore_case: bool = True
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pattern, str) or not self.pattern:
+            raise ConfigError("Rule.pattern must be a non-empty string")
+        if isinstance(self.tier, bool) or not isinstance(self.tier, str | int):
+            raise ConfigError(f"Rule.tier must be a model name or index, got {self.tier!r}")
+        try:
+            regex = re.compile(self.pattern, re.IGNORECASE if self.ignore_case else 0)
+        except re.error as exc:
+            raise ConfigError(f"Rule pattern {self.pattern!r} is not a valid regex: {exc}") from exc
+        object.__setattr__(self, "_regex", regex)
+
+    @classmethod
+    def keyword(cls, word: str, tier: str | int) -> Rule:
+        """A rule matching ``word`` as a whole word (or phrase), any case."""
+        if not isinstance(word, str) or not word.strip():
+            raise ConfigError("keyword must be a non-empty string")
+        return cls(rf"(?<!\w){re.escape(word.strip())}(?!\w)", tier)
+
+    def matches(self, query: str) -> bool:
+        return self._regex.search(query) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Which model to call, and why.
+
+    ``score`` is P(the query needs a tier above the cheapest), in [0, 1];
+    ``estimated_cost`` is dollars for the call at the chosen tier's prices,
+    with input tokens estimated as characters / 4 and ``output_tokens`` from
+    the router's settings. ``rule`` is the pattern that forced the tier, if any.
+    """
+
+    model: str
+    tier_index: int
+    score: float
+    reason: str
+    estimated_cost: float
+    rule: str | None = None
+
+
+def _default_model_path() -> Path:
+    return Path(str(resources.files("semroute.models").joinpath(_DEFAULT_MODEL)))
+
+
+def _check_share(share: float) -> float:
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise ConfigError(f"strong_share must be a number in [0, 1], got {share!r}")
+    return float(share)
+
+
+class Router:
+    """Picks the cheapest adequate tier for each query.
+
+    Give either ``threshold`` (one value for two tiers, or an ascending
+    sequence of ``len(tiers) - 1``) or ``strong_share``, the share of the
+    training queries that would go above the cheapest tier (split evenly over
+    the upper tiers when there are more than two). By default 30 % of the
+    development queries, the hardest-scored ones, go to the strong tier; on
+    easier traffic fewer do.
+
+    >>> from tests.fakes import FakeEncoder
+    >>> router = Router(encoder=FakeEncoder(), model=None)
+    >>> router.fit(["hi", "thanks", "prove the theorem", "derive the integral"], [0, 0, 1, 1])
+    Router(tiers=['gpt-4o-mini', 'gpt-4o'], ...)
+    >>> router.choose("Prove that the square root of 2 is irrational").model
+    'gpt-4o'
+    """
+
+    def __init__(
+        self,
+        *,
+        tiers: Sequence[Tier] = DEFAULT_TIERS,
+        threshold: float | Sequence[float] | None = None,
+        strong_share: float | None = None,
+        rules: Sequence[Rule] = (),
+        keywords: Mapping[str, str | int] | None = None,
+        encoder: TextEncoder | None = None,
+        model: str | Path | None = _DEFAULT_MODEL,
+        output_tokens: int = 256,
+    ) -> None:
+        self._tiers = tuple(tiers)
+        if len(self._tiers) < 2:
+            raise ConfigError("a router needs at least two tiers")
+        if not all(isinstance(t, Tier) for t in self._tiers):
+            raise ConfigError("tiers must be Tier objects")
+        names = [t.model for t in self._tiers]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"tier models must be distinct, got {names}")
+        if (
+            isinstance(output_tokens, bool)
+            or not isinstance(output_tokens, int)
+            or output_tokens < 0
+        ):
+            raise ConfigError(f"output_tokens must be an int >= 0, got {output_tokens!r}")
+        self._output_tokens = output_tokens
+        all_rules = [*rules, *(Rule.keyword(w, t) for w, t in (keywords or {}).items())]
+        self._rules = tuple((rule, self._tier_index(rule.tier)) for rule in all_rules)
+        if threshold is not None and strong_share is not None:
+            raise ConfigError("give threshold or strong_share, not both")
+        self._fixed: tuple[float, ...] | None = None
+        self._share = DEFAULT_STRONG_SHARE
+        if threshold is not None:
+            self._fixed = self._check_thresholds(threshold)
+        elif strong_share is not None:
+            self._share = _check_share(strong_share)
+        self._encoder = encoder
+        self._scorer: Scorer | None = None
+        if model == _DEFAULT_MODEL:
+            model = _default_model_path()
+        if model is not None:
+            self._scorer, _ = Scorer.load(model)
+            self._check_encoder()
+        self._thresholds = self._fixed or self._share_thresholds(self._share)
+
+    # -- configuration -----------------------------------------------------
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        return self._tiers
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        """Ascending score cut-offs; a score at or above ``thresholds[j]`` goes to tier j + 1."""
+        return self._thresholds
+
+    @property
+    def encoder(self) -> TextEncoder:
+        if self._encoder is None:
+            from semroute._encoder import default_encoder
+
+            self._encoder = default_encoder()
+            self._check_encoder()
+        return self._encoder
+
+    def __repr__(self) -> str:
+        return f"Router(tiers={[t.model for t in self._tiers]}, ...)"
+
+    def _tier_index(self, tier: str | int) -> int:
+        if isinstance(tier, int) and not isinstance(tier, bool):
+            if 0 <= tier < len(self._tiers):
+                return tier
+            raise ConfigError(f"tier index {tier} out of range for {len(self._tiers)} tiers")
+        for k, t in enumerate(self._tiers):
+            if t.model == tier:
+                return k
+        raise ConfigError(f"unknown tier {tier!r}; tiers are {[t.model for t in self._tiers]}")
+
+    def _check_thresholds(self, threshold: float | Sequence[float]) -> tuple[float, ...]:
+        values = (threshold,) if isinstance(threshold, int | float) else tuple(threshold)
+        if len(values) != len(self._tiers) - 1:
+            raise ConfigError(
+                f"{len(self._tiers)} tiers need {len(self._tiers) - 1} threshold(s), got {values}"
+            )
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+                raise ConfigError(f"thresholds must be numbers in [0, 1], got {values}")
+        if any(a > b for a, b in pairwise(values)):
+            raise ConfigError(f"thresholds must be ascending, got {values}")
+        return tuple(float(v) for v in values)
+
+    def _share_thresholds(
+        self, share: float, scores: npt.NDArray[np.float64] | None = None
+    ) -> tuple[float, ...]:
+        """Cut-offs sending ``share`` above the cheapest tier, evenly split over upper tiers.
+
+        From ``scores`` when given (calibration), else from the training score
+        distribution stored with the model.
+        """
+        k = len(self._tiers)
+        cuts = []
+        for j in range(1, k):
+            above = share * (k - j) / (k - 1)  # share routed to tier j or higher
+            if above <= 0:
+                cuts.append(_NEVER)
+            elif above >= 1:
+                cuts.append(0.0)
+            elif scores is not None:
+                ranked = np.sort(scores)
+                n_below = round((1.0 - above) * ranked.size)
+                if n_below <= 0:
+                    cuts.append(0.0)
+                elif n_below >= ranked.size:
+                    cuts.append(_NEVER)
+                else:
+                    cuts.append(float(ranked[n_below - 1] + ranked[n_below]) / 2)
+            elif self._scorer is not None:
+                cuts.append(self._scorer.share_threshold(above))
+            else:
+                cuts.append(1.0 - above)  # untrained: a placeholder until fit or load
+        return tuple(float(c) for c in np.maximum.accumulate(cuts))
+
+    def _check_encoder(self) -> None:
+        if self._scorer is None or self._encoder is None:
+            return
+        if self._encoder.model_id != self._scorer.encoder_id:
+            raise ConfigError(
+                f"router model was trained on encoder {self._scorer.encoder_id!r}, "
+                f"not {self._encoder.model_id!r}: refit it or pass the matching encoder"
+            )
+        if self._encoder.dim != self._scorer.dim:
+            raise ConfigError(
+                f"router model expects dim {self._scorer.dim}, encoder has {self._encoder.dim}"
+            )
+
+    # -- scoring -----------------------------------------------------------
+
+    @staticmethod
+    def _check_queries(queries: Sequence[str]) -> list[str]:
+        if isinstance(queries, str):
+            raise InputTypeError("choose_many takes a sequence of str, not one str")
+        items = list(queries)
+        for q in items:
+            if not isinstance(q, str):
+                raise InputTypeError(f"a query must be str, got {type(q).__name__}")
+            if not q.strip():
+                raise InputError("a query must not be empty or whitespace")
+        return items
+
+    def _embeddings(
+        self, queries: list[str], embeddings: npt.ArrayLike | None
+    ) -> npt.NDArray[np.float32]:
+        scorer = self._require_scorer()
+        if embeddings is None:
+            return self.encoder.encode(queries)
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if vectors.ndim == 1:
+            vectors = vectors[None, :]
+        if vectors.shape != (len(queries), scorer.dim):
+            raise InputError(
+                f"embeddings have shape {vectors.shape}, expected ({len(queries)}, {scorer.dim})"
+            )
+        if not np.all(np.isfinite(vectors)):
+            raise InputError("embeddings contain NaN or infinity")
+        return np.ascontiguousarray(vectors)
+
+    def _require_scorer(self) -> Scorer:
+        if self._scorer is None:
+            raise ConfigError("this router has no model: fit it or load one")
+        return self._scorer
+
+    def scores(
+        self, queries: Sequence[str], *, embeddings: npt.ArrayLike | None = None
+    ) -> npt.NDArray[np.float64]:
+        """P(needs a tier above the cheapest) for each query.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> router = Router(encoder=FakeEncoder(), model=None).fit(["a b", "c d"], [0, 1])
+        >>> router.scores(["a b", "c d"]).round(1).tolist()
+        [0.0, 1.0]
+        """
+        items = self._check_queries(queries)
+        if not items:
+            return np.zeros(0)
+        vectors = self._embeddings(items, embeddings)
+        return self._require_scorer().scores(vectors, route_features(items))
+
+    def choose(self, query: str, *, embedding: npt.ArrayLike | None = None) -> Decision:
+        """The tier for one query; pass the cache's ``embedding`` to skip encoding.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> router = Router(encoder=FakeEncoder(), model=None, threshold=0.5)
+        >>> router = router.fit(["hi there", "prove it formally"], [0, 1])
+        >>> router.choose("prove it formally").tier_index
+        1
+        """
+        if not isinstance(query, str):
+            raise InputTypeError(f"a query must be str, got {type(query).__name__}")
+        return self.choose_many([query], embeddings=embedding)[0]
+
+    def choose_many(
+        self, queries: Sequence[str], *, embeddings: npt.ArrayLike | None = None
+    ) -> list[Decision]:
+        """Decisions for a batch, encoding (if needed) and scoring in one pass.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> router = Router(encoder=FakeEncoder(), model=None).fit(["a", "b c"], [0, 1])
+        >>> [d.model for d in router.choose_many(["a", "b c"])]
+        ['gpt-4o-mini', 'gpt-4o']
+        """
+        items = self._check_queries(queries)
+        if not items:
+            return []
+        scorer = self._require_scorer()
+        vectors = self._embeddings(items, embeddings)
+        features = route_features(items)
+        scores = scorer.scores(vectors, features)
+        tiers = np.searchsorted(np.asarray(self._thresholds), scores, side="right")
+        out = []
+        for i, query in enumerate(items):
+            score = float(scores[i])
+            index = int(tiers[i])
+            forced = next(((r, t) for r, t in self._rules if r.matches(query)), None)
+            if forced is not None:
+                index = forced[1]
+                reason = f"rule {forced[0].pattern!r} -> {self._tiers[index].model}"
+            else:
+                reason = self._explain(score, index, scorer, vectors[i], features[i])
+            tier = self._tiers[index]
+            out.append(
+                Decision(
+                    model=tier.model,
+                    tier_index=index,
+                    score=score,
+                    reason=reason,
+                    estimated_cost=tier.cost(-(-len(query) // 4), self._output_tokens),
+                    rule=forced[0].pattern if forced is not None else None,
+                )
+            )
+        return out
+
+    def _explain(
+        self,
+        score: float,
+        index: int,
+        scorer: Scorer,
+        vector: npt.NDArray[np.float32],
+        features: npt.NDArray[np.float32],
+    ) -> str:
+        cuts = self._thresholds
+        bound = f"score {score:.2f}"
+        if index > 0:
+            bound = f"{bound} >= {cuts[index - 1]:.2f}"
+        if index < len(cuts):
+            bound = f"{bound} < {cuts[index]:.2f}"
+        # Name the signals that pushed the score the way it went.
+        direction = 1.0 if index > 0 else -1.0
+        drivers = [
+            f"{name} {value:+.2f}"
+            for name, value in scorer.contributions(vector, features)
+            if value * direction > 0
+        ][:3]
+        return f"{bound} -> {self._tiers[index].model} ({', '.join(drivers) or 'no clear signal'})"
+
+    # -- training and persistence ------------------------------------------
+
+    def fit(
+        self,
+        queries: Sequence[str],
+        labels: Sequence[float] | npt.ArrayLike,
+        *,
+        embeddings: npt.ArrayLike | None = None,
+        sample_weight: npt.ArrayLike | None = None,
+        l2: float = 1.0,
+    ) -> Router:
+        """Train on your own queries; ``labels`` are 1 (needs the stronger tier) or 0, or soft.
+
+        ``l2`` scales the regularisation (higher is smoother); thresholds set
+        by ``strong_share`` are recomputed from the new scores.
+        """
+        items = self._check_queries(queries)
+        y = np.asarray(labels, dtype=np.float64)
+        if y.shape != (len(items),):
+            raise InputError(f"{len(items)} queries but labels of shape {y.shape}")
+        if not np.all((y >= 0) & (y <= 1)):
+            raise InputError("labels must lie in [0, 1]")
+        if len(items) < 2 or y.min() == y.max():
+            raise InputError("fit needs at least two queries and both kinds of label")
+        if isinstance(l2, bool) or not isinstance(l2, int | float) or not l2 > 0:
+            raise ConfigError(f"l2 must be a number > 0, got {l2!r}")
+        encoder = self.encoder
+        if embeddings is None:
+            vectors = encoder.encode(items)
+        else:
+            vectors = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32))
+            if vectors.shape != (len(items), encoder.dim):
+                raise InputError(
+                    f"embeddings have shape {vectors.shape}, expected ({len(items)}, {encoder.dim})"
+                )
+        self._scorer = train_scorer(
+            vectors,
+            route_features(items),
+            y,
+            encoder_id=encoder.model_id,
+            l2_embedding=DEFAULT_L2_EMBEDDING * l2,
+            l2_features=DEFAULT_L2_FEATURES * l2,
+            sample_weight=sample_weight,
+        )
+        self._thresholds = self._fixed or self._share_thresholds(self._share)
+        return self
+
+    def calibrate(
+        self,
+        queries: Sequence[str],
+        *,
+        strong_share: float,
+        embeddings: npt.ArrayLike | None = None,
+    ) -> tuple[float, ...]:
+        """Set thresholds so ``strong_share`` of ``queries`` go above the cheapest tier.
+
+        Use a sample of your real traffic; returns the new thresholds.
+        """
+        share = _check_share(strong_share)
+        scores = self.scores(queries, embeddings=embeddings)
+        if scores.size == 0:
+            raise InputError("calibrate needs at least one query")
+        self._fixed = self._share_thresholds(share, scores)
+        self._thresholds = self._fixed
+        return self._thresholds
+
+    def save(self, path: str | Path) -> None:
+        """Write the model, tiers, thresholds and rules to ``path`` (``.npz``, no pickle)."""
+        scorer = self._require_scorer()
+        settings: dict[str, Any] = {
+            "tiers": [[t.model, t.input_per_mtok, t.output_per_mtok] for t in self._tiers],
+            "thresholds": list(self._thresholds) if self._fixed is not None else None,
+            "strong_share": self._share,
+            "rules": [[r.pattern, t, r.ignore_case] for r, t in self._rules],
+            "output_tokens": self._output_tokens,
+        }
+        scorer.save(path, extra={"router": settings})
+
+    @classmethod
+    def load(cls, path: str | Path, *, encoder: TextEncoder | None = None) -> Router:
+        """A router saved by :meth:`save` (or a bare model file, with default settings).
+
+        Raises ``ConfigError`` for a file of another format version, or one
+        trained on another encoder than ``encoder`` (default: the shipped one).
+        """
+        scorer, meta = Scorer.load(path)
+        settings = meta.get("router")
+        router = cls(encoder=encoder, model=None)
+        try:
+            if isinstance(settings, dict):
+                tiers = [
+                    Tier(str(m), input_per_mtok=i, output_per_mtok=o)
+                    for m, i, o in settings["tiers"]
+                ]
+                rules = [Rule(p, int(t), ignore_case=bool(c)) for p, t, c in settings["rules"]]
+                fixed = settings["thresholds"]
+                router = cls(
+                    tiers=tiers,
+                    threshold=fixed,
+                    strong_share=None if fixed is not None else float(settings["strong_share"]),
+                    rules=rules,
+                    encoder=encoder,
+                    model=None,
+                    output_tokens=int(settings["output_tokens"]),
+                )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"router file {path}: damaged settings ({exc})") from exc
+        router._scorer = scorer
+        if encoder is not None:
+            router._check_encoder()
+        else:
+            _ = router.encoder  # loads the default encoder and checks its id
+        router._thresholds = router._fixed or router._share_thresholds(router._share)
+        return router

@@ -1,0 +1,122 @@
+"""Load the routing development sets (``../shared/data/routing``) for training and evaluation.
+
+Not used at run time: the training script, the quality benchmark and the
+integration tests read the files where they lie; nothing is copied into the
+package. Each query comes with the weak and the strong model's quality on it
+(1/0 for MMLU, RouterArena's score in [0, 1]) and a group for grouped splits
+(the MMLU subject, the RouterArena source benchmark).
+
+Licences: RouteLLM's responses are Apache-2.0 over MMLU (MIT); RouterArena is
+Apache-2.0 over about 40 public benchmarks, some of them research-only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+ROUTERARENA_WEAK = "claude-3-haiku-20240307"
+ROUTERARENA_STRONG = "gemini-2.0-flash-001"
+
+
+def default_data_dir() -> Path:
+    """``../shared/data`` relative to the repository root."""
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingSet:
+    """Queries with each model's quality and a group label per query."""
+
+    name: str
+    texts: list[str]
+    weak: npt.NDArray[np.float64]
+    strong: npt.NDArray[np.float64]
+    groups: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, mask: npt.NDArray[np.bool_], name: str | None = None) -> RoutingSet:
+        idx = np.flatnonzero(mask)
+        return RoutingSet(
+            name=name or self.name,
+            texts=[self.texts[i] for i in idx],
+            weak=self.weak[idx],
+            strong=self.strong[idx],
+            groups=[self.groups[i] for i in idx],
+        )
+
+
+def load_mmlu(data_dir: Path | None = None) -> RoutingSet:
+    """RouteLLM's MMLU responses (Mixtral-8x7B weak, GPT-4-1106 strong), minus contaminated ones."""
+    root = (data_dir or default_data_dir()) / "routing"
+    contaminated = set()
+    with open(root / "mmlu_contaminated_prompts.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                contaminated.update({row["train_prompt"], row["eval_prompt"]})
+    texts: list[str] = []
+    weak: list[float] = []
+    strong: list[float] = []
+    groups: list[str] = []
+    for path in sorted((root / "mmlu").glob("mmlu_*.csv")):
+        subject = path.stem.removeprefix("mmlu_")
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader)  # prompt, weak model, strong model
+            for prompt, weak_ok, strong_ok in reader:
+                if prompt in contaminated:
+                    continue
+                texts.append(prompt)
+                weak.append(float(weak_ok == "True"))
+                strong.append(float(strong_ok == "True"))
+                groups.append(subject)
+    return RoutingSet("mmlu", texts, np.array(weak), np.array(strong), groups)
+
+
+def load_routerarena(data_dir: Path | None = None) -> RoutingSet:
+    """RouterArena sub_10: claude-3-haiku as the weak model, gemini-2.0-flash as the strong."""
+    root = (data_dir or default_data_dir()) / "routing" / "routerarena_sub10"
+
+    def read(model: str) -> dict[str, dict[str, object]]:
+        with open(root / f"{model}.jsonl", encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+        return {str(r["global_index"]): r for r in rows}
+
+    weak_rows, strong_rows = read(ROUTERARENA_WEAK), read(ROUTERARENA_STRONG)
+    keys = sorted(weak_rows.keys() & strong_rows.keys())
+    texts = [str(weak_rows[k]["question"]) for k in keys]
+
+    def score(row: dict[str, object]) -> float:
+        result = row.get("evaluation_result")
+        value = result.get("score") if isinstance(result, dict) else None
+        return float(np.clip(float(value), 0.0, 1.0)) if value is not None else 0.0
+
+    return RoutingSet(
+        "routerarena",
+        texts,
+        np.array([score(weak_rows[k]) for k in keys]),
+        np.array([score(strong_rows[k]) for k in keys]),
+        [k.rsplit("_", 1)[0] for k in keys],
+    )
+
+
+def model_prices(data_dir: Path | None = None) -> dict[str, tuple[float, float]]:
+    """RouterArena's ``model_cost.json``: model -> ($ per M input tokens, $ per M output)."""
+    path = (data_dir or default_data_dir()) / "routing" / "routerarena_sub10" / "model_cost.json"
+    with open(path, encoding="utf-8") as fh:
+        table = json.load(fh)
+    return {
+        name: (
+            float(row["input_token_price_per_million"]),
+            float(row["output_token_price_per_million"]),
+        )
+        for name, row in table.items()
+    }
