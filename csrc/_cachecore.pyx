@@ -1,0 +1,121 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Per-lookup bookkeeping of the semantic cache over its slot arrays.
+
+The cache keeps one row per slot in parallel numpy arrays (alive flag, expiry,
+namespace id, LRU stamp). After the index returns candidates (k from HNSW, or
+every row of a small brute-force partition), ``pick_candidate`` keeps the best
+one that is alive, unexpired, in the asked namespace and above the threshold:
+numpy needs a gather per array, a mask per test and an argmax, each a pass with
+a temporary; this is one pass, GIL released. ``lru_victims`` and
+``expired_slots`` pick eviction victims in one pass each. The plain-numpy twin
+is ``semroute._cache_ref``.
+"""
+
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport int64_t, int32_t, uint8_t
+
+cnp.import_array()
+
+
+def pick_candidate(const int64_t[::1] slots not None,
+                   const float[::1] sims not None,
+                   const uint8_t[::1] alive not None,
+                   const double[::1] expires not None,
+                   const int32_t[::1] ns_ids not None,
+                   int ns_id, double now, double min_sim):
+    """Index into ``slots`` of the best valid candidate and how many were expired.
+
+    A candidate is valid when its slot is >= 0, alive, in namespace ``ns_id``,
+    not expired (``expires > now``) and ``sims[i] >= min_sim``. Ties keep the
+    first. Returns ``(-1, n_expired)`` when none is valid.
+    """
+    cdef Py_ssize_t n = slots.shape[0], cap = alive.shape[0], i
+    cdef int64_t s
+    cdef Py_ssize_t best = -1, n_expired = 0
+    cdef float best_sim = 0
+    if sims.shape[0] != n:
+        raise ValueError("slots and sims differ in length")
+    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    with nogil:
+        for i in range(n):
+            s = slots[i]
+            if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
+                continue
+            if expires[s] <= now:
+                n_expired += 1
+                continue
+            if sims[i] >= min_sim and (best < 0 or sims[i] > best_sim):
+                best = i
+                best_sim = sims[i]
+    return best, n_expired
+
+
+def lru_victims(const int64_t[::1] stamps not None,
+                const uint8_t[::1] alive not None,
+                Py_ssize_t count):
+    """The ``count`` alive slots with the smallest stamps, oldest first (int64).
+
+    Stamps are unique, so the answer is unique. Fewer are returned when fewer
+    slots are alive. A bounded max-heap keeps it one pass for small ``count``.
+    """
+    cdef Py_ssize_t cap = stamps.shape[0], i, size = 0, j, child, parent
+    cdef int64_t st, tmp_slot
+    if alive.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    if count > cap:
+        count = cap
+    heap_arr = np.empty(count, dtype=np.int64)
+    cdef int64_t[::1] heap = heap_arr  # slots, max-heap on stamps[slot]
+    with nogil:
+        if count > 0:
+            for i in range(cap):
+                if not alive[i]:
+                    continue
+                st = stamps[i]
+                if size < count:
+                    j = size
+                    heap[j] = i
+                    size += 1
+                    while j > 0:
+                        parent = (j - 1) >> 1
+                        if stamps[heap[parent]] >= stamps[heap[j]]:
+                            break
+                        tmp_slot = heap[parent]; heap[parent] = heap[j]; heap[j] = tmp_slot
+                        j = parent
+                elif st < stamps[heap[0]]:
+                    heap[0] = i
+                    j = 0
+                    while True:
+                        child = 2 * j + 1
+                        if child >= size:
+                            break
+                        if child + 1 < size and stamps[heap[child + 1]] > stamps[heap[child]]:
+                            child += 1
+                        if stamps[heap[j]] >= stamps[heap[child]]:
+                            break
+                        tmp_slot = heap[child]; heap[child] = heap[j]; heap[j] = tmp_slot
+                        j = child
+    out = heap_arr[:size]
+    order = np.argsort(np.asarray(stamps)[out], kind="stable")
+    return np.ascontiguousarray(out[order])
+
+
+def expired_slots(const uint8_t[::1] alive not None,
+                  const double[::1] expires not None,
+                  double now):
+    """Alive slots whose expiry is ``<= now``, ascending (int64)."""
+    cdef Py_ssize_t cap = alive.shape[0], i, n = 0
+    if expires.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    out_arr = np.empty(cap, dtype=np.int64)
+    cdef int64_t[::1] out = out_arr
+    with nogil:
+        for i in range(cap):
+            if alive[i] and expires[i] <= now:
+                out[n] = i
+                n += 1
+    return out_arr[:n].copy()

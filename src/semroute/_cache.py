@@ -1,0 +1,803 @@
+"""SemanticCache: answer a query from a stored answer to one that means the same.
+
+A lookup first checks the exact key of the normalised query (no encoder),
+then searches the query's namespace for the nearest stored vector and serves
+it when the cosine reaches the threshold. One lock guards the in-memory state;
+the encoder and the user's ``fn`` run outside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import math
+import os
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from semroute import _cachecore, _text
+from semroute._cache_config import CacheConfig, IndexConfig, check_threshold, check_ttl
+from semroute._cache_table import SlotTable
+from semroute._entry import Entry
+from semroute._index import Partition
+from semroute._singleflight import AsyncSingleFlight, SingleFlight
+from semroute._stats import CacheStats, StatsRecorder
+from semroute._types import TextEncoder
+from semroute.backends._base import Backend
+from semroute.backends._url import open_backend
+from semroute.errors import BackendError, CorruptStoreError, InputError, InputTypeError
+
+R = TypeVar("R")
+FloatArray = npt.NDArray[np.float32]
+
+# Bytes a stored entry costs besides its texts and vector: the hnswlib node
+# (2*M links of 4 bytes at level 0, label, level) and the slot columns.
+_FIXED_BYTES_PER_ENTRY = 256
+_TOUCH_FLUSH = 1024
+_SWEEP_EVERY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHit:
+    """A stored answer served for a query, with the figures worth logging.
+
+    ``similarity`` is the cosine between the query and ``matched_query``
+    (1.0 for an exact repeat, found without the encoder: ``exact`` is True).
+    """
+
+    response: Any
+    similarity: float
+    matched_query: str
+    age_s: float
+    exact: bool
+    namespace: str
+    lookup_us: float
+
+
+class _Namespace:
+    __slots__ = ("exact", "id", "name", "partition")
+
+    def __init__(self, ns_id: int, name: str, partition: Partition) -> None:
+        self.id = ns_id
+        self.name = name
+        self.partition = partition
+        self.exact: dict[int, int] = {}  # query key -> slot
+
+
+class SemanticCache:
+    """An in-process semantic cache for LLM answers, optionally persisted.
+
+    ``backend`` is ``None`` / ``"memory://"`` (nothing persisted), a path or
+    ``"sqlite:///path.db"``, or a :class:`semroute.backends.Backend`. A query
+    longer than the encoder's limit is truncated for embedding; its exact key
+    uses the whole text.
+
+    >>> from tests.fakes import FakeEncoder
+    >>> cache = SemanticCache(encoder=FakeEncoder())
+    >>> cache.get_or_call("How do I reset my password?", lambda q: "Click 'Forgot'.")
+    "Click 'Forgot'."
+    >>> cache.get("how do I reset my password").exact
+    True
+    """
+
+    def __init__(
+        self,
+        backend: Backend | str | os.PathLike[str] | None = None,
+        /,
+        *,
+        threshold: float = 0.95,
+        max_entries: int | None = 100_000,
+        max_bytes: int | None = None,
+        ttl: float | None = None,
+        encoder: TextEncoder | None = None,
+        store_none: bool = False,
+        namespace: str = "default",
+        index: IndexConfig | None = None,
+    ) -> None:
+        self.config = CacheConfig(
+            threshold=threshold,
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            ttl=ttl,
+            store_none=store_none,
+            namespace=namespace,
+        )
+        self.index_config = index if index is not None else IndexConfig()
+        if not isinstance(self.index_config, IndexConfig):
+            from semroute.errors import ConfigError
+
+            raise ConfigError("index must be an IndexConfig")
+        self._backend = open_backend(backend)
+        self._encoder = encoder
+        self._lock = threading.RLock()
+        self._ready = False
+        self._closed = False
+        self._table = SlotTable()
+        self._namespaces: dict[str, _Namespace] = {}
+        self._ns_by_id: dict[int, _Namespace] = {}
+        self._next_ns_id = 0
+        self._id_to_slot: dict[int, int] = {}
+        self._entries = 0
+        self._bytes = 0
+        self._stamp = 0
+        self._next_sweep = 0.0
+        self._touches: dict[int, tuple[float, int]] = {}
+        self._stats = StatsRecorder()
+        self._flight = SingleFlight()
+        self._aflight = AsyncSingleFlight()
+        if encoder is not None:
+            self._ensure_ready()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def _ensure_ready(self) -> TextEncoder:
+        if self._ready:
+            assert self._encoder is not None
+            return self._encoder
+        with self._lock:
+            if self._closed:
+                raise BackendError("the cache is closed")
+            if not self._ready:
+                if self._encoder is None:
+                    from semroute._encoder import default_encoder
+
+                    self._encoder = default_encoder()
+                if self._backend is not None:
+                    self._backend.bind(model_id=self._encoder.model_id, dim=self._encoder.dim)
+                    self._load(self._backend)
+                self._ready = True
+        assert self._encoder is not None
+        return self._encoder
+
+    def _load(self, backend: Backend) -> None:
+        dim = self._dim
+        now = time.time()
+        entries = sorted(backend.load(), key=lambda e: (e.last_access, e.id))
+        for entry in entries:
+            if len(entry.vector) != 4 * dim:
+                raise CorruptStoreError(
+                    f"entry {entry.id} has a {len(entry.vector)}-byte vector, expected {4 * dim}"
+                )
+            if entry.expires <= now:
+                backend.delete(entry.id)
+                continue
+            try:
+                value = json.loads(entry.response)
+            except ValueError as exc:
+                raise CorruptStoreError(f"entry {entry.id} holds invalid JSON") from exc
+            vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
+            self._insert(entry, value, vector, persist=False)
+        self._evict(now)
+
+    def close(self) -> None:
+        """Flush pending LRU updates and release the store; the cache is unusable after."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._backend is not None:
+                try:
+                    self._flush_touches()
+                finally:
+                    self._backend.close()
+
+    def __enter__(self) -> SemanticCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._entries
+
+    def __repr__(self) -> str:
+        return (
+            f"SemanticCache(entries={self._entries}, threshold={self.config.threshold}, "
+            f"backend={self._backend!r})"
+        )
+
+    @property
+    def _dim(self) -> int:
+        assert self._encoder is not None
+        return self._encoder.dim
+
+    # -- input checks ---------------------------------------------------------------------
+
+    def _namespace_name(self, namespace: str | None) -> str:
+        if namespace is None:
+            return self.config.namespace
+        if not isinstance(namespace, str):
+            raise InputTypeError(f"namespace must be a str, not {type(namespace).__name__}")
+        return namespace
+
+    @staticmethod
+    def _key(query: object) -> tuple[str, int]:
+        if not isinstance(query, str):
+            raise InputTypeError(f"query must be a str, not {type(query).__name__}")
+        norm = _text.normalize_query(query)
+        if not norm:
+            raise InputError("query is empty once whitespace and trailing punctuation are removed")
+        return norm, _text.query_key(query)
+
+    def _threshold(self, threshold: float | None) -> float:
+        return self.config.threshold if threshold is None else check_threshold(threshold)
+
+    def _ttl(self, ttl: float | None) -> float | None:
+        return self.config.ttl if ttl is None else check_ttl(ttl)
+
+    def _embedding(self, embedding: object) -> FloatArray:
+        try:
+            vector = np.array(embedding, dtype=np.float32).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError("embedding must be a 1-d array of floats") from exc
+        if vector.shape[0] != self._dim:
+            raise InputError(f"embedding has {vector.shape[0]} values, the encoder {self._dim}")
+        norm = float(np.linalg.norm(vector))
+        if not math.isfinite(norm) or norm == 0.0:
+            raise InputError("embedding must be finite and non-zero")
+        return vector / np.float32(norm)
+
+    def _embed(self, query: str) -> FloatArray:
+        encoder = self._ensure_ready()
+        return np.ascontiguousarray(encoder.encode(query)[0], dtype=np.float32)
+
+    @staticmethod
+    def _serialise(response: object) -> str:
+        try:
+            return json.dumps(response, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(
+                f"response must be str or JSON-serialisable, not {type(response).__name__}: {exc}"
+            ) from exc
+
+    # -- the decisions, shared by sync and async --------------------------------------------
+
+    def _lookup_exact(self, ns_name: str, norm: str, key: int, now: float) -> CacheHit | None:
+        with self._lock:
+            ns = self._namespaces.get(ns_name)
+            if ns is None:
+                return None
+            slot = ns.exact.get(key)
+            # The key is a hash: compare the text so a collision never serves a wrong answer.
+            if slot is None or self._table.norms[slot] != norm:
+                return None
+            if self._table.expires[slot] <= now:
+                self._remove(slot, "expirations")
+                return None
+            return self._hit(slot, ns_name, 1.0, True, now)
+
+    def _lookup_semantic(
+        self, ns_name: str, vector: FloatArray, threshold: float, now: float
+    ) -> CacheHit | None:
+        with self._lock:
+            ns = self._namespaces.get(ns_name)
+            if ns is None:
+                return None
+            slots, sims = ns.partition.search(vector)
+            table = self._table
+            best, n_expired = _cachecore.pick_candidate(
+                slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now, threshold
+            )
+            hit = None
+            if best >= 0:
+                hit = self._hit(int(slots[best]), ns_name, float(sims[best]), False, now)
+            if n_expired:
+                # Expired candidates leave the index now so they never shadow a neighbour.
+                for slot in slots[slots >= 0].tolist():
+                    if table.alive[slot] and table.expires[slot] <= now:
+                        self._remove(slot, "expirations")
+            return hit
+
+    def _hit(self, slot: int, ns_name: str, sim: float, exact: bool, now: float) -> CacheHit:
+        table = self._table
+        self._stamp += 1
+        table.stamps[slot] = self._stamp
+        table.hits[slot] += 1
+        if self._backend is not None:
+            self._touches[int(table.ids[slot])] = (now, int(table.hits[slot]))
+            if len(self._touches) >= _TOUCH_FLUSH:
+                self._flush_touches()
+        value = table.values[slot]
+        return CacheHit(
+            response=json.loads(value) if table.is_json[slot] else value,
+            similarity=min(sim, 1.0),
+            matched_query=table.queries[slot],
+            age_s=max(0.0, now - float(table.created[slot])),
+            exact=exact,
+            namespace=ns_name,
+            lookup_us=0.0,
+        )
+
+    def _flush_touches(self) -> None:
+        if self._touches and self._backend is not None:
+            updates = [(i, last, hits) for i, (last, hits) in self._touches.items()]
+            self._touches = {}
+            self._backend.touch(updates)
+
+    def _phase_exact(
+        self, ns_name: str, norm: str, key: int, now: float
+    ) -> tuple[CacheHit | None, float]:
+        started = time.perf_counter()
+        hit = self._lookup_exact(ns_name, norm, key, now)
+        return hit, time.perf_counter() - started
+
+    def _phase_semantic(
+        self, ns_name: str, vector: FloatArray, threshold: float, now: float
+    ) -> tuple[CacheHit | None, float]:
+        started = time.perf_counter()
+        hit = self._lookup_semantic(ns_name, vector, threshold, now)
+        return hit, time.perf_counter() - started
+
+    def _finish(self, hit: CacheHit | None, spent: float) -> CacheHit | None:
+        """Count the lookup; ``spent`` excludes the encoder."""
+        self._stats.lookup(spent, exact=hit is not None and hit.exact, semantic=hit is not None)
+        return None if hit is None else replace(hit, lookup_us=spent * 1e6)
+
+    def _lookup(
+        self,
+        ns_name: str,
+        query: str,
+        norm: str,
+        key: int,
+        threshold: float,
+        vector: FloatArray | None,
+    ) -> tuple[CacheHit | None, FloatArray]:
+        """Exact key first, then the index; returns the hit and the query's vector."""
+        now = time.time()
+        hit, spent = self._phase_exact(ns_name, norm, key, now)
+        if hit is None:
+            if vector is None:
+                vector = self._embed(query)
+            hit, more = self._phase_semantic(ns_name, vector, threshold, now)
+            spent += more
+        return self._finish(hit, spent), vector  # type: ignore[return-value]
+
+    def _store(
+        self,
+        ns_name: str,
+        query: str,
+        norm: str,
+        key: int,
+        response: object,
+        vector: FloatArray,
+        ttl: float | None,
+    ) -> bool:
+        text = self._serialise(response)
+        now = time.time()
+        entry = Entry(
+            id=secrets.randbits(63),
+            namespace=ns_name,
+            query=query,
+            norm=norm,
+            key=key,
+            response=text,
+            vector=vector.astype("<f4").tobytes(),
+            created=now,
+            expires=now + ttl if ttl is not None else math.inf,
+            last_access=now,
+            hits=0,
+        )
+        with self._lock:
+            if self._closed:
+                raise BackendError("the cache is closed")
+            ns = self._namespaces.get(ns_name)
+            if ns is not None:
+                old = ns.exact.get(key)
+                if old is not None and self._table.norms[old] == norm:
+                    self._remove(old, None)
+            stored = self._insert(entry, response, vector, persist=True)
+            self._evict(now)
+            return stored
+
+    def _entry_bytes(self, entry: Entry) -> int:
+        texts = len(entry.query) + len(entry.norm) + len(entry.response)
+        return texts + len(entry.vector) + _FIXED_BYTES_PER_ENTRY
+
+    def _insert(self, entry: Entry, value: object, vector: FloatArray, *, persist: bool) -> bool:
+        nbytes = self._entry_bytes(entry)
+        if self.config.max_bytes is not None and nbytes > self.config.max_bytes:
+            return False
+        if entry.id in self._id_to_slot:
+            self._remove(self._id_to_slot[entry.id], None, persist=False)
+        ns = self._namespaces.get(entry.namespace)
+        if ns is None:
+            ns = _Namespace(
+                self._next_ns_id, entry.namespace, Partition(self._dim, self.index_config)
+            )
+            self._next_ns_id += 1
+            self._namespaces[entry.namespace] = ns
+            self._ns_by_id[ns.id] = ns
+        if persist and self._backend is not None:
+            self._backend.put(entry)
+        table = self._table
+        slot = table.alloc()
+        table.alive[slot] = 1
+        table.expires[slot] = entry.expires
+        table.ns_ids[slot] = ns.id
+        self._stamp += 1
+        table.stamps[slot] = self._stamp
+        table.hits[slot] = entry.hits
+        table.created[slot] = entry.created
+        table.ids[slot] = entry.id
+        table.keys[slot] = entry.key
+        table.nbytes[slot] = nbytes
+        table.queries[slot] = entry.query
+        table.norms[slot] = entry.norm
+        table.is_json[slot] = not isinstance(value, str)
+        table.values[slot] = entry.response if table.is_json[slot] else value
+        table.labels[slot] = ns.partition.add(slot, vector)
+        ns.exact[entry.key] = slot
+        self._id_to_slot[entry.id] = slot
+        self._entries += 1
+        self._bytes += nbytes
+        return True
+
+    def _remove(self, slot: int, reason: str | None, *, persist: bool = True) -> None:
+        table = self._table
+        ns = self._ns_by_id[int(table.ns_ids[slot])]
+        ns.partition.remove(int(table.labels[slot]))
+        key = int(table.keys[slot])
+        if ns.exact.get(key) == slot:
+            del ns.exact[key]
+        entry_id = int(table.ids[slot])
+        del self._id_to_slot[entry_id]
+        self._touches.pop(entry_id, None)
+        self._entries -= 1
+        self._bytes -= int(table.nbytes[slot])
+        table.free(slot)
+        if ns.partition.size == 0:
+            del self._namespaces[ns.name]
+            del self._ns_by_id[ns.id]
+        if reason is not None:
+            self._stats.add(reason)
+        if persist and self._backend is not None:
+            self._backend.delete(entry_id)
+
+    def _evict(self, now: float) -> None:
+        table = self._table
+        if now >= self._next_sweep:
+            self._next_sweep = now + _SWEEP_EVERY_S
+            for slot in _cachecore.expired_slots(table.alive, table.expires, now).tolist():
+                self._remove(slot, "expirations")
+        max_entries, max_bytes = self.config.max_entries, self.config.max_bytes
+        while (max_entries is not None and self._entries > max_entries) or (
+            max_bytes is not None and self._bytes > max_bytes
+        ):
+            over = self._entries - max_entries if max_entries is not None else 0
+            victims = _cachecore.lru_victims(table.stamps, table.alive, max(over, 1))
+            for slot in victims.tolist():
+                self._remove(slot, "evictions")
+                if max_bytes is not None and self._bytes <= max_bytes and over <= 1:
+                    break
+
+    # -- public API ----------------------------------------------------------------------
+
+    def get(
+        self,
+        query: str,
+        *,
+        namespace: str | None = None,
+        threshold: float | None = None,
+        embedding: FloatArray | None = None,
+    ) -> CacheHit | None:
+        """The stored answer for ``query`` (or one meaning the same), else ``None``.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache.put("capital of France?", "Paris")
+        >>> cache.get("Capital of France").response
+        'Paris'
+        """
+        ns_name = self._namespace_name(namespace)
+        norm, key = self._key(query)
+        thr = self._threshold(threshold)
+        self._ensure_ready()
+        vector = self._embedding(embedding) if embedding is not None else None
+        hit, _ = self._lookup(ns_name, query, norm, key, thr, vector)
+        return hit
+
+    def put(
+        self,
+        query: str,
+        response: object,
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        embedding: FloatArray | None = None,
+    ) -> None:
+        """Store ``response`` for ``query``, replacing the entry of the same normalised query.
+
+        ``ttl`` overrides the cache's default for this entry (``None``: the default).
+        An entry larger than ``max_bytes`` alone is not stored.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache.put("2+2", {"answer": 4}, namespace="math", ttl=60)
+        >>> cache.get("2+2", namespace="math").response
+        {'answer': 4}
+        """
+        ns_name = self._namespace_name(namespace)
+        norm, key = self._key(query)
+        entry_ttl = self._ttl(ttl)
+        self._serialise(response)
+        self._ensure_ready()
+        vector = self._embedding(embedding) if embedding is not None else self._embed(query)
+        self._store(ns_name, query, norm, key, response, vector, entry_ttl)
+
+    def get_or_call(
+        self,
+        query: str,
+        fn: Callable[[str], R],
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        threshold: float | None = None,
+    ) -> R:
+        """The cached answer for ``query``, or ``fn(query)``, stored for next time.
+
+        An exception from ``fn`` propagates unchanged and nothing is stored; a
+        ``None`` result is stored only with ``store_none=True``. Concurrent
+        identical misses (same namespace and normalised query) call ``fn`` once.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache.get_or_call("What is 2+2?", lambda q: "4")
+        '4'
+        >>> cache.get_or_call("what is 2+2", lambda q: "never called")
+        '4'
+        """
+        ns_name = self._namespace_name(namespace)
+        norm, key = self._key(query)
+        thr = self._threshold(threshold)
+        entry_ttl = self._ttl(ttl)
+        if not callable(fn):
+            raise InputTypeError("fn must be callable")
+        self._ensure_ready()
+        hit, vector = self._lookup(ns_name, query, norm, key, thr, None)
+        if hit is not None:
+            self._stats.add("fn_calls_saved")
+            return hit.response  # type: ignore[no-any-return]
+
+        def call() -> R:
+            self._stats.add("fn_calls")
+            result = fn(query)
+            self._maybe_store(ns_name, query, norm, key, result, vector, entry_ttl)
+            return result
+
+        result, shared = self._flight.do((ns_name, norm), call)
+        if shared:
+            self._stats.add("fn_calls_saved")
+        return result  # type: ignore[no-any-return]
+
+    def _maybe_store(
+        self,
+        ns_name: str,
+        query: str,
+        norm: str,
+        key: int,
+        result: object,
+        vector: FloatArray,
+        ttl: float | None,
+    ) -> None:
+        if result is None and not self.config.store_none:
+            return
+        self._store(ns_name, query, norm, key, result, vector, ttl)
+
+    async def aget_or_call(
+        self,
+        query: str,
+        fn: Callable[[str], Awaitable[R]],
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        threshold: float | None = None,
+    ) -> R:
+        """The asyncio twin of :meth:`get_or_call`; the encoder runs in a worker thread.
+
+        >>> import asyncio
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> async def llm(q: str) -> str:
+        ...     return "4"
+        >>> asyncio.run(cache.aget_or_call("What is 2+2?", llm))
+        '4'
+        """
+        ns_name = self._namespace_name(namespace)
+        norm, key = self._key(query)
+        thr = self._threshold(threshold)
+        entry_ttl = self._ttl(ttl)
+        if not callable(fn):
+            raise InputTypeError("fn must be callable")
+        if not self._ready:
+            await asyncio.to_thread(self._ensure_ready)
+        now = time.time()
+        hit, spent = self._phase_exact(ns_name, norm, key, now)
+        vector: FloatArray | None = None
+        if hit is None:
+            # The encoder is the slow part: keep it off the event loop.
+            vector = await asyncio.to_thread(self._embed, query)
+            hit, more = self._phase_semantic(ns_name, vector, thr, now)
+            spent += more
+        hit = self._finish(hit, spent)
+        if hit is not None:
+            self._stats.add("fn_calls_saved")
+            return hit.response  # type: ignore[no-any-return]
+        assert vector is not None
+        stored_vector = vector
+
+        async def call() -> R:
+            self._stats.add("fn_calls")
+            result = await fn(query)
+            self._maybe_store(ns_name, query, norm, key, result, stored_vector, entry_ttl)
+            return result
+
+        result, shared = await self._aflight.do((ns_name, norm), call)
+        if shared:
+            self._stats.add("fn_calls_saved")
+        return result  # type: ignore[no-any-return]
+
+    def delete(self, query: str, *, namespace: str | None = None) -> bool:
+        """Remove the entry stored for this exact (normalised) query; True if one was.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache.put("hi", "hello"); cache.delete("HI!")
+        True
+        """
+        ns_name = self._namespace_name(namespace)
+        norm, key = self._key(query)
+        self._ensure_ready()
+        with self._lock:
+            ns = self._namespaces.get(ns_name)
+            slot = ns.exact.get(key) if ns is not None else None
+            if slot is None or self._table.norms[slot] != norm:
+                return False
+            self._remove(slot, None)
+            return True
+
+    def report_wrong(
+        self, query: str, *, namespace: str | None = None, threshold: float | None = None
+    ) -> CacheHit | None:
+        """Remove the entry that would answer ``query`` now (it served a wrong hit).
+
+        Returns the removed hit, or ``None`` when nothing would have answered.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache.put("is it safe", "yes")
+        >>> cache.report_wrong("is it safe").matched_query
+        'is it safe'
+        """
+        ns_name = self._namespace_name(namespace)
+        hit = self.get(query, namespace=ns_name, threshold=threshold)
+        if hit is None:
+            return None
+        with self._lock:
+            ns = self._namespaces.get(ns_name)
+            if ns is not None:
+                key = _text.query_key(hit.matched_query)
+                slot = ns.exact.get(key)
+                if slot is not None and self._table.queries[slot] == hit.matched_query:
+                    self._remove(slot, None)
+        return hit
+
+    def invalidate(self, namespace: str | None = None, *, prefix: str | None = None) -> int:
+        """Remove every entry of ``namespace`` (or of every namespace starting with ``prefix``).
+
+        Returns how many entries were removed.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache.put("q", "a", namespace="acme/gpt-4o/v3")
+        >>> cache.invalidate(prefix="acme/")
+        1
+        """
+        if (namespace is None) == (prefix is None):
+            raise InputError("give exactly one of namespace or prefix")
+        if prefix is not None and not isinstance(prefix, str):
+            raise InputTypeError("prefix must be a str")
+        target = self._namespace_name(namespace) if namespace is not None else None
+        self._ensure_ready()
+        removed = 0
+        with self._lock:
+            names = [
+                name
+                for name in self._namespaces
+                if name == target or (prefix is not None and name.startswith(prefix))
+            ]
+            for name in names:
+                ns = self._namespaces[name]
+                for slot in self._slots_of(ns):
+                    self._remove(slot, None, persist=False)
+                    removed += 1
+                if self._backend is not None:
+                    self._backend.delete_namespace(name)
+            if target is not None and not names and self._backend is not None:
+                self._backend.delete_namespace(target)
+        return removed
+
+    def _slots_of(self, ns: _Namespace) -> list[int]:
+        table = self._table
+        return np.flatnonzero((table.alive != 0) & (table.ns_ids == ns.id)).tolist()
+
+    def clear(self) -> None:
+        """Remove every entry of every namespace (and from the store)."""
+        self._ensure_ready()
+        with self._lock:
+            self._table = SlotTable()
+            self._namespaces.clear()
+            self._ns_by_id.clear()
+            self._id_to_slot.clear()
+            self._touches.clear()
+            self._entries = 0
+            self._bytes = 0
+            if self._backend is not None:
+                self._backend.clear()
+
+    def cached(
+        self,
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        threshold: float | None = None,
+    ) -> Callable[[Callable[[str], R]], Callable[[str], R]]:
+        """Decorate a one-argument function (sync or async) so it answers from the cache.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> @cache.cached(namespace="faq")
+        ... def ask(question: str) -> str:
+        ...     return "42"
+        >>> ask("meaning of life?"), ask("Meaning of life")
+        ('42', '42')
+        """
+        ns = self._namespace_name(namespace)
+        ttl = check_ttl(ttl)
+        if threshold is not None:
+            check_threshold(threshold)
+
+        def decorate(fn: Callable[[str], R]) -> Callable[[str], R]:
+            if inspect.iscoroutinefunction(fn):
+
+                @functools.wraps(fn)
+                async def async_wrapper(query: str) -> Any:
+                    return await self.aget_or_call(
+                        query, fn, namespace=ns, ttl=ttl, threshold=threshold
+                    )
+
+                return async_wrapper  # type: ignore[return-value]
+
+            @functools.wraps(fn)
+            def wrapper(query: str) -> R:
+                return self.get_or_call(query, fn, namespace=ns, ttl=ttl, threshold=threshold)
+
+            return wrapper
+
+        return decorate
+
+    @property
+    def stats(self) -> CacheStats:
+        """Counters, lookup latency p50/p99 (µs, encoder excluded), entries and bytes."""
+        with self._lock:
+            entries, nbytes = self._entries, self._bytes
+        return self._stats.snapshot(entries=entries, nbytes=nbytes)
+
+    def reset_stats(self) -> None:
+        """Zero the counters and the latency window (entries and bytes are kept)."""
+        self._stats.reset()
+
+    def _wait_index(self) -> None:
+        """Install any graph being built in the background (tests and benchmarks)."""
+        with self._lock:
+            partitions = [ns.partition for ns in self._namespaces.values()]
+        for partition in partitions:
+            partition.wait()

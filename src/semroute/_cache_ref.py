@@ -1,0 +1,62 @@
+"""Plain numpy twins of ``semroute._cachecore``, with the same signatures.
+
+The oracle for the native tests and the baseline in ``benchmarks/bench_cache_core.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+
+def pick_candidate(
+    slots: npt.NDArray[np.int64],
+    sims: npt.NDArray[np.float32],
+    alive: npt.NDArray[np.uint8],
+    expires: npt.NDArray[np.float64],
+    ns_ids: npt.NDArray[np.int32],
+    ns_id: int,
+    now: float,
+    min_sim: float,
+) -> tuple[int, int]:
+    """Index of the best valid candidate (or -1) and how many candidates were expired."""
+    if sims.shape[0] != slots.shape[0]:
+        raise ValueError("slots and sims differ in length")
+    cap = alive.shape[0]
+    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    inside = (slots >= 0) & (slots < cap)
+    safe = np.where(inside, slots, 0)
+    live = inside & (alive[safe] != 0) & (ns_ids[safe] == ns_id)
+    fresh = expires[safe] > now
+    n_expired = int(np.count_nonzero(live & ~fresh))
+    valid = live & fresh & (sims >= min_sim)
+    if not valid.any():
+        return -1, n_expired
+    masked = np.where(valid, sims, -np.inf)
+    return int(np.argmax(masked)), n_expired
+
+
+def lru_victims(
+    stamps: npt.NDArray[np.int64], alive: npt.NDArray[np.uint8], count: int
+) -> npt.NDArray[np.int64]:
+    """The ``count`` alive slots with the smallest stamps, oldest first."""
+    if alive.shape[0] != stamps.shape[0]:
+        raise ValueError("slot arrays differ in length")
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    candidates = np.flatnonzero(alive != 0)
+    if count < candidates.size:
+        part = np.argpartition(stamps[candidates], count)[:count] if count else candidates[:0]
+        candidates = candidates[part]
+    order = np.argsort(stamps[candidates], kind="stable")
+    return candidates[order].astype(np.int64)
+
+
+def expired_slots(
+    alive: npt.NDArray[np.uint8], expires: npt.NDArray[np.float64], now: float
+) -> npt.NDArray[np.int64]:
+    """Alive slots whose expiry is ``<= now``, ascending."""
+    if expires.shape[0] != alive.shape[0]:
+        raise ValueError("slot arrays differ in length")
+    return np.flatnonzero((alive != 0) & (expires <= now)).astype(np.int64)

@@ -1,0 +1,19 @@
+import numpy as np
+import numpy.typing as npt
+
+def pick_candidate(
+    slots: npt.NDArray[np.int64],
+    sims: npt.NDArray[np.float32],
+    alive: npt.NDArray[np.uint8],
+    expires: npt.NDArray[np.float64],
+    ns_ids: npt.NDArray[np.int32],
+    ns_id: int,
+    now: float,
+    min_sim: float,
+) -> tuple[int, int]: ...
+def lru_victims(
+    stamps: npt.NDArray[np.int64], alive: npt.NDArray[np.uint8], count: int
+) -> npt.NDArray[np.int64]: ...
+def expired_slots(
+    alive: npt.NDArray[np.uint8], expires: npt.NDArray[np.float64], now: float
+) -> npt.NDArray[np.int64]: ...

@@ -1,0 +1,173 @@
+"""One namespace's vectors: exact search while small, an hnswlib graph when large.
+
+Each stored vector gets a *label*, dense and reused after deletes, mapped to
+the cache's slot. Below ``IndexConfig.brute_force_below`` entries the vectors
+sit in one matrix searched with a single BLAS product (exact, and faster than
+HNSW there). Crossing it builds an hnswlib graph, in a background thread so no
+caller stalls; the matrix keeps serving until the graph is installed, and the
+changes made meanwhile are replayed onto it. In the graph a deleted label is
+``mark_deleted`` at once (it can never be returned again) and its node is
+reused by the next insert, which hnswlib re-links in place.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from semroute._cache_config import IndexConfig
+
+_EMPTY_SLOTS = np.empty(0, dtype=np.int64)
+_EMPTY_SIMS = np.empty(0, dtype=np.float32)
+
+
+class Partition:
+    """The vectors of one namespace; callers serialise access (the cache's lock)."""
+
+    def __init__(self, dim: int, config: IndexConfig) -> None:
+        self.dim = dim
+        self.config = config
+        self.size = 0
+        self._n_labels = 0
+        self._free: list[int] = []
+        self._label_slot = np.full(16, -1, dtype=np.int64)
+        self._matrix: npt.NDArray[np.float32] | None = np.empty((16, dim), dtype=np.float32)
+        self._hnsw: Any = None
+        self._building: threading.Thread | None = None
+        self._built: Any = None
+        self._replay: list[tuple[bool, int]] = []  # (added?, label) since the build's snapshot
+
+    @property
+    def uses_graph(self) -> bool:
+        self._install_if_built()
+        return self._hnsw is not None
+
+    def add(self, slot: int, vector: npt.NDArray[np.float32]) -> int:
+        """Store ``vector`` for ``slot``; returns its label."""
+        self._install_if_built()
+        label = self._free.pop() if self._free else self._n_labels
+        if label == self._n_labels:
+            self._n_labels += 1
+            if label >= self._label_slot.shape[0]:
+                grown = np.full(2 * self._label_slot.shape[0], -1, dtype=np.int64)
+                grown[:label] = self._label_slot[:label]
+                self._label_slot = grown
+        self._label_slot[label] = slot
+        self.size += 1
+        if self._matrix is not None:
+            if label >= self._matrix.shape[0]:
+                bigger = np.empty((2 * self._matrix.shape[0], self.dim), dtype=np.float32)
+                bigger[: self._matrix.shape[0]] = self._matrix
+                self._matrix = bigger
+            self._matrix[label] = vector
+        if self._hnsw is not None:
+            self._graph_add(self._hnsw, vector[None, :], np.array([label]))
+        elif self._building is not None:
+            self._replay.append((True, label))
+        elif self.size >= self.config.brute_force_below:
+            self._start_build()
+        return label
+
+    def remove(self, label: int) -> None:
+        self._install_if_built()
+        if self._label_slot[label] < 0:
+            return
+        self._label_slot[label] = -1
+        self._free.append(label)
+        self.size -= 1
+        if self._hnsw is not None:
+            self._hnsw.mark_deleted(label)
+        elif self._building is not None:
+            self._replay.append((False, label))
+
+    def search(
+        self, vector: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Candidate slots (``-1`` for a free label) and their cosines to ``vector``."""
+        self._install_if_built()
+        if self.size == 0:
+            return _EMPTY_SLOTS, _EMPTY_SIMS
+        if self._hnsw is None:
+            assert self._matrix is not None
+            n = self._n_labels
+            sims = self._matrix[:n] @ vector
+            return self._label_slot[:n], sims
+        k = min(self.config.k, self.size)
+        labels, distances = self._hnsw.knn_query(vector, k=k, num_threads=1)
+        slots = self._label_slot[labels[0].astype(np.int64)]
+        return np.ascontiguousarray(slots), (1.0 - distances[0]).astype(np.float32)
+
+    def vector(self, label: int) -> npt.NDArray[np.float32]:
+        self._install_if_built()
+        if self._matrix is not None:
+            return self._matrix[label].copy()
+        return np.asarray(self._hnsw.get_items([label])[0], dtype=np.float32)
+
+    def wait(self) -> None:
+        """Block until a background graph build (if any) is installed; for tests and benchmarks."""
+        building = self._building
+        if building is not None:
+            building.join()
+        self._install_if_built()
+
+    # -- graph building ---------------------------------------------------------------
+
+    def _graph_add(self, index: Any, vectors: npt.NDArray[np.float32], labels: Any) -> None:
+        needed = self._n_labels
+        if needed > index.get_max_elements():
+            # hnswlib reallocs (mremap on Linux): about 1 ms at 100k entries.
+            index.resize_index(max(needed, 2 * index.get_max_elements()))
+        index.add_items(vectors, labels, num_threads=1)
+
+    def _new_graph(self, capacity: int) -> Any:
+        import hnswlib
+
+        cfg = self.config
+        index = hnswlib.Index(space="ip", dim=self.dim)
+        index.init_index(max_elements=capacity, M=cfg.m, ef_construction=cfg.ef_construction)
+        index.set_ef(cfg.ef_search)
+        index.set_num_threads(1)
+        return index
+
+    def _start_build(self) -> None:
+        assert self._matrix is not None
+        labels = np.flatnonzero(self._label_slot[: self._n_labels] >= 0)
+        vectors = self._matrix[labels].copy()
+        capacity = max(2 * self._n_labels, 1024)
+        self._replay = []
+
+        def build() -> None:
+            index = self._new_graph(capacity)
+            index.add_items(vectors, labels, num_threads=1)
+            self._built = index
+
+        if self.config.background_build:
+            self._building = threading.Thread(target=build, name="semroute-index", daemon=True)
+            self._building.start()
+        else:
+            build()
+            self._building = threading.Thread()  # marks "built, not yet installed"
+            self._install_if_built()
+
+    def _install_if_built(self) -> None:
+        index = self._built
+        if index is None:
+            return
+        assert self._matrix is not None
+        # Replaying in order leaves each label as it is now; the matrix holds its latest vector.
+        for added, label in self._replay:
+            if added:
+                self._graph_add(index, self._matrix[label][None, :], np.array([label]))
+            else:
+                try:
+                    index.mark_deleted(label)
+                except RuntimeError:
+                    pass  # never in the graph, or already deleted
+        self._hnsw = index
+        self._built = None
+        self._building = None
+        self._replay = []
+        self._matrix = None

@@ -1,0 +1,93 @@
+"""Cache counters and the lookup-latency window behind ``SemanticCache.stats``."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+_WINDOW = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """A snapshot of what the cache did since it was created (or ``reset_stats``).
+
+    Latencies cover the lookup only (normalise, exact check, index search),
+    not the encoder and not ``fn``; they are over the last 4096 lookups.
+    """
+
+    hits_exact: int
+    hits_semantic: int
+    misses: int
+    fn_calls: int
+    fn_calls_saved: int
+    evictions: int
+    expirations: int
+    entries: int
+    bytes: int
+    lookup_p50_us: float
+    lookup_p99_us: float
+
+    @property
+    def hits(self) -> int:
+        return self.hits_exact + self.hits_semantic
+
+    @property
+    def hit_rate(self) -> float:
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+
+class StatsRecorder:
+    """Thread-safe counters; cheap to update on the lookup path."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.hits_exact = 0
+            self.hits_semantic = 0
+            self.misses = 0
+            self.fn_calls = 0
+            self.fn_calls_saved = 0
+            self.evictions = 0
+            self.expirations = 0
+            self._latency = np.zeros(_WINDOW, dtype=np.float64)
+            self._count = 0
+
+    def lookup(self, seconds: float, *, exact: bool, semantic: bool) -> None:
+        with self._lock:
+            if exact:
+                self.hits_exact += 1
+            elif semantic:
+                self.hits_semantic += 1
+            else:
+                self.misses += 1
+            self._latency[self._count % _WINDOW] = seconds
+            self._count += 1
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def snapshot(self, *, entries: int, nbytes: int) -> CacheStats:
+        with self._lock:
+            window = self._latency[: min(self._count, _WINDOW)]
+            p50, p99 = (np.percentile(window, [50, 99]) * 1e6) if window.size else (0.0, 0.0)
+            return CacheStats(
+                hits_exact=self.hits_exact,
+                hits_semantic=self.hits_semantic,
+                misses=self.misses,
+                fn_calls=self.fn_calls,
+                fn_calls_saved=self.fn_calls_saved,
+                evictions=self.evictions,
+                expirations=self.expirations,
+                entries=entries,
+                bytes=nbytes,
+                lookup_p50_us=float(p50),
+                lookup_p99_us=float(p99),
+            )

@@ -1,0 +1,78 @@
+"""The narrow protocol every persistence backend implements.
+
+A backend stores entries and gives them back; the cache owns serialisation
+(JSON), the vector index, eviction and TTL. The cache calls ``bind`` once
+before anything else, with the settings that shape its vectors, so a store
+written by another encoder or schema is refused (``ConfigError``) instead of
+mixing incompatible vectors.
+
+Room for shared stores (Redis, issue 7): a backend that other processes also
+write may additionally implement :class:`ChangeFeed`; the cache then applies
+``poll()`` results (puts and deletes made elsewhere) to its local index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from semroute._entry import Entry
+
+SCHEMA_VERSION = 1
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Where cache entries live between processes (or nowhere: ``MemoryBackend``)."""
+
+    def bind(self, *, model_id: str, dim: int) -> None:
+        """Record the encoder id and dim on first use; raise ``ConfigError`` on mismatch."""
+        ...
+
+    def load(self, namespace: str | None = None) -> Iterator[Entry]:
+        """Every stored entry (of one namespace when given), in no particular order."""
+        ...
+
+    def put(self, entry: Entry) -> None:
+        """Store ``entry`` durably, replacing any entry with the same id."""
+        ...
+
+    def delete(self, entry_id: int) -> None:
+        """Remove one entry; a missing id is not an error."""
+        ...
+
+    def delete_namespace(self, namespace: str) -> None:
+        """Remove every entry of ``namespace``."""
+        ...
+
+    def clear(self) -> None:
+        """Remove every entry, keeping the store's settings."""
+        ...
+
+    def touch(self, updates: Sequence[tuple[int, float, int]]) -> None:
+        """Persist ``(id, last_access, hits)`` so LRU order survives a restart; best effort."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release the store; further calls may raise ``BackendError``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change made by another process: a put (with its entry) or a delete."""
+
+    kind: Literal["put", "delete", "delete_namespace", "clear"]
+    entry: Entry | None = None
+    entry_id: int | None = None
+    namespace: str | None = None
+
+
+@runtime_checkable
+class ChangeFeed(Protocol):
+    """Optional: a shared store reports changes made by other processes."""
+
+    def poll(self) -> Sequence[Change]:
+        """Changes since the last call, oldest first; empty when none."""
+        ...
