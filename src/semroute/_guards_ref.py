@@ -133,9 +133,7 @@ def _tokens(text: str) -> list[_Token]:
             ch = text[i]
             if _is_word_char(ch):
                 i += 1
-            elif (
-                (ch == "'" or ch == "\u2019") and i + 1 < n and _is_word_char(text[i + 1])
-            ) or (
+            elif ((ch == "'" or ch == "\u2019") and i + 1 < n and _is_word_char(text[i + 1])) or (
                 ch in _SEPARATORS
                 and i + 1 < n
                 and _is_ascii_digit(text[i - 1])
@@ -180,15 +178,13 @@ def _stem(w: str) -> str:
     n = len(w)
     if n > 4 and w.endswith("ies"):
         w = w[:-3] + "y"
-    elif n > 4 and (w.endswith("sses") or w.endswith("ches") or w.endswith("shes")):
-        w = w[:-2]
-    elif n > 4 and w.endswith("xes"):
+    elif n > 4 and w.endswith(("sses", "ches", "shes", "xes")):
         w = w[:-2]
     elif n > 5 and w.endswith("ing"):
         w = _dedouble(w[:-3])
     elif n > 4 and w.endswith("ed"):
         w = _dedouble(w[:-2])
-    elif n > 3 and w.endswith("s") and not (w.endswith("ss") or w.endswith("us") or w.endswith("is")):
+    elif n > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
     if len(w) > 3 and w.endswith("e"):
         w = w[:-1]

@@ -19,15 +19,20 @@ the few words that flip an answer, not understand English.
 
 from __future__ import annotations
 
-NEGATION: frozenset[str] = frozenset(
+
+def _split(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+NEGATION: frozenset[str] = _split(
     """
     not no never without none nobody nothing nowhere neither nor cannot
     dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent
     havent hasnt hadnt mustnt neednt aint
-    """.split()
+    """
 )
 
-STOP: frozenset[str] = frozenset(
+STOP: frozenset[str] = _split(
     """
     a an the this that these those there here it its it's itself
     i i'm i've i'd i'll me my mine myself we we're we've our ours ourselves
@@ -50,10 +55,10 @@ STOP: frozenset[str] = frozenset(
     get got gets getting go goes going gone went
     like
     s t d ll m re ve
-    """.split()
+    """
 )
 
-COMMON: frozenset[str] = frozenset(
+COMMON: frozenset[str] = _split(
     """
     way ways thing things tip tips idea ideas step steps method methods kind kinds type
     types sort example examples reason reasons difference differences advantage
@@ -65,7 +70,7 @@ COMMON: frozenset[str] = frozenset(
     real really actual actually true false new old big small large little high low
     long short free cheap cheapest expensive safe safely common popular famous useful
     interesting good-looking beautiful hard difficult normal typical general basic
-    different similar whole full complete certain sure likely likely possible
+    different similar whole full complete certain sure likely
     first last next early late recent
     people person man men woman women guy guys child children kid kids friend friends
     life time times day days year years world place places part parts lot lots number
@@ -91,7 +96,7 @@ COMMON: frozenset[str] = frozenset(
     guide tutorial course courses book books resource resources material materials
     source sources site sites website websites app apps
     opinion opinions view views thought
-    """.split()
+    """
 )
 
 CARDINALS: dict[str, int] = {

@@ -1,0 +1,83 @@
+"""semroute._guards agrees with its plain-Python twin on any text and any pair."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from semroute import _guards as native
+from semroute import _guards_ref as ref
+from semroute import _guards_words as words
+from semroute._guards_api import lexicon
+
+KEYS, CODES = lexicon()
+
+VOCAB = sorted(
+    words.STOP
+    | words.COMMON
+    | words.NEGATION
+    | set(words.CARDINALS)
+    | set(words.SCALES)
+    | set(words.ORDINALS)
+    | {s for spellings in words.UNITS.values() for s in spellings}
+    | {"Paris", "Rome", "iPhone", "gpt4", "can't", "doesn’t", "studies", "running", "France's"}
+)
+
+pieces = st.one_of(
+    st.sampled_from(VOCAB),
+    st.sampled_from(VOCAB).map(str.title),
+    st.from_regex(r"[0-9]{1,20}([.,:/-][0-9]{1,4}){0,2}(st|nd|rd|th|km|kg|s|x|%)?", fullmatch=True),
+    st.sampled_from(list(" .?!,;:\n'’$€£₹%°-/")),
+    st.text(max_size=4),
+)
+texts = st.lists(pieces, max_size=24).map(" ".join) | st.text(max_size=60)
+
+
+@given(texts)
+def test_signature_matches_reference(text: str) -> None:
+    got = native.signature(text, KEYS, CODES)
+    want = ref.signature(text, KEYS, CODES)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+@given(texts, texts, st.integers(0, 15))
+def test_compare_matches_reference(a: str, b: str, mask: int) -> None:
+    sa = native.signature(a, KEYS, CODES)
+    sb = native.signature(b, KEYS, CODES)
+    assert native.compare(sa, sb, mask) == ref.compare(sa, sb, mask)
+    assert native.compare(sa, sa, mask) == 0
+
+
+@given(st.text(max_size=30))
+def test_word_hash_matches_reference(text: str) -> None:
+    assert native.word_hash(text) == ref.word_hash(text)
+
+
+def test_signature_layout() -> None:
+    sig = native.signature("Is Paris not 5 km away?", KEYS, CODES)
+    negations, n_nums, n_terms, n_keys, n_ents = (int(x) for x in sig[:5])
+    assert (negations, n_nums) == (1, 1)
+    assert sig.shape[0] == 5 + n_nums + n_terms + n_keys + n_ents
+    assert n_ents == 1 and n_keys >= 1
+
+
+def test_empty_lexicon_and_empty_text() -> None:
+    empty = np.zeros(0, dtype=np.int64)
+    np.testing.assert_array_equal(native.signature("", empty, empty), [0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(
+        native.signature("no 5", empty, empty), ref.signature("no 5", empty, empty)
+    )
+
+
+@pytest.mark.parametrize("impl", [native, ref], ids=["native", "reference"])
+def test_malformed_input_raises_value_error(impl) -> None:
+    with pytest.raises(ValueError):
+        impl.signature("x", KEYS, CODES[:-1])
+    good = impl.signature("x", KEYS, CODES)
+    with pytest.raises(ValueError):
+        impl.compare(np.zeros(3, dtype=np.int64), good, 15)
+    with pytest.raises(ValueError):
+        impl.compare(np.array([0, 2, 0, 0, 0], dtype=np.int64), good, 15)
+    with pytest.raises(ValueError):
+        impl.compare(np.array([0, -1, 0, 0, 0, 7], dtype=np.int64), good, 15)
