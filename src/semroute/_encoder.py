@@ -1,0 +1,345 @@
+"""The shipped sentence encoder: ONNX all-MiniLM-L6-v2, run in-process and offline.
+
+Text is tokenised by ``tokenizers``, run through onnxruntime to token states,
+and mean-pooled + L2-normalised by the native ``semroute._pool`` kernel. The
+model files are package data (``semroute.models``): no hub, no network. Both
+onnxruntime and tokenizers are imported when the first encoder is built, so
+``import semroute`` stays cheap.
+
+Texts longer than ``max_tokens`` word pieces (256 by default, ``[CLS]`` and
+``[SEP]`` included, as sentence-transformers does for this model) are
+truncated: only their beginning is embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from importlib import import_module, resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from semroute.errors import ConfigError, EncoderError, EncoderInputTypeError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+__all__ = ["Encoder", "default_encoder"]
+
+# Imported by name so this module type-checks whether or not _pool has a stub.
+_pool = import_module("semroute._pool")
+
+_GRAPH = "encoder.onnx"
+_TOKENIZER = "tokenizer.json"
+_MANIFEST = "MANIFEST"
+# Beyond a few threads a 6-layer, 384-wide model gains nothing on one query.
+_MAX_DEFAULT_THREADS = 4
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _model_files(model_dir: str | os.PathLike[str] | None) -> Traversable:
+    if model_dir is None:
+        return resources.files("semroute.models")
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise EncoderError(f"encoder model directory {str(path)!r} does not exist")
+    return path
+
+
+def _read(root: Traversable, name: str) -> bytes:
+    entry = root.joinpath(name)
+    try:
+        return entry.read_bytes()
+    except OSError as exc:
+        raise EncoderError(
+            f"encoder file {name!r} is missing or unreadable in {root}: {exc}; "
+            "reinstall semroute or rebuild with models/scripts/export_encoder.py"
+        ) from exc
+
+
+class Encoder:
+    """Embed text as unit-length float32 vectors with the shipped ONNX model.
+
+    ``model_dir`` holds ``encoder.onnx``, ``tokenizer.json`` and ``MANIFEST``
+    (default: the files installed with semroute). ``threads`` sets
+    onnxruntime's intra-op threads (default: the usable cores, at most 4).
+    Texts are cut to ``max_tokens`` word pieces, specials included. The last
+    ``cache_size`` distinct texts are remembered, so repeated texts skip the
+    model. ``verify=True`` also checks each file's sha256 against MANIFEST
+    (about 0.1 s for the fp32 graph); sizes are always checked. Safe to share
+    between threads.
+
+    >>> from semroute import Encoder
+    >>> encoder = Encoder(threads=1)
+    >>> encoder.encode(["hello", "hi there"]).shape
+    (2, 384)
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str] | None = None,
+        *,
+        threads: int | None = None,
+        max_tokens: int = 256,
+        cache_size: int = 4096,
+        batch_size: int = 32,
+        verify: bool = False,
+    ) -> None:
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"threads must be a positive int or None, got {threads!r}")
+        if not isinstance(cache_size, int) or cache_size < 0:
+            raise ConfigError(f"cache_size must be an int >= 0, got {cache_size!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}")
+        root = _model_files(model_dir)
+        manifest = self._load_manifest(root)
+        max_positions = int(manifest.get("max_positions", 512))
+        # Three positions are the minimum: [CLS], one word piece, [SEP].
+        if not isinstance(max_tokens, int) or not 3 <= max_tokens <= max_positions:
+            raise ConfigError(
+                f"max_tokens must be an int in [3, {max_positions}], got {max_tokens!r}"
+            )
+        graph = _read(root, _GRAPH)
+        tokenizer_json = _read(root, _TOKENIZER)
+        self._check_files(manifest, {_GRAPH: graph, _TOKENIZER: tokenizer_json}, verify=verify)
+
+        self._dim = int(manifest["dim"])
+        self._model_id = f"{manifest['name']}-{manifest['files'][_GRAPH][:12]}"
+        self._max_tokens = max_tokens
+        self._batch_size = batch_size
+        self._threads = threads or min(_available_cores(), _MAX_DEFAULT_THREADS)
+        self._tokenizer_json = tokenizer_json.decode("utf-8")
+        self._session = self._open_session(graph, self._threads)
+        self._encoding_tokenizer = self._new_tokenizer()
+        self._encoding_tokenizer.enable_truncation(max_tokens)
+        self._plain_tokenizer: Tokenizer | None = None
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- loading ----------------------------------------------------------------------
+
+    @staticmethod
+    def _load_manifest(root: Traversable) -> dict[str, Any]:
+        try:
+            manifest = json.loads(_read(root, _MANIFEST))
+            files = manifest["files"]
+            if not (
+                isinstance(manifest["name"], str)
+                and int(manifest["dim"]) > 0
+                and isinstance(files[_GRAPH], str)
+                and isinstance(files[_TOKENIZER], str)
+            ):
+                raise ValueError("bad field types")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EncoderError(f"encoder MANIFEST in {root} is damaged: {exc!r}") from exc
+        return dict(manifest)
+
+    @staticmethod
+    def _check_files(manifest: dict[str, Any], blobs: dict[str, bytes], *, verify: bool) -> None:
+        sizes = manifest.get("sizes", {})
+        for name, blob in blobs.items():
+            expected = sizes.get(name)
+            if expected is not None and len(blob) != expected:
+                raise EncoderError(
+                    f"encoder file {name!r} has {len(blob)} bytes, MANIFEST says {expected}: "
+                    "the file is damaged or belongs to another model"
+                )
+            if verify and hashlib.sha256(blob).hexdigest() != manifest["files"][name]:
+                raise EncoderError(f"encoder file {name!r} does not match its MANIFEST sha256")
+
+    @staticmethod
+    def _open_session(graph: bytes, threads: int) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.intra_op_num_threads = threads
+        # Requests arrive on the caller's threads; one model has no parallel branches.
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise EncoderError(f"onnxruntime cannot load the encoder graph: {exc}") from exc
+
+    def _new_tokenizer(self) -> Tokenizer:
+        from tokenizers import Tokenizer
+
+        try:
+            tokenizer = Tokenizer.from_str(self._tokenizer_json)
+        except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
+            raise EncoderError(f"encoder tokenizer.json is damaged: {exc}") from exc
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        return tokenizer
+
+    # -- public -----------------------------------------------------------------------
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector (384 for the shipped model)."""
+        return self._dim
+
+    @property
+    def model_id(self) -> str:
+        """Model name + short sha256 of the graph: another graph gives another id."""
+        return self._model_id
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces kept per text, ``[CLS]``/``[SEP]`` included; the rest is cut."""
+        return self._max_tokens
+
+    @property
+    def threads(self) -> int:
+        """onnxruntime intra-op threads this encoder runs with."""
+        return self._threads
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The model's ``tokenizers.Tokenizer``, without padding or truncation."""
+        if self._plain_tokenizer is None:
+            self._plain_tokenizer = self._new_tokenizer()
+        return self._plain_tokenizer
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text, special tokens excluded and no truncation.
+
+        >>> from semroute import default_encoder
+        >>> default_encoder().count_tokens(["hello world"])
+        [2]
+        """
+        batch = _as_texts(texts, allow_empty=True)
+        encodings = self.tokenizer.encode_batch(batch, add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
+
+    def encode(self, texts: str | Sequence[str]) -> npt.NDArray[np.float32]:
+        """Embed one text or a sequence of texts as rows of a ``(n, dim)`` float32 array.
+
+        Rows have unit L2 norm; a single ``str`` gives shape ``(1, dim)``.
+
+        >>> from semroute import default_encoder
+        >>> vectors = default_encoder().encode(["How do I reset my password?"])
+        >>> vectors.shape, vectors.dtype.name
+        ((1, 384), 'float32')
+        """
+        batch = _as_texts(texts, allow_empty=False)
+        out = np.empty((len(batch), self._dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for row, text in enumerate(batch):
+                cached = self._cache.get(text)
+                if cached is None:
+                    missing.setdefault(text, []).append(row)
+                else:
+                    self._cache.move_to_end(text)
+                    out[row] = cached
+        if missing:
+            fresh = self._embed(list(missing))
+            for text, vector in zip(missing, fresh, strict=True):
+                out[missing[text]] = vector
+            self._remember(list(missing), fresh)
+        return out
+
+    # -- internals --------------------------------------------------------------------
+
+    def _remember(self, texts: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
+        if self._cache_size == 0:
+            return
+        vectors.flags.writeable = False
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._cache[text] = vector
+                self._cache.move_to_end(text)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        tokenizer = self._encoding_tokenizer
+        if len(texts) == 1:
+            encodings = [tokenizer.encode(texts[0])]
+        else:
+            encodings = tokenizer.encode_batch(texts)
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        # Sorting by length keeps each padded batch nearly rectangular.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            width = len(encodings[rows[-1]].ids)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                pieces = encodings[i].ids
+                ids[r, : len(pieces)] = pieces
+                mask[r, : len(pieces)] = 1
+            out[rows] = self._run(ids, mask)
+        return out
+
+    def _run(
+        self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float32]:
+        try:
+            (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise EncoderError(f"onnxruntime failed to run the encoder: {exc}") from exc
+        pooled: npt.NDArray[np.float32] = _pool.mean_pool_normalize(
+            np.ascontiguousarray(hidden, dtype=np.float32), mask
+        )
+        if not np.isfinite(pooled).all():
+            raise EncoderError("the encoder produced NaN or inf; the model file may be damaged")
+        return pooled
+
+
+def _as_texts(texts: str | Sequence[str], *, allow_empty: bool) -> list[str]:
+    if isinstance(texts, str):
+        batch = [texts]
+    elif isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Sequence):
+        raise EncoderInputTypeError(
+            f"expected a str or a sequence of str, got {type(texts).__name__}"
+        )
+    else:
+        batch = list(texts)
+    for text in batch:
+        if not isinstance(text, str):
+            raise EncoderInputTypeError(f"expected str, got {type(text).__name__}")
+        if not allow_empty and (not text or text.isspace()):
+            raise EncoderError("cannot embed empty or whitespace-only text")
+    return batch
+
+
+_default: Encoder | None = None
+_default_lock = threading.Lock()
+
+
+def default_encoder() -> Encoder:
+    """The process-wide shared encoder, built on first call (thread-safe).
+
+    The cache, router and pruner use it unless given another, so a request's
+    text is embedded once however many components look at it.
+
+    >>> from semroute import default_encoder
+    >>> default_encoder() is default_encoder()
+    True
+    """
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Encoder()
+    return _default
