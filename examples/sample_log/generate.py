@@ -22,11 +22,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from intents import (
+    ACCOUNT_TEMPLATES,
     HARD_QUESTIONS,
+    HARD_TEMPLATES,
     HELP_PAGES,
+    NAMES,
     RAG_INTENTS,
     SHOP_INTENTS,
+    SUBJECTS,
     TUTOR_INTENTS,
+    WEEKDAYS,
 )
 
 DEFAULT_SEED = 7
@@ -40,6 +45,7 @@ SYSTEM_PROMPT_TOKENS = {"support_chat": 310, "tutor_chat": 420, "help_search": 1
 HOURLY = [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 11, 10, 10, 11, 12, 12, 13, 14, 13, 10, 7, 4, 2]
 SHARE_HARD = 0.12
 SHARE_RAG = 0.10
+SHARE_ACCOUNT = 0.08
 SHARE_MINI = 0.08  # calls some teammate already sends to the mini model
 
 
@@ -82,6 +88,22 @@ def _variant(rng: random.Random, text: str) -> str:
     if rng.random() < 0.05:
         text = "  " + text.replace(" ", "  ", 1)
     return text
+
+
+def _fill(rng: random.Random, template: str) -> str:
+    return template.format(
+        a=rng.randint(2, 9),
+        b=rng.randint(2, 9),
+        c=rng.randint(10, 40),
+        d=rng.randint(1, 30),
+        h=rng.randint(7, 11),
+        m2=f"{rng.randrange(0, 60, 5):02d}",
+        order=rng.randint(100000, 999999),
+        day=rng.choice(WEEKDAYS),
+        hour=rng.randint(9, 19),
+        name=rng.choice(NAMES),
+        subject=rng.choice(SUBJECTS),
+    )
 
 
 def _zipf_weights(n: int, s: float) -> list[float]:
@@ -127,11 +149,19 @@ def generate(
         context = None
         if roll < SHARE_HARD:
             feature = "tutor_chat"
-            query = rng.choice(HARD_QUESTIONS)
+            if rng.random() < 0.5:
+                query = rng.choice(HARD_QUESTIONS)
+            else:
+                query = _fill(rng, rng.choice(HARD_TEMPLATES))
             if rng.random() < 0.3:
                 query = _variant(rng, query)
             output_tokens = rng.randint(450, 1300)
-        elif roll < SHARE_HARD + SHARE_RAG:
+        elif roll < SHARE_HARD + SHARE_ACCOUNT:
+            template = rng.choice(ACCOUNT_TEMPLATES)
+            feature = "tutor_chat" if "{subject}" in template else "support_chat"
+            query = _variant(rng, _fill(rng, template))
+            output_tokens = rng.randint(60, 200)
+        elif roll < SHARE_HARD + SHARE_ACCOUNT + SHARE_RAG:
             feature = "help_search"
             name = rng.choices(rag_names, rag_weights)[0]
             query = _variant(rng, rng.choice(by_name[name][1]))
@@ -140,7 +170,7 @@ def generate(
         else:
             name, feature, phrasings = rng.choices(intents, intent_weights)[0]
             # The canonical phrasing is the most common way to ask.
-            phrasing = phrasings[0] if rng.random() < 0.4 else rng.choice(phrasings)
+            phrasing = phrasings[0] if rng.random() < 0.25 else rng.choice(phrasings)
             query = _variant(rng, phrasing)
             output_tokens = rng.randint(60, 240)
         model = "gpt-4o-mini" if rng.random() < SHARE_MINI else "gpt-4o"

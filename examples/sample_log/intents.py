@@ -667,3 +667,35 @@ RAG_INTENTS: dict[str, str] = {
     "tutor_qualifications": "tutors",
     "become_tutor": "tutors",
 }
+
+# Hard questions whose numbers change from one student to the next: near-identical
+# wording, different answers. A cache must not serve one for another.
+HARD_TEMPLATES: list[str] = [
+    "A train leaves at {h}:{m2} at {a}0 km/h and a second train leaves the same station "
+    "{b}0 minutes later at {c}0 km/h. When does the second train catch up? Show each step.",
+    "Prove that {a}^n - 1 is divisible by {b} for every positive integer n, or find a "
+    "counterexample and explain.",
+    "Solve the system {a}x + {b}y = {c}, {b}x - {a}y = {d} and check the solution.",
+    "A loan of {a},000 at {b}% yearly interest compounded monthly is repaid over {c} years. "
+    "Derive the monthly payment.",
+    "What is the probability of at least {b} heads in {c} tosses of a fair coin? Show the working.",
+    "Find the area enclosed between y = x^2 and y = {a}x + {b}, step by step.",
+    "Write a Python function that returns the {a} most frequent words of a text file of "
+    "{b} GB without loading it into memory, and explain the complexity.",
+    "A rectangle has perimeter {c} cm and its length is {a} cm more than its width. Find its "
+    "area and explain each step.",
+]
+
+# One-off account questions: unique details, never worth caching.
+ACCOUNT_TEMPLATES: list[str] = [
+    "My order #{order} still says processing since {day}, can you check?",
+    "Can you change the delivery date of order {order} to {day}?",
+    "I was charged twice for order {order}, please refund one payment",
+    "Is tutor {name} available on {day} at {hour}:00 for {subject}?",
+    "Please move my {subject} lesson with {name} from {day} to the following week",
+    "The {subject} homework {name} set on {day} has a question I don't understand",
+    "Order {order}: the parcel was left at the wrong door, what now?",
+]
+NAMES = ["Amara", "Jonas", "Priya", "Mateo", "Hana", "Oskar", "Leila", "Tomasz", "Ines", "Kofi"]
+SUBJECTS = ["maths", "physics", "chemistry", "English", "French", "biology", "history"]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

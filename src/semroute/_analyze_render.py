@@ -1,0 +1,178 @@
+"""The terminal summary of an ``AnalysisReport``, drawn with rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from semroute._analyze_report import AnalysisReport
+
+__all__ = ["print_summary"]
+
+_BAR = 20
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if abs(value) >= 100 else f"${value:,.4f}"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _short(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _header(report: AnalysisReport) -> Text:
+    line = Text(f"semroute analyze: {report.source}\n", style="bold")
+    span = ""
+    if report.first_ts is not None and report.last_ts is not None:
+        days = report.totals.span_days or 0.0
+        span = (
+            f" · {report.first_ts:%Y-%m-%d %H:%M} → {report.last_ts:%Y-%m-%d %H:%M}"
+            f" ({days:.1f} days)"
+        )
+    line.append(
+        f"{report.records:,} records replayed · {report.malformed_count:,} malformed{span} · "
+        f"bill as logged {_usd(report.totals.bill_before)}"
+    )
+    if report.costs_estimated:
+        line.append(f" ({report.costs_estimated:,} costs estimated from tokens)", style="dim")
+    return line
+
+
+def _cache_table(report: AnalysisReport) -> Table:
+    table = Table(title="Semantic cache (replayed in memory)", title_justify="left")
+    for name in ("threshold", "exact hits", "semantic hits", "hit rate", "calls saved", "saved"):
+        table.add_column(name, justify="right")
+    for row in report.cache.thresholds:
+        mark = " (default)" if row.threshold == report.cache.threshold else ""
+        table.add_row(
+            f"{row.threshold:.2f}{mark}",
+            f"{row.hits_exact:,}",
+            f"{row.hits_semantic:,}",
+            _pct(row.hit_rate),
+            f"{row.calls_saved:,}",
+            _usd(row.dollars_saved),
+            style="bold" if mark else None,
+        )
+    return table
+
+
+def _time_table(report: AnalysisReport) -> Table:
+    table = Table(
+        title=f"Hit rate as the cache warms (threshold {report.cache.threshold:.2f})",
+        title_justify="left",
+    )
+    table.add_column("from")
+    for name in ("requests", "exact", "semantic", "hit rate"):
+        table.add_column(name, justify="right")
+    table.add_column("")
+    for bucket in report.cache.over_time:
+        bar = "█" * round(_BAR * bucket.hit_rate)
+        table.add_row(
+            bucket.label,
+            f"{bucket.requests:,}",
+            f"{bucket.hits_exact:,}",
+            f"{bucket.hits_semantic:,}",
+            _pct(bucket.hit_rate),
+            Text(bar, style="green"),
+        )
+    return table
+
+
+def _intent_table(report: AnalysisReport) -> Table:
+    table = Table(
+        title="Top repeated intents (by the cache entry that served them)", title_justify="left"
+    )
+    table.add_column("cached query")
+    if any(i.namespace for i in report.cache.top_intents):
+        table.add_column("namespace")
+    table.add_column("hits", justify="right")
+    table.add_column("saved", justify="right")
+    table.add_column("also asked as")
+    for intent in report.cache.top_intents:
+        cells = [_short(intent.query, 40)]
+        if len(table.columns) == 5:
+            cells.append(intent.namespace or "")
+        cells += [
+            f"{intent.hits:,}",
+            _usd(intent.dollars_saved),
+            " | ".join(_short(e, 32) for e in intent.examples),
+        ]
+        table.add_row(*cells)
+    return table
+
+
+def _routing_table(report: AnalysisReport) -> Table:
+    routing = report.routing
+    table = Table(title="Routing (every call, cache aside)", title_justify="left")
+    table.add_column("tier")
+    for name in ("calls", "share", "cost"):
+        table.add_column(name, justify="right")
+    for tier in routing.tiers:
+        table.add_row(tier.model, f"{tier.calls:,}", _pct(tier.share), _usd(tier.cost))
+    table.caption = (
+        f"bill {_usd(routing.bill_before)} → {_usd(routing.bill_after)}, "
+        f"saved {_usd(routing.saved)}"
+    )
+    return table
+
+
+def _pruning_text(report: AnalysisReport) -> Text:
+    p = report.pruning
+    if not p.records_with_context:
+        return Text("Pruning: no record carries a context; nothing to prune.", style="dim")
+    share = p.tokens_saved / p.tokens_before if p.tokens_before else 0.0
+    return Text(
+        f"Pruning at ratio {p.ratio:g}: {p.records_with_context:,} calls with context, "
+        f"context tokens {p.tokens_before:,} → {p.tokens_after:,} ({_pct(share)} fewer), "
+        f"saved {_usd(p.dollars_saved)}"
+    )
+
+
+def _totals_text(report: AnalysisReport) -> Text:
+    t = report.totals
+    text = Text(
+        f"All three together: bill {_usd(t.bill_before)} → {_usd(t.bill_after)}, "
+        f"saved {_usd(t.saved)} ({_pct(t.saved_share)})",
+        style="bold",
+    )
+    if t.projected_monthly_saving is not None and t.projected_monthly_bill is not None:
+        text.append(
+            f"\nProjected per 30 days: bill {_usd(t.projected_monthly_bill)}, "
+            f"saving {_usd(t.projected_monthly_saving)}",
+            style="bold green",
+        )
+    else:
+        text.append("\nNo time stamps in the log: no monthly projection.", style="dim")
+    return text
+
+
+def _malformed_text(report: AnalysisReport) -> Text | None:
+    if not report.malformed_count:
+        return None
+    shown = ", ".join(f"line {m.line}: {m.reason}" for m in report.malformed[:5])
+    more = report.malformed_count - min(5, len(report.malformed))
+    tail = f" and {more:,} more" if more > 0 else ""
+    return Text(
+        f"Skipped {report.malformed_count:,} malformed lines: {shown}{tail}", style="yellow"
+    )
+
+
+def print_summary(report: AnalysisReport, console: Console | None = None) -> None:
+    """Print the human summary of ``report`` (to stdout unless a console is given)."""
+    console = console or Console()
+    parts: list[Text | Table] = [_header(report), _cache_table(report)]
+    if report.cache.over_time:
+        parts.append(_time_table(report))
+    if report.cache.top_intents:
+        parts.append(_intent_table(report))
+    parts += [_routing_table(report), _pruning_text(report), _totals_text(report)]
+    malformed = _malformed_text(report)
+    if malformed is not None:
+        parts.append(malformed)
+    console.print(Group(*parts))
