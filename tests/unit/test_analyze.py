@@ -91,7 +91,7 @@ def test_namespace_by_partitions_the_cache() -> None:
     assert split.cache.default.calls_saved == 0
     assert (
         run(
-            log + [rec("reset my password", feature="tutor")], namespace_by="feature"
+            [*log, rec("reset my password", feature="tutor")], namespace_by="feature"
         ).cache.default.calls_saved
         == 1
     )
