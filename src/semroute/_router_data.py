@@ -13,12 +13,16 @@ Apache-2.0 over about 40 public benchmarks, some of them research-only.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from semroute._types import TextEncoder
 
 ROUTERARENA_WEAK = "claude-3-haiku-20240307"
 ROUTERARENA_STRONG = "gemini-2.0-flash-001"
@@ -108,6 +112,24 @@ def load_routerarena(data_dir: Path | None = None) -> RoutingSet:
     )
 
 
+def targets(
+    weak: npt.NDArray[np.float64], strong: npt.NDArray[np.float64], kind: str
+) -> npt.NDArray[np.float64]:
+    """Training target per query: what "needs the strong model" is taken to mean.
+
+    ``needs_strong``: weak wrong and strong right (``strong - weak`` clipped, for
+    graded scores); ``weak_wrong``: ``1 - weak``; ``soft``: their mean.
+    """
+    needs = np.clip(strong - weak, 0.0, 1.0)  # weak wrong and strong right, for 0/1 scores
+    if kind == "needs_strong":
+        return needs
+    if kind == "weak_wrong":
+        return 1.0 - weak
+    if kind == "soft":  # half-way: a hard-for-both query still leans strong
+        return 0.5 * needs + 0.5 * (1.0 - weak)
+    raise ValueError(f"unknown target kind {kind!r}")
+
+
 def model_prices(data_dir: Path | None = None) -> dict[str, tuple[float, float]]:
     """RouterArena's ``model_cost.json``: model -> ($ per M input tokens, $ per M output)."""
     path = (data_dir or default_data_dir()) / "routing" / "routerarena_sub10" / "model_cost.json"
@@ -120,3 +142,32 @@ def model_prices(data_dir: Path | None = None) -> dict[str, tuple[float, float]]
         )
         for name, row in table.items()
     }
+
+
+def embed_cached(
+    encoder: TextEncoder, texts: Sequence[str], cache_dir: Path, *, batch: int = 256
+) -> npt.NDArray[np.float32]:
+    """Embeddings of ``texts``, reusing and extending ``cache_dir/router_<model_id>.npz``.
+
+    Keyed by the SHA-256 of each text, so the cache holds no text.
+    """
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"router_{encoder.model_id}.npz"
+    known: dict[str, npt.NDArray[np.float32]] = {}
+    if path.exists():
+        with np.load(path, allow_pickle=False) as data:
+            known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+    for start in range(0, len(todo), batch):
+        chunk = todo[start : start + batch]
+        vectors = encoder.encode([t for _, t in chunk])
+        known.update(zip([k for k, _ in chunk], vectors, strict=True))
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+        tmp.replace(path)
+    return (
+        np.stack([known[k] for k in keys]).astype(np.float32)
+        if keys
+        else np.zeros((0, encoder.dim), np.float32)
+    )

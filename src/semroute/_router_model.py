@@ -185,6 +185,7 @@ def train_scorer(
     l2_features: float = 0.01,
     sample_weight: npt.ArrayLike | None = None,
     info: str = "",
+    feature_names: tuple[str, ...] | None = None,
 ) -> Scorer:
     """Fit a :class:`Scorer`; ``targets`` in [0, 1] (hard labels or soft)."""
     y = np.asarray(targets, dtype=np.float64)
@@ -206,5 +207,6 @@ def train_scorer(
         mean=mean,
         scale=scale,
         score_quantiles=np.quantile(train_scores, _QUANTILE_GRID),
+        feature_names=FEATURE_NAMES if feature_names is None else feature_names,
         info=info,
     )

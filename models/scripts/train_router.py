@@ -1,0 +1,71 @@
+"""Train the default router model shipped as ``models/router_default.npz``.
+
+    python models/scripts/train_router.py [--data ../shared/data] [--out models/router_default.npz]
+
+Reproducible on CPU in a few minutes (most of it embedding ~8,500 queries once;
+vectors are cached in benchmarks/.cache/). Newton's method has no random
+state, so the same data and encoder give the same weights.
+
+Training data: every development query, after ``benchmarks/quality/router_eval.py``
+chose the recipe on held-out subjects and benchmarks:
+- RouteLLM's MMLU responses for 29 subjects (Mixtral-8x7B weak, GPT-4-1106
+  strong), minus the contaminated prompts RouteLLM lists;
+- RouterArena's sub_10 queries (claude-3-haiku weak, gemini-2.0-flash strong).
+Target: the soft label 0.5 * (weak wrong and strong right) + 0.5 * (weak
+wrong), see the evaluation for why. Licences: Apache-2.0 (RouteLLM,
+RouterArena) over MMLU (MIT) and ~40 public benchmarks, some research-use only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from semroute._encoder import Encoder
+from semroute._router import DEFAULT_L2_EMBEDDING, DEFAULT_L2_FEATURES
+from semroute._router_data import embed_cached, load_mmlu, load_routerarena, targets
+from semroute._router_features import route_features
+from semroute._router_model import train_scorer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TARGET = "soft"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".cache")
+    parser.add_argument("--out", type=Path, default=ROOT / "models" / "router_default.npz")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    encoder = Encoder(threads=args.threads)
+    sets = [load_mmlu(args.data), load_routerarena(args.data)]
+    texts = [t for s in sets for t in s.texts]
+    weak = np.concatenate([s.weak for s in sets])
+    strong = np.concatenate([s.strong for s in sets])
+    y = targets(weak, strong, TARGET)
+    scorer = train_scorer(
+        embed_cached(encoder, texts, args.cache),
+        route_features(texts),
+        y,
+        encoder_id=encoder.model_id,
+        l2_embedding=DEFAULT_L2_EMBEDDING,
+        l2_features=DEFAULT_L2_FEATURES,
+        info=(
+            f"trained {dt.date.today().isoformat()} by models/scripts/train_router.py on "
+            f"{len(sets[0])} RouteLLM MMLU + {len(sets[1])} RouterArena sub_10 queries, "
+            f"target={TARGET}, l2_embedding={DEFAULT_L2_EMBEDDING}, "
+            f"l2_features={DEFAULT_L2_FEATURES}"
+        ),
+    )
+    scorer.save(args.out)
+    print(f"wrote {args.out}: {scorer.info}")
+
+
+if __name__ == "__main__":
+    main()
