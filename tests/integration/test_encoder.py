@@ -1,0 +1,268 @@
+"""The shipped encoder, end to end with the real model (it lives in the repo: never skipped)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from semroute import Encoder, default_encoder
+from semroute.errors import ConfigError, EncoderError, EncoderInputTypeError
+
+pytestmark = pytest.mark.integration
+
+FIXTURE = Path(__file__).parent / "data" / "reference_embeddings.npz"
+MODELS = resources.files("semroute.models")
+MANIFEST = json.loads(MODELS.joinpath("MANIFEST").read_text(encoding="utf-8"))
+QUESTIONS = [
+    "How do I reset my password?",
+    "What time does the pharmacy on Main Street close on Sundays?",
+    "Is it safe to run two onnxruntime sessions in one process?",
+    "Recommend a vegetarian lasagne recipe for eight people.",
+    "Why does my bicycle chain keep slipping when I climb hills?",
+    "hello",
+]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    return Encoder(threads=1)
+
+
+@pytest.fixture(scope="module")
+def uncached() -> Encoder:
+    return Encoder(threads=1, cache_size=0)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_hello_is_one_unit_row(encoder: Encoder) -> None:
+    vectors = encoder.encode("hello")
+    assert vectors.shape == (1, 384) == (1, encoder.dim)
+    assert vectors.dtype == np.float32
+    assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_matches_reference_embeddings_of_the_original_model(uncached: Encoder) -> None:
+    fixture = np.load(FIXTURE)
+    sentences = [str(s) for s in fixture["sentences"]]
+    expected = fixture["embeddings"]
+    assert len(sentences) >= 20 and expected.shape == (len(sentences), 384)
+    floor = 0.999 if MANIFEST["quantisation"].startswith("none") else 0.99
+    got = cosines(uncached.encode(sentences), expected)
+    assert got.min() >= floor, dict(zip(sentences, got.round(5), strict=True))
+
+
+def test_paraphrases_are_closer_than_unrelated_texts(encoder: Encoder) -> None:
+    a, b, c = encoder.encode(
+        ["Which city is Australia's capital?", "What is the capital of Australia?", "hello"]
+    )
+    assert float(a @ b) > 0.8 > float(a @ c)
+
+
+def test_batch_rows_equal_single_encodes(uncached: Encoder) -> None:
+    batch = uncached.encode(QUESTIONS)
+    singles = np.vstack([uncached.encode(q) for q in QUESTIONS])
+    np.testing.assert_allclose(batch, singles, atol=2e-5)
+
+
+def test_batches_split_by_length_keep_input_order() -> None:
+    small_batches = Encoder(threads=1, cache_size=0, batch_size=2)
+    texts = [*QUESTIONS, *QUESTIONS[::-1]]
+    got = small_batches.encode(texts)
+    np.testing.assert_allclose(got, np.vstack([got[:6], got[:6][::-1]]), atol=2e-5)
+    np.testing.assert_allclose(got[:6], small_batches.encode(QUESTIONS), atol=2e-5)
+
+
+def test_long_text_is_truncated_at_max_tokens(encoder: Encoder) -> None:
+    huge = "the quick brown fox jumps over the lazy dog " * 2000
+    assert encoder.count_tokens([huge])[0] == 18000
+    first, second = encoder.encode([huge, huge + " but the ending differs completely"])
+    assert np.linalg.norm(first) == pytest.approx(1.0, abs=1e-5)
+    # Only the first max_tokens word pieces are embedded, so the tails do not matter.
+    np.testing.assert_array_equal(first, second)
+
+
+def test_shorter_max_tokens_cuts_earlier() -> None:
+    short = Encoder(threads=1, max_tokens=8, cache_size=0)
+    assert short.max_tokens == 8
+    a, b = short.encode(["one two three four five six", "one two three four five six seven"])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_count_tokens_excludes_special_tokens(encoder: Encoder) -> None:
+    assert encoder.count_tokens(["hello", "hello world", ""]) == [1, 2, 0]
+    assert encoder.tokenizer.encode("hello world", add_special_tokens=False).tokens == [
+        "hello",
+        "world",
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_text_is_an_encoder_error(encoder: Encoder, text: str) -> None:
+    with pytest.raises(EncoderError, match="empty"):
+        encoder.encode(text)
+    with pytest.raises(EncoderError):
+        encoder.encode(["fine", text])
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes", ["fine", 3], [None]])
+def test_non_str_is_an_input_type_error(encoder: Encoder, bad: Any) -> None:
+    with pytest.raises(EncoderInputTypeError) as info:
+        encoder.encode(bad)
+    assert isinstance(info.value, TypeError)
+
+
+def test_nan_output_is_an_encoder_error(uncached: Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    class NaNSession:
+        def run(self, names: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            n, t = feeds["input_ids"].shape
+            return [np.full((n, t, 384), np.nan, dtype=np.float32)]
+
+    monkeypatch.setattr(uncached, "_session", NaNSession())
+    with pytest.raises(EncoderError, match="NaN"):
+        uncached.encode("hello")
+
+
+@pytest.mark.parametrize(
+    "options", [{"threads": 0}, {"max_tokens": 2}, {"max_tokens": 513}, {"cache_size": -1}]
+)
+def test_bad_options_are_config_errors(options: dict[str, int]) -> None:
+    with pytest.raises(ConfigError):
+        Encoder(**options)
+
+
+def _model_copy(tmp_path: Path, **replace: bytes) -> Path:
+    for name in ("encoder.onnx", "tokenizer.json", "MANIFEST"):
+        target = tmp_path / name
+        if name in replace:
+            target.write_bytes(replace[name])
+        else:
+            with resources.as_file(MODELS.joinpath(name)) as source:
+                target.symlink_to(source)
+    return tmp_path
+
+
+def test_missing_model_dir_is_an_encoder_error(tmp_path: Path) -> None:
+    with pytest.raises(EncoderError, match="does not exist"):
+        Encoder(tmp_path / "nowhere")
+
+
+def test_missing_file_is_an_encoder_error(tmp_path: Path) -> None:
+    model_dir = _model_copy(tmp_path)
+    (model_dir / "tokenizer.json").unlink()
+    with pytest.raises(EncoderError, match=r"tokenizer\.json"):
+        Encoder(model_dir)
+
+
+def test_truncated_graph_is_an_encoder_error(tmp_path: Path) -> None:
+    with pytest.raises(EncoderError, match="damaged"):
+        Encoder(_model_copy(tmp_path, **{"encoder.onnx": b"\x08\x07 not a graph"}))
+
+
+def test_unloadable_graph_is_an_encoder_error(tmp_path: Path) -> None:
+    manifest = {**MANIFEST, "sizes": {}}
+    model_dir = _model_copy(
+        tmp_path,
+        **{"encoder.onnx": b"\x08\x07 not a graph", "MANIFEST": json.dumps(manifest).encode()},
+    )
+    with pytest.raises(EncoderError, match="onnxruntime"):
+        Encoder(model_dir)
+
+
+def test_damaged_manifest_is_an_encoder_error(tmp_path: Path) -> None:
+    with pytest.raises(EncoderError, match="MANIFEST"):
+        Encoder(_model_copy(tmp_path, MANIFEST=b'{"name": "x"}'))
+
+
+def test_verify_catches_a_same_size_edit(tmp_path: Path) -> None:
+    original = MODELS.joinpath("tokenizer.json").read_bytes()
+    edited = original.replace(b"[UNK]", b"[UNX]", 1)
+    assert len(edited) == len(original) and edited != original
+    model_dir = _model_copy(tmp_path, **{"tokenizer.json": edited})
+    with pytest.raises(EncoderError, match="sha256"):
+        Encoder(model_dir, verify=True)
+
+
+def test_model_id_names_the_model_and_its_graph(encoder: Encoder) -> None:
+    graph_sha = hashlib.sha256(MODELS.joinpath("encoder.onnx").read_bytes()).hexdigest()
+    assert encoder.model_id == f"{MANIFEST['name']}-{graph_sha[:12]}"
+
+
+def test_installed_files_match_manifest_sha256() -> None:
+    assert set(MANIFEST["files"]) == {"encoder.onnx", "tokenizer.json"}
+    for name, expected in MANIFEST["files"].items():
+        blob = MODELS.joinpath(name).read_bytes()
+        assert hashlib.sha256(blob).hexdigest() == expected, name
+        assert len(blob) == MANIFEST["sizes"][name], name
+    assert MANIFEST["licence"] == "Apache-2.0" and MANIFEST["dim"] == 384
+
+
+def test_threads_agree_with_serial_results(uncached: Encoder) -> None:
+    texts = [f"{q} (variant {i})" for i in range(6) for q in QUESTIONS]
+    serial = np.vstack([uncached.encode(t) for t in texts])
+    shared = Encoder(threads=1, cache_size=8)  # small: threads race on eviction too
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(shared.encode, texts * 2))
+    np.testing.assert_allclose(np.vstack(results), np.vstack([serial, serial]), atol=2e-5)
+
+
+def test_lru_returns_identical_vectors_and_protects_itself(encoder: Encoder) -> None:
+    first = encoder.encode("a text worth remembering")
+    first_copy = first.copy()
+    first[:] = 0  # the caller owns what it got back
+    again = encoder.encode("a text worth remembering")
+    np.testing.assert_array_equal(again, first_copy)
+
+
+def test_lru_evicts_least_recently_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    small = Encoder(threads=1, cache_size=2)
+    seen: list[str] = []
+    embed = small._embed
+
+    def counting(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(small, "_embed", counting)
+    small.encode(["a", "b", "a"])
+    small.encode("a")  # hit, so "b" is now the oldest
+    small.encode("c")  # evicts "b"
+    small.encode(["a", "b"])
+    assert seen == ["a", "b", "c", "b"]
+
+
+def test_default_encoder_is_one_instance_across_threads() -> None:
+    barrier = threading.Barrier(4)
+
+    def get() -> Encoder:
+        barrier.wait()
+        return default_encoder()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        instances = list(pool.map(lambda _: get(), range(4)))
+    assert all(instance is instances[0] for instance in instances)
+    assert instances[0] is default_encoder()
+
+
+def test_import_semroute_does_not_load_the_model_runtime() -> None:
+    code = (
+        "import sys, semroute; "
+        "loaded = [m for m in ('onnxruntime', 'tokenizers') if m in sys.modules]; "
+        "print(','.join(loaded))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""
