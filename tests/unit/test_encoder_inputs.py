@@ -1,0 +1,53 @@
+"""Input and option checks of the shipped encoder that run before any model is loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from semroute._encoder import Encoder, _as_texts
+from semroute.errors import ConfigError, EncoderError, EncoderInputTypeError
+
+
+def test_a_str_is_a_batch_of_one() -> None:
+    assert _as_texts("hello", allow_empty=False) == ["hello"]
+
+
+def test_sequences_keep_order_and_duplicates() -> None:
+    assert _as_texts(("b", "a", "b"), allow_empty=False) == ["b", "a", "b"]
+
+
+@pytest.mark.parametrize("bad", [None, 1.5, b"bytes", bytearray(b"x"), {"a"}, ["ok", 1]])
+def test_non_str_is_an_input_type_error(bad: Any) -> None:
+    with pytest.raises(EncoderInputTypeError) as info:
+        _as_texts(bad, allow_empty=False)
+    assert isinstance(info.value, TypeError) and isinstance(info.value, EncoderError)
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\u3000\n"])
+def test_blank_text_is_rejected_for_encoding_only(blank: str) -> None:
+    with pytest.raises(EncoderError, match="empty"):
+        _as_texts(["fine", blank], allow_empty=False)
+    assert _as_texts([blank], allow_empty=True) == [blank]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"threads": 0},
+        {"threads": 1.5},
+        {"max_tokens": 2},
+        {"max_tokens": "256"},
+        {"cache_size": -1},
+        {"batch_size": 0},
+    ],
+)
+def test_bad_options_are_config_errors(options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        Encoder(**options)
+
+
+def test_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        Encoder(None, 2)  # type: ignore[misc]
