@@ -27,13 +27,17 @@ def pick_candidate(const int64_t[::1] slots not None,
     """Index into ``slots`` of the best valid candidate and how many were expired.
 
     A candidate is valid when its slot is >= 0, alive, in namespace ``ns_id``,
-    not expired (``expires > now``) and ``sims[i] >= min_sim``. Ties keep the
+    not expired (``expires > now``) and ``sims[i] >= min_sim`` (compared
+    in float32). Ties keep the
     first. Returns ``(-1, n_expired)`` when none is valid.
     """
     cdef Py_ssize_t n = slots.shape[0], cap = alive.shape[0], i
     cdef int64_t s
     cdef Py_ssize_t best = -1, n_expired = 0
     cdef float best_sim = 0
+    # Compare in float32, the precision of the similarities: a cosine stored as
+    # 0.95f passes a 0.95 threshold.
+    cdef float threshold = <float>min_sim
     if sims.shape[0] != n:
         raise ValueError("slots and sims differ in length")
     if expires.shape[0] != cap or ns_ids.shape[0] != cap:
@@ -46,7 +50,7 @@ def pick_candidate(const int64_t[::1] slots not None,
             if expires[s] <= now:
                 n_expired += 1
                 continue
-            if sims[i] >= min_sim and (best < 0 or sims[i] > best_sim):
+            if sims[i] >= threshold and (best < 0 or sims[i] > best_sim):
                 best = i
                 best_sim = sims[i]
     return best, n_expired

@@ -30,7 +30,7 @@ def pick_candidate(
     live = inside & (alive[safe] != 0) & (ns_ids[safe] == ns_id)
     fresh = expires[safe] > now
     n_expired = int(np.count_nonzero(live & ~fresh))
-    valid = live & fresh & (sims >= min_sim)
+    valid = live & fresh & (sims >= np.float32(min_sim))
     if not valid.any():
         return -1, n_expired
     masked = np.where(valid, sims, -np.inf)

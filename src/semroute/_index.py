@@ -12,6 +12,7 @@ reused by the next insert, which hnswlib re-links in place.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -104,7 +105,10 @@ class Partition:
         self._install_if_built()
         if self._matrix is not None:
             return self._matrix[label].copy()
-        return np.asarray(self._hnsw.get_items([label])[0], dtype=np.float32)
+        vector: npt.NDArray[np.float32] = np.asarray(
+            self._hnsw.get_items([label])[0], dtype=np.float32
+        )
+        return vector
 
     def wait(self) -> None:
         """Block until a background graph build (if any) is installed; for tests and benchmarks."""
@@ -162,10 +166,9 @@ class Partition:
             if added:
                 self._graph_add(index, self._matrix[label][None, :], np.array([label]))
             else:
-                try:
+                # Never in the graph, or already deleted: nothing to do.
+                with contextlib.suppress(RuntimeError):
                     index.mark_deleted(label)
-                except RuntimeError:
-                    pass  # never in the graph, or already deleted
         self._hnsw = index
         self._built = None
         self._building = None

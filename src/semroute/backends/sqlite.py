@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sqlite3
@@ -217,10 +218,9 @@ class SQLiteBackend:
             if self._closed:
                 return
             self._closed = True
-            try:
+            # Another connection may hold the WAL; the data is durable either way.
+            with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                pass  # another connection may hold the WAL; the data is already durable
             self._conn.close()
 
     def __repr__(self) -> str:

@@ -1,0 +1,166 @@
+"""SQLite specifics: refusing foreign or damaged files untouched, URLs, crash safety."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from semroute._cache import SemanticCache
+from semroute.backends import MemoryBackend, SQLiteBackend, open_backend
+from semroute.errors import ConfigError, CorruptStoreError
+from tests.fakes import FakeEncoder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_garbage_file_is_corrupt_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "faq.db"
+    path.write_bytes(b"this is not a database at all, just some text\n" * 100)
+    before = digest(path)
+    with pytest.raises(CorruptStoreError):
+        SemanticCache(f"sqlite:///{path}", encoder=FakeEncoder())
+    assert digest(path) == before
+    assert not (tmp_path / "faq.db-wal").exists()
+
+
+def test_foreign_sqlite_database_is_corrupt_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO users (name) VALUES ('ada')")
+    conn.close()
+    before = digest(path)
+    with pytest.raises(CorruptStoreError):
+        SQLiteBackend(path)
+    assert digest(path) == before
+
+
+def test_schema_and_encoder_mismatch_raise_config_error_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "faq.db"
+    with SemanticCache(path, encoder=FakeEncoder()) as cache:
+        cache.put("hello", "world")
+    before = digest(path)
+    with pytest.raises(ConfigError):
+        SemanticCache(path, encoder=FakeEncoder(dim=32))
+    with pytest.raises(ConfigError):
+        SemanticCache(path, encoder=FakeEncoder(model_id="another"))
+    assert digest(path) == before
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE semroute_meta SET value = '999' WHERE key = 'schema_version'")
+    conn.close()
+    before = digest(path)
+    with pytest.raises(ConfigError, match="schema version"):
+        SQLiteBackend(path)
+    assert digest(path) == before
+
+
+def test_damaged_vector_row_is_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "faq.db"
+    with SemanticCache(path, encoder=FakeEncoder()) as cache:
+        cache.put("hello", "world")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE semroute_entries SET vector = x'0000'")
+    conn.close()
+    with pytest.raises(CorruptStoreError):
+        SemanticCache(path, encoder=FakeEncoder())
+
+
+def test_urls_and_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert open_backend(None) is None
+    assert open_backend("memory://") is None
+    memory = MemoryBackend()
+    assert open_backend(memory) is memory
+    monkeypatch.chdir(tmp_path)
+    rel = open_backend("sqlite:///rel.db")
+    assert isinstance(rel, SQLiteBackend) and rel.path == Path("rel.db")
+    rel.close()
+    absolute = open_backend(f"sqlite:///{tmp_path / 'abs.db'}")
+    assert isinstance(absolute, SQLiteBackend) and absolute.path == tmp_path / "abs.db"
+    absolute.close()
+    plain = open_backend(tmp_path / "plain.db")
+    assert isinstance(plain, SQLiteBackend)
+    plain.close()
+    for bad in ("", "sqlite://", "ftp://x", "sqlite:///x.db?mode=ro"):
+        with pytest.raises(ConfigError):
+            open_backend(bad)
+    with pytest.raises(ConfigError, match="Redis"):
+        open_backend("redis://localhost:6379/0")
+    with pytest.raises(ConfigError):
+        open_backend(42)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        SQLiteBackend(tmp_path / "x.db", synchronous="SOMETIMES")  # type: ignore[arg-type]
+
+
+def test_lru_order_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "faq.db"
+    with SemanticCache(path, encoder=FakeEncoder(), max_entries=3) as cache:
+        for q in ("apple", "banana", "cherry"):
+            cache.put(q, q)
+        cache.get("apple")  # banana is now least recently used
+    with SemanticCache(path, encoder=FakeEncoder(), max_entries=3) as cache:
+        cache.put("date", "date")
+        assert cache.get("banana") is None
+        assert all(cache.get(q) is not None for q in ("apple", "cherry", "date"))
+    with SemanticCache(path, encoder=FakeEncoder(), max_entries=2) as cache:
+        assert len(cache) == 2  # a smaller cap evicts on open, from the file too
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM semroute_entries").fetchone() == (2,)
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from semroute._cache import SemanticCache
+    from tests.fakes import FakeEncoder
+    cache = SemanticCache(sys.argv[1], encoder=FakeEncoder(), max_entries=None)
+    i = 0
+    while True:
+        cache.put(f"question number {i}", {"answer": i, "pad": "x" * 2000})
+        print(i, flush=True)  # acknowledged: put() returned
+        i += 1
+    """
+)
+
+
+def test_kill_9_mid_write_loses_at_most_the_entry_being_written(tmp_path: Path) -> None:
+    path = tmp_path / "crash.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        text=True,
+    )
+    assert proc.stdout is not None
+    acked = -1
+    deadline = time.monotonic() + 30
+    while acked < 300 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acked = int(line)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # Acknowledgements printed before the kill but not yet read count too.
+    for line in proc.stdout.read().split():
+        acked = int(line)
+    proc.stdout.close()
+    assert acked >= 300, "the writer did not get going"
+    with SemanticCache(path, encoder=FakeEncoder(), max_entries=None) as cache:
+        for i in range(acked + 1):
+            hit = cache.get(f"question number {i}")
+            assert hit is not None and hit.response["answer"] == i
+        assert acked + 1 <= len(cache) <= acked + 2  # at most the one write in flight

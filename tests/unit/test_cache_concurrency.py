@@ -1,0 +1,125 @@
+"""Single-flight in threads and asyncio, and a mixed-operation stress run."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+
+from semroute._cache import SemanticCache
+from semroute._cache_config import IndexConfig
+from tests.fakes import FakeEncoder
+
+
+def test_single_flight_threads_call_fn_once() -> None:
+    cache = SemanticCache(encoder=FakeEncoder())
+    calls = 0
+    lock = threading.Lock()
+    barrier = threading.Barrier(32)
+    results: list[str] = []
+
+    def llm(q: str) -> str:
+        nonlocal calls
+        with lock:
+            calls += 1
+        time.sleep(0.2)
+        return "answer"
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(cache.get_or_call("same question?", llm))
+
+    threads = [threading.Thread(target=worker) for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == 1
+    assert results == ["answer"] * 32
+    assert cache.stats.fn_calls == 1 and cache.stats.fn_calls_saved == 31
+
+
+def test_single_flight_shares_the_exception_and_stores_nothing() -> None:
+    cache = SemanticCache(encoder=FakeEncoder())
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def llm(q: str) -> str:
+        time.sleep(0.1)
+        raise TimeoutError("upstream")
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            cache.get_or_call("flaky", llm)
+        except TimeoutError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 8 and len(cache) == 0
+    assert cache.stats.fn_calls < 8
+
+
+def test_single_flight_asyncio_calls_fn_once() -> None:
+    cache = SemanticCache(encoder=FakeEncoder())
+    calls = 0
+
+    async def llm(q: str) -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return "async answer"
+
+    async def main() -> list[str]:
+        return await asyncio.gather(*(cache.aget_or_call("Same question", llm) for _ in range(20)))
+
+    assert asyncio.run(main()) == ["async answer"] * 20
+    assert calls == 1
+
+
+def test_mixed_operations_from_many_threads_keep_the_cache_consistent() -> None:
+    cache = SemanticCache(
+        encoder=FakeEncoder(),
+        max_entries=150,
+        ttl=0.5,
+        index=IndexConfig(brute_force_below=32),
+    )
+    words = [f"w{i}" for i in range(30)]
+    failures: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(300):
+                q = " ".join(rng.sample(words, 3))
+                ns = rng.choice(["a", "b", "c"])
+                op = rng.random()
+                if op < 0.4:
+                    cache.put(q, q, namespace=ns)
+                elif op < 0.8:
+                    hit = cache.get(q, namespace=ns, threshold=0.9)
+                    assert hit is None or hit.namespace == ns
+                elif op < 0.95:
+                    cache.delete(q, namespace=ns)
+                else:
+                    cache.invalidate(ns)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cache._wait_index()
+    assert failures == []
+    assert len(cache) <= 150
+    table = cache._table
+    assert int(table.alive.sum()) == len(cache) == len(cache._id_to_slot)
+    assert sum(ns.partition.size for ns in cache._namespaces.values()) == len(cache)
+    assert cache.stats.bytes == int(table.nbytes[table.alive != 0].sum())

@@ -1,0 +1,88 @@
+"""semroute._cachecore agrees with its numpy twin, semroute._cache_ref."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from semroute import _cache_ref as ref
+from semroute import _cachecore as native
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    cap = draw(st.integers(1, 40))
+    alive = draw(hnp.arrays(np.uint8, cap, elements=st.integers(0, 1)))
+    expires = draw(hnp.arrays(np.float64, cap, elements=st.sampled_from([0.5, 1.0, 2.0, np.inf])))
+    ns_ids = draw(hnp.arrays(np.int32, cap, elements=st.integers(0, 2)))
+    stamps = np.array(draw(st.permutations(range(cap))), dtype=np.int64)
+    return alive, expires, ns_ids, stamps
+
+
+@settings(max_examples=120)
+@given(
+    table=tables(),
+    data=st.data(),
+    ns_id=st.integers(0, 2),
+    now=st.sampled_from([0.0, 1.0, 1.5]),
+    min_sim=st.sampled_from([-1.0, 0.0, 0.5, 0.95, 1.0]),
+)
+def test_pick_candidate_agrees(
+    table: tuple[np.ndarray, ...], data: st.DataObject, ns_id: int, now: float, min_sim: float
+) -> None:
+    alive, expires, ns_ids, _ = table
+    cap = alive.shape[0]
+    k = data.draw(st.integers(0, 12))
+    slots = data.draw(hnp.arrays(np.int64, k, elements=st.integers(-1, cap + 1)))
+    sims = data.draw(
+        hnp.arrays(np.float32, k, elements=st.sampled_from([-1.0, 0.2, 0.5, 0.95, 0.97, 1.0]))
+    )
+    got = native.pick_candidate(slots, sims, alive, expires, ns_ids, ns_id, now, min_sim)
+    assert got == ref.pick_candidate(slots, sims, alive, expires, ns_ids, ns_id, now, min_sim)
+    best = got[0]
+    if best >= 0:
+        s = slots[best]
+        assert alive[s] and ns_ids[s] == ns_id and expires[s] > now and sims[best] >= min_sim
+
+
+@settings(max_examples=120)
+@given(table=tables(), count=st.integers(0, 45))
+def test_lru_victims_agrees(table: tuple[np.ndarray, ...], count: int) -> None:
+    alive, _, _, stamps = table
+    got = native.lru_victims(stamps, alive, count)
+    np.testing.assert_array_equal(got, ref.lru_victims(stamps, alive, count))
+    assert got.dtype == np.int64 and got.size == min(count, int(alive.sum()))
+
+
+@settings(max_examples=80)
+@given(table=tables(), now=st.sampled_from([0.0, 1.0, 3.0, np.inf]))
+def test_expired_slots_agrees(table: tuple[np.ndarray, ...], now: float) -> None:
+    alive, expires, _, _ = table
+    np.testing.assert_array_equal(
+        native.expired_slots(alive, expires, now), ref.expired_slots(alive, expires, now)
+    )
+
+
+@pytest.mark.parametrize("impl", [native, ref])
+def test_shape_mismatches_raise_value_error(impl: object) -> None:
+    alive = np.ones(4, dtype=np.uint8)
+    with pytest.raises(ValueError):
+        impl.pick_candidate(  # type: ignore[attr-defined]
+            np.zeros(2, np.int64),
+            np.zeros(3, np.float32),
+            alive,
+            np.zeros(4),
+            np.zeros(4, np.int32),
+            0,
+            0.0,
+            0.0,
+        )
+    with pytest.raises(ValueError):
+        impl.lru_victims(np.zeros(3, np.int64), alive, 1)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        impl.lru_victims(np.zeros(4, np.int64), alive, -1)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        impl.expired_slots(alive, np.zeros(3), 0.0)  # type: ignore[attr-defined]
