@@ -112,14 +112,20 @@ def expired_slots(const uint8_t[::1] alive not None,
                   const double[::1] expires not None,
                   double now):
     """Alive slots whose expiry is ``<= now``, ascending (int64)."""
-    cdef Py_ssize_t cap = alive.shape[0], i, n = 0
+    cdef Py_ssize_t cap = alive.shape[0], i, n = 0, j = 0
     if expires.shape[0] != cap:
         raise ValueError("slot arrays differ in length")
-    out_arr = np.empty(cap, dtype=np.int64)
+    # Count first: usually nothing has expired, and then nothing is allocated.
+    with nogil:
+        for i in range(cap):
+            n += alive[i] != 0 and expires[i] <= now
+    out_arr = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return out_arr
     cdef int64_t[::1] out = out_arr
     with nogil:
         for i in range(cap):
             if alive[i] and expires[i] <= now:
-                out[n] = i
-                n += 1
-    return out_arr[:n].copy()
+                out[j] = i
+                j += 1
+    return out_arr

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from semroute._cache_config import IndexConfig
 
 _EMPTY_SLOTS = np.empty(0, dtype=np.int64)
+_INSTALL_REPLAY = 64  # changes left for the installing caller to replay under the lock
 _EMPTY_SIMS = np.empty(0, dtype=np.float32)
 
 
@@ -40,6 +41,7 @@ class Partition:
         self._building: threading.Thread | None = None
         self._built: Any = None
         self._replay: list[tuple[bool, int]] = []  # (added?, label) since the build's snapshot
+        self._replay_lock = threading.Lock()
 
     @property
     def uses_graph(self) -> bool:
@@ -67,7 +69,8 @@ class Partition:
         if self._hnsw is not None:
             self._graph_add(self._hnsw, vector[None, :], np.array([label]))
         elif self._building is not None:
-            self._replay.append((True, label))
+            with self._replay_lock:
+                self._replay.append((True, label))
         elif self.size >= self.config.brute_force_below:
             self._start_build()
         return label
@@ -82,7 +85,8 @@ class Partition:
         if self._hnsw is not None:
             self._hnsw.mark_deleted(label)
         elif self._building is not None:
-            self._replay.append((False, label))
+            with self._replay_lock:
+                self._replay.append((False, label))
 
     def search(
         self, vector: npt.NDArray[np.float32]
@@ -100,15 +104,6 @@ class Partition:
         labels, distances = self._hnsw.knn_query(vector, k=k, num_threads=1)
         slots = self._label_slot[labels[0].astype(np.int64)]
         return np.ascontiguousarray(slots), (1.0 - distances[0]).astype(np.float32)
-
-    def vector(self, label: int) -> npt.NDArray[np.float32]:
-        self._install_if_built()
-        if self._matrix is not None:
-            return self._matrix[label].copy()
-        vector: npt.NDArray[np.float32] = np.asarray(
-            self._hnsw.get_items([label])[0], dtype=np.float32
-        )
-        return vector
 
     def wait(self) -> None:
         """Block until a background graph build (if any) is installed; for tests and benchmarks."""
@@ -146,7 +141,16 @@ class Partition:
         def build() -> None:
             index = self._new_graph(capacity)
             index.add_items(vectors, labels, num_threads=1)
-            self._built = index
+            # Catch up with the changes made meanwhile here, off the callers' path,
+            # until few remain; installing then replays only those, under the lock.
+            while True:
+                with self._replay_lock:
+                    ops = self._replay
+                    if len(ops) <= _INSTALL_REPLAY:
+                        self._built = index
+                        return
+                    self._replay = []
+                self._apply(index, ops)
 
         if self.config.background_build:
             self._building = threading.Thread(target=build, name="semroute-index", daemon=True)
@@ -156,21 +160,30 @@ class Partition:
             self._building = threading.Thread()  # marks "built, not yet installed"
             self._install_if_built()
 
-    def _install_if_built(self) -> None:
-        index = self._built
-        if index is None:
-            return
-        assert self._matrix is not None
-        # Replaying in order leaves each label as it is now; the matrix holds its latest vector.
-        for added, label in self._replay:
+    def _apply(self, index: Any, ops: list[tuple[bool, int]]) -> None:
+        # In order, each label ends as it is now; the matrix holds its latest vector.
+        for added, label in ops:
             if added:
-                self._graph_add(index, self._matrix[label][None, :], np.array([label]))
+                self._graph_add(index, self._matrix_row(label), np.array([label]))
             else:
                 # Never in the graph, or already deleted: nothing to do.
                 with contextlib.suppress(RuntimeError):
                     index.mark_deleted(label)
+
+    def _matrix_row(self, label: int) -> npt.NDArray[np.float32]:
+        matrix = self._matrix  # read once: add() may swap in a grown copy meanwhile
+        assert matrix is not None
+        row: npt.NDArray[np.float32] = matrix[label][None, :].copy()
+        return row
+
+    def _install_if_built(self) -> None:
+        index = self._built
+        if index is None:
+            return
+        with self._replay_lock:
+            self._apply(index, self._replay)
+            self._replay = []
         self._hnsw = index
         self._built = None
         self._building = None
-        self._replay = []
         self._matrix = None

@@ -1,0 +1,202 @@
+"""SemanticCache costs outside the encoder, and the native core against its numpy twin.
+
+pytest benchmarks/bench_cache.py --benchmark-only --benchmark-group-by=group
+
+Vectors are random unit vectors (the encoder is stubbed: a dict lookup), so
+these time the cache alone; figures at 100k / 1M entries and on real
+embeddings come from ``benchmarks/quality/cache_scale.py``. Set
+``SEMROUTE_BENCH_N`` to change the default 10k entries.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from semroute import _cache_ref, _cachecore
+from semroute._cache import SemanticCache
+from semroute._cache_config import IndexConfig
+
+N = int(os.environ.get("SEMROUTE_BENCH_N", "10000"))
+DIM = 384
+CORE = {"native": _cachecore, "reference": _cache_ref}
+
+
+class StubEncoder:
+    """Returns precomputed vectors: the benchmark times the cache, not a model."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+        self.dim = DIM
+        self.model_id = "stub"
+
+    def encode(self, texts: str | list[str]) -> np.ndarray:
+        batch = [texts] if isinstance(texts, str) else texts
+        return np.stack([self.vectors[t] for t in batch])
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+
+def unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    x = rng.standard_normal((n, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def near(rng: np.random.Generator, v: np.ndarray, cos: float = 0.97) -> np.ndarray:
+    noise = unit(rng, v.shape[0])
+    noise -= (noise * v).sum(axis=1, keepdims=True) * v
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    return (cos * v + np.sqrt(1 - cos**2) * noise).astype(np.float32)
+
+
+def filled_cache(n: int, *, brute_force_below: int) -> tuple[SemanticCache, list[str], np.ndarray]:
+    rng = np.random.default_rng(0)
+    vectors = unit(rng, n)
+    queries = [f"stored question {i}" for i in range(n)]
+    probes = near(rng, vectors[:256])
+    encoder = StubEncoder({q: v for q, v in zip(queries, vectors, strict=True)})
+    cache = SemanticCache(
+        encoder=encoder,
+        max_entries=None,
+        index=IndexConfig(brute_force_below=brute_force_below, background_build=False),
+    )
+    for q, v in zip(queries, vectors, strict=True):
+        cache.put(q, "answer " + q, embedding=v)
+    return cache, queries, probes
+
+
+@pytest.fixture(scope="module", params=["exact", "hnsw"])
+def filled(request: pytest.FixtureRequest) -> tuple[str, SemanticCache, list[str], np.ndarray]:
+    below = N + 1 if request.param == "exact" else 1024
+    return (request.param, *filled_cache(N, brute_force_below=below))
+
+
+def test_semantic_lookup(benchmark, filled) -> None:  # type: ignore[no-untyped-def]
+    kind, cache, _, probes = filled
+    benchmark.group = f"semantic lookup, encoder excluded, {N} entries"
+    benchmark.name = kind
+    i = iter(range(10**9))
+
+    def lookup() -> object:
+        return cache.get("probe", embedding=probes[next(i) % len(probes)])
+
+    hit = benchmark(lookup)
+    assert hit is not None and hit.similarity > 0.95
+
+
+def test_exact_repeat_lookup(benchmark, filled) -> None:  # type: ignore[no-untyped-def]
+    kind, cache, queries, _ = filled
+    if kind != "hnsw":
+        pytest.skip("the exact path does not touch the index")
+    benchmark.group = "exact-repeat lookup (no encoder)"
+    hit = benchmark(cache.get, "  STORED question 1234?")
+    assert hit is not None and hit.exact
+
+
+def test_put_throughput(benchmark) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "put (memory, max_entries=5000 so eviction runs)"
+    rng = np.random.default_rng(1)
+    vectors = unit(rng, 20_000)
+    cache = SemanticCache(encoder=StubEncoder({}), max_entries=5000)
+    i = iter(range(10**9))
+
+    def put() -> None:
+        k = next(i)
+        cache.put(f"q {k}", "a", embedding=vectors[k % len(vectors)])
+
+    benchmark.pedantic(put, rounds=15_000, iterations=1)
+    assert len(cache) == 5000
+
+
+def test_get_or_call_hit_and_miss(benchmark) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "get_or_call with stub fn and stub encoder"
+    rng = np.random.default_rng(2)
+    vectors = unit(rng, 4000)
+    queries = [f"question {i}" for i in range(4000)]
+    encoder = StubEncoder(dict(zip(queries, vectors, strict=True)))
+    cache = SemanticCache(encoder=encoder)
+    for q in queries[:2000]:
+        cache.get_or_call(q, lambda q: "answer")
+    i = iter(range(10**9))
+
+    def mixed() -> object:
+        # even rounds hit (stored), odd rounds miss (new query)
+        k = next(i)
+        q = queries[(k // 2) % 2000] if k % 2 == 0 else queries[2000 + (k // 2) % 2000]
+        return cache.get_or_call(q, lambda q: "answer")
+
+    benchmark.pedantic(mixed, rounds=4000, iterations=1)
+
+
+def test_single_flight_32_threads(benchmark) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "single-flight: 32 threads, one miss, fn sleeps 10 ms"
+    rng = np.random.default_rng(3)
+
+    def run() -> int:
+        vector = unit(rng, 1)[0]
+        cache = SemanticCache(encoder=StubEncoder({"same?": vector}))
+        calls = []
+        barrier = threading.Barrier(32)
+
+        def fn(q: str) -> str:
+            calls.append(q)
+            time.sleep(0.01)
+            return "a"
+
+        def worker() -> None:
+            barrier.wait()
+            cache.get_or_call("same?", fn)
+
+        threads = [threading.Thread(target=worker) for _ in range(32)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return len(calls)
+
+    assert benchmark.pedantic(run, rounds=20, iterations=1) == 1
+
+
+# -- native core against its numpy twin ---------------------------------------------------
+
+
+def slot_table(cap: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(4)
+    alive = (rng.random(cap) < 0.9).astype(np.uint8)
+    expires = np.where(rng.random(cap) < 0.1, 1.0, np.inf)
+    ns_ids = rng.integers(0, 3, cap).astype(np.int32)
+    stamps = rng.permutation(cap).astype(np.int64)
+    return alive, expires, ns_ids, stamps
+
+
+@pytest.mark.parametrize("k", [8, 4096], ids=["k=8 (HNSW candidates)", "k=4096 (exact partition)"])
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_pick_candidate(benchmark, impl: str, k: int) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = f"pick_candidate over {k} candidates"
+    alive, expires, ns_ids, _ = slot_table(100_000)
+    rng = np.random.default_rng(5)
+    slots = rng.integers(0, 100_000, k).astype(np.int64)
+    sims = rng.random(k).astype(np.float32)
+    out = benchmark(CORE[impl].pick_candidate, slots, sims, alive, expires, ns_ids, 1, 2.0, 0.5)
+    assert out == _cache_ref.pick_candidate(slots, sims, alive, expires, ns_ids, 1, 2.0, 0.5)
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_lru_victim(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "lru_victims: 1 of 100k slots (one eviction per put at the cap)"
+    alive, _, _, stamps = slot_table(100_000)
+    out = benchmark(CORE[impl].lru_victims, stamps, alive, 1)
+    np.testing.assert_array_equal(out, _cache_ref.lru_victims(stamps, alive, 1))
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_expired_slots(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "expired_slots over 100k slots (TTL sweep)"
+    alive, expires, _, _ = slot_table(100_000)
+    out = benchmark(CORE[impl].expired_slots, alive, expires, 2.0)
+    np.testing.assert_array_equal(out, _cache_ref.expired_slots(alive, expires, 2.0))

@@ -1,0 +1,82 @@
+"""Entries to Redis hash fields and back; a damaged hash decodes to ``None``."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+from semroute._entry import Entry
+
+_TEXT = "utf-8"
+_ERRORS = "surrogatepass"  # any Python str round-trips, even a lone surrogate
+
+
+def encode(entry: Entry) -> list[bytes | str]:
+    """Field/value pairs in ``FIELDS`` order; floats as ``repr`` so they round-trip exactly."""
+    return [
+        "id",
+        str(entry.id),
+        "namespace",
+        entry.namespace.encode(_TEXT, _ERRORS),
+        "query",
+        entry.query.encode(_TEXT, _ERRORS),
+        "norm",
+        entry.norm.encode(_TEXT, _ERRORS),
+        "key",
+        str(entry.key),
+        "response",
+        entry.response.encode(_TEXT, _ERRORS),
+        "vector",
+        entry.vector,
+        "created",
+        repr(entry.created),
+        "expires",
+        repr(entry.expires),
+        "last_access",
+        repr(entry.last_access),
+        "hits",
+        str(entry.hits),
+    ]
+
+
+def expire_at_ms(entry: Entry) -> str:
+    """Redis expiry (PEXPIREAT argument) of ``entry``; empty when it never expires."""
+    return "" if math.isinf(entry.expires) else str(math.ceil(entry.expires * 1000))
+
+
+def decode(values: Sequence[bytes | None], dim: int | None) -> Entry | None:
+    """The entry stored in ``values`` (HMGET of ``FIELDS``), or ``None`` when damaged.
+
+    Damaged means a missing field, a field of the wrong type, a vector of the
+    wrong length for ``dim`` or a response that is not JSON: such an entry is
+    never served, whoever wrote it.
+    """
+    if any(v is None for v in values) or len(values) != 11:
+        return None
+    raw = [v for v in values if v is not None]
+    try:
+        namespace, query, norm, response = (raw[i].decode(_TEXT, _ERRORS) for i in (1, 2, 3, 5))
+        vector = raw[6]
+        created, expires, last_access = (float(raw[i]) for i in (7, 8, 9))
+        entry = Entry(
+            id=int(raw[0]),
+            namespace=namespace,
+            query=query,
+            norm=norm,
+            key=int(raw[4]),
+            response=response,
+            vector=vector,
+            created=created,
+            expires=expires,
+            last_access=last_access,
+            hits=int(raw[10]),
+        )
+        json.loads(response)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if dim is not None and len(vector) != 4 * dim:
+        return None
+    if math.isnan(created) or math.isnan(expires) or math.isnan(last_access):
+        return None
+    return entry

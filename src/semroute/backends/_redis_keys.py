@@ -1,0 +1,154 @@
+"""Key layout and the Lua scripts that change a Redis store atomically.
+
+Every key of one store shares the hash tag ``{name}`` so a Redis Cluster keeps
+them in one slot and the scripts may touch keys they compute. Each write bumps
+``seq`` and appends to the change log with the stream id ``0-<seq>``: a reader
+knows it missed a change (the log was trimmed) when the next id it reads is not
+its last one plus one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+FORMAT = "semroute-cache"
+
+# Stored field order of an entry hash; HMGET returns values in this order.
+FIELDS = (
+    "id",
+    "namespace",
+    "query",
+    "norm",
+    "key",
+    "response",
+    "vector",
+    "created",
+    "expires",
+    "last_access",
+    "hits",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The key names of the store called ``name``."""
+
+    prefix: str
+
+    @classmethod
+    def of(cls, name: str) -> Keys:
+        return cls(f"semroute:{{{name}}}:")
+
+    @property
+    def meta(self) -> str:
+        return self.prefix + "meta"
+
+    @property
+    def seq(self) -> str:
+        return self.prefix + "seq"
+
+    @property
+    def log(self) -> str:
+        return self.prefix + "log"
+
+    @property
+    def namespaces(self) -> str:
+        return self.prefix + "namespaces"
+
+    def entry(self, entry_id: int) -> str:
+        return f"{self.prefix}e:{entry_id}"
+
+    def namespace(self, namespace: str) -> str:
+        return self.prefix + "n:" + namespace
+
+
+# KEYS: meta. ARGV: format, schema_version, model_id, dim, epoch.
+# Creates the settings on first use; returns them either way for the caller to check.
+BIND = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'format', ARGV[1], 'schema_version', ARGV[2],
+             'model_id', ARGV[3], 'dim', ARGV[4], 'epoch', ARGV[5])
+end
+return redis.call('HMGET', KEYS[1], 'format', 'schema_version', 'model_id', 'dim', 'epoch')
+"""
+
+# KEYS: entry, namespace set, namespaces, seq, log.
+# ARGV: id, namespace, expire-at ms ('' = never), log_max, src, ts, field, value, ...
+PUT = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[2])
+local seq = redis.call('INCR', KEYS[4])
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '0-' .. seq,
+           'op', 'put', 'id', ARGV[1], 'src', ARGV[5], 'ts', ARGV[6])
+return seq
+"""
+
+# KEYS: entry, seq, log. ARGV: id, log_max, src, ts, key prefix.
+DELETE = """
+local ns = redis.call('HGET', KEYS[1], 'namespace')
+if ns then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', ARGV[5] .. 'n:' .. ns, ARGV[1])
+end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '0-' .. seq,
+           'op', 'delete', 'id', ARGV[1], 'src', ARGV[3], 'ts', ARGV[4])
+return seq
+"""
+
+# KEYS: namespace set, namespaces, seq, log. ARGV: namespace, log_max, src, ts, key prefix.
+DELETE_NAMESPACE = """
+local ids = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #ids do
+  local key = ARGV[5] .. 'e:' .. ids[i]
+  if redis.call('HGET', key, 'namespace') == ARGV[1] then redis.call('UNLINK', key) end
+end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+local seq = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '0-' .. seq,
+           'op', 'delete_namespace', 'ns', ARGV[1], 'src', ARGV[3], 'ts', ARGV[4])
+return seq
+"""
+
+# KEYS: namespaces, seq, log. ARGV: log_max, src, ts, key prefix. Keeps meta and seq.
+CLEAR = """
+local names = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #names do
+  local set = ARGV[4] .. 'n:' .. names[i]
+  local ids = redis.call('SMEMBERS', set)
+  for j = 1, #ids do redis.call('UNLINK', ARGV[4] .. 'e:' .. ids[j]) end
+  redis.call('DEL', set)
+end
+redis.call('DEL', KEYS[1])
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], '0-' .. seq,
+           'op', 'clear', 'src', ARGV[2], 'ts', ARGV[3])
+return seq
+"""
+
+# KEYS: entries. ARGV: last_access, hits per key. Never recreates a deleted or expired entry.
+TOUCH = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('HSET', KEYS[i], 'last_access', ARGV[2 * i - 1], 'hits', ARGV[2 * i])
+  end
+end
+return #KEYS
+"""
+
+SCRIPTS = {
+    name: (source, hashlib.sha1(source.encode()).hexdigest())
+    for name, source in {
+        "bind": BIND,
+        "put": PUT,
+        "delete": DELETE,
+        "delete_namespace": DELETE_NAMESPACE,
+        "clear": CLEAR,
+        "touch": TOUCH,
+    }.items()
+}

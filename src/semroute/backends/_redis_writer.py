@@ -1,0 +1,136 @@
+"""Write-behind: callers queue a script call and return; one thread sends them in order.
+
+The cache calls ``put``/``delete`` while holding its lock, so no Redis round
+trip (or timeout, when Redis is down) may happen there. Queued writes keep
+their order (a delete never overtakes the put it undoes), go out in pipelined
+batches, and are retried with backoff until Redis answers; past
+``max_pending`` the oldest is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from semroute.backends._redis_config import Counters, RedisSettings
+from semroute.backends._redis_keys import SCRIPTS
+
+_BACKOFF_MIN_S = 0.02
+_BACKOFF_MAX_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One script call: ``SCRIPTS[script]`` with its keys and arguments."""
+
+    number: int
+    script: str
+    keys: tuple[str, ...]
+    args: tuple[Any, ...]
+
+
+class WriteBehind:
+    """The queue and the thread that empties it into Redis."""
+
+    def __init__(self, client: Any, settings: RedisSettings, counters: Counters) -> None:
+        self._client = client
+        self._settings = settings
+        self._counters = counters
+        self._queue: deque[Op] = deque()
+        self._cond = threading.Condition()
+        self._submitted = 0
+        self._acked = 0  # every op numbered <= this reached Redis (or was dropped)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="semroute-redis-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def submit(self, script: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> None:
+        with self._cond:
+            self._submitted += 1
+            self._queue.append(Op(self._submitted, script, keys, args))
+            if len(self._queue) > self._settings.max_pending:
+                self._queue.popleft()
+                self._counters.add("dropped_writes")
+            self._cond.notify_all()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every write submitted so far reached Redis; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            target = self._submitted
+            while self._acked < target and self._queue and self._queue[0].number <= target:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._thread.is_alive():
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def close(self, timeout: float) -> None:
+        """Send what can be sent within ``timeout``, count the rest as dropped, stop."""
+        self.flush(timeout)
+        with self._cond:
+            self._stopping = True
+            self._counters.add("dropped_writes", len(self._queue))
+            self._queue.clear()
+            self._cond.notify_all()
+        self._thread.join()
+
+    def _run(self) -> None:
+        backoff = _BACKOFF_MIN_S
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                batch = [self._queue[i] for i in range(min(self._settings.batch, len(self._queue)))]
+            try:
+                self._send(batch)
+            except Exception as exc:  # any client failure: retry, never lose the queue
+                self._counters.failed(exc)
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stopping, timeout=backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX_S)
+                continue
+            backoff = _BACKOFF_MIN_S
+            self._counters.ok()
+            self._counters.add("written", len(batch))
+            last = batch[-1].number
+            with self._cond:
+                # The head may have been dropped meanwhile (queue full): pop by number.
+                while self._queue and self._queue[0].number <= last:
+                    self._queue.popleft()
+                self._acked = max(self._acked, last)
+                self._cond.notify_all()
+
+    def _send(self, batch: list[Op]) -> None:
+        import redis
+
+        pipe = self._client.pipeline(transaction=False)
+        for op in batch:
+            pipe.evalsha(SCRIPTS[op.script][1], len(op.keys), *op.keys, *op.args)
+        results = pipe.execute(raise_on_error=False)
+        if any(isinstance(r, redis.exceptions.NoScriptError) for r in results):
+            # Redis restarted and forgot the scripts: load them and resend the batch;
+            # every script is idempotent in effect, so ops that did run may run twice.
+            for source, _ in SCRIPTS.values():
+                self._client.script_load(source)
+            pipe = self._client.pipeline(transaction=False)
+            for op in batch:
+                pipe.evalsha(SCRIPTS[op.script][1], len(op.keys), *op.keys, *op.args)
+            results = pipe.execute(raise_on_error=False)
+        for result in results:
+            if isinstance(result, redis.exceptions.ResponseError):
+                # Redis refused this one write (out of memory, a foreign key in the way):
+                # retrying would stall every write behind it, so it is dropped and counted.
+                self._counters.failed(result)
+                self._counters.add("dropped_writes")
+            elif isinstance(result, Exception):
+                raise result
