@@ -90,7 +90,7 @@ def test_semantic_lookup(benchmark, filled) -> None:  # type: ignore[no-untyped-
 
 
 def test_exact_repeat_lookup(benchmark, filled) -> None:  # type: ignore[no-untyped-def]
-    kind, cache, queries, _ = filled
+    kind, cache, _, _ = filled
     if kind != "hnsw":
         pytest.skip("the exact path does not touch the index")
     benchmark.group = "exact-repeat lookup (no encoder)"

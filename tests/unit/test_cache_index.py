@@ -17,18 +17,16 @@ def test_background_build_catches_up_with_changes_made_meanwhile() -> None:
     rng = np.random.default_rng(0)
     vectors = unit(rng, 3000)
     part = Partition(32, IndexConfig(brute_force_below=500, k=4, ef_search=64))
-    slot_of_label: dict[int, int] = {}
     live: dict[int, int] = {}  # slot -> row of vectors
     for row in range(3000):
         label = part.add(row, vectors[row])
-        slot_of_label[label] = row
         live[row] = label
         if row % 5 == 4:  # delete while the graph may be building
             victim = row - 3
             part.remove(live.pop(victim))
     part.wait()
     assert part.uses_graph and part.size == len(live)
-    for row, label in list(live.items())[::7]:
+    for row in list(live)[::7]:
         slots, sims = part.search(vectors[row])
         assert slots[0] == row and sims[0] > 0.999
     removed = [row for row in range(3000) if row not in live]
