@@ -135,6 +135,7 @@ class Follower:
                 return  # a snapshot was loaded meanwhile and covers these
             self._changes.extend(changes)
             self._pos = expected
+        self._counters.add("changes_received", len(changes))
 
     def _changes_of(self, messages: list[dict[bytes, bytes]]) -> list[Change]:
         mine = [fields.get(b"src") == self._src for fields in messages]
@@ -174,7 +175,6 @@ class Follower:
             elif op == b"clear":
                 changes.append(Change("clear"))
         if messages:
-            self._counters.add("changes_received", len(changes))
             stamp = messages[-1].get(b"ts")
             if stamp is not None:
                 self._counters.lag_s = max(0.0, time.time() - float(stamp))
