@@ -40,9 +40,16 @@ def encode(entry: Entry) -> list[bytes | str]:
     ]
 
 
-def expire_at_ms(entry: Entry) -> str:
-    """Redis expiry (PEXPIREAT argument) of ``entry``; empty when it never expires."""
-    return "" if math.isinf(entry.expires) else str(math.ceil(entry.expires * 1000))
+def expire_at_ms(entry: Entry, now: float, grace: float) -> str:
+    """Redis expiry (PEXPIREAT argument) of ``entry``; empty when it never expires.
+
+    The cache enforces ``expires`` itself, with its own clock; Redis only
+    collects the garbage, ``grace`` seconds later, so a host whose clock runs
+    behind never finds an entry gone that it still considers live.
+    """
+    if math.isinf(entry.expires):
+        return ""
+    return str(math.ceil((max(entry.expires, now) + grace) * 1000))
 
 
 def decode(values: Sequence[bytes | None], dim: int | None) -> Entry | None:

@@ -26,7 +26,9 @@ class RedisSettings:
     process more than that many changes behind resynchronises from a snapshot.
     ``max_pending`` bounds the writes queued while Redis is down or slow; past
     it the oldest queued write is dropped and counted. ``close_timeout`` is how
-    long ``close()`` waits for queued writes to reach Redis.
+    long ``close()`` waits for queued writes to reach Redis. ``expire_grace``
+    is how long after its expiry time Redis keeps an entry (the cache stops
+    serving it at the time itself; the margin absorbs clock skew between hosts).
 
     >>> RedisSettings(name="faq").log_max
     100000
@@ -38,13 +40,14 @@ class RedisSettings:
     log_max: int = 100_000
     max_pending: int = 100_000
     close_timeout: float = 5.0
-    block_ms: int = 200
+    expire_grace: float = 60.0
+    block_ms: int = 100
     batch: int = 512
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or "}" in self.name:
             raise ConfigError(f"name must be a non-empty str without '}}', got {self.name!r}")
-        for field in ("socket_timeout", "connect_timeout", "close_timeout"):
+        for field in ("socket_timeout", "connect_timeout", "close_timeout", "expire_grace"):
             _positive(field, getattr(self, field))
         for field in ("log_max", "max_pending", "block_ms", "batch"):
             _positive(field, getattr(self, field), integer=True)

@@ -58,6 +58,7 @@ class Follower:
         self._generation = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._wake = keys.prefix + "wake:" + src.decode()
 
     def follow_from(self, pos: int, epoch: bytes | None) -> None:
         """Forget what was read; report changes after log position ``pos`` from now on."""
@@ -79,10 +80,17 @@ class Follower:
             self._changes.clear()
         return changes
 
-    def stop(self) -> None:
+    def stop(self, wake_client: Any) -> None:
+        """Stop the thread; an entry on its private wake stream ends a blocked XREAD now."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread is None:
+            return
+        try:
+            wake_client.xadd(self._wake, {"stop": "1"}, maxlen=1)
+            wake_client.delete(self._wake)
+        except Exception as exc:  # Redis down: the XREAD times out by itself
+            self._counters.failed(exc)
+        self._thread.join()
 
     def _run(self) -> None:
         backoff = _BACKOFF_MIN_S
@@ -106,7 +114,7 @@ class Follower:
             pos, epoch, generation = self._pos, self._epoch, self._generation
         pipe = self._client.pipeline(transaction=False)
         pipe.xread(
-            {self._keys.log: f"0-{pos}"},
+            {self._keys.log: f"0-{pos}", self._wake: "$"},
             count=self._settings.batch,
             block=self._settings.block_ms,
         )
@@ -117,7 +125,10 @@ class Follower:
         if now_epoch != epoch or int(seq or 0) < pos:
             self._resync()  # flushed, or restored from an older copy
             return
-        messages = read[0][1] if read else []
+        if self._stop.is_set():
+            return
+        log = self._keys.log.encode()
+        messages = next((m for stream, m in read or [] if stream == log), [])
         expected = pos
         wanted: list[tuple[int, dict[bytes, bytes]]] = []
         for message_id, fields in messages:

@@ -79,6 +79,7 @@ class RedisBackend:
         log_max: int = 100_000,
         max_pending: int = 100_000,
         close_timeout: float = 5.0,
+        expire_grace: float = 60.0,
     ) -> None:
         if not isinstance(url, str):
             raise ConfigError(f"url must be a str, not {type(url).__name__}")
@@ -90,6 +91,7 @@ class RedisBackend:
             log_max=log_max,
             max_pending=max_pending,
             close_timeout=close_timeout,
+            expire_grace=expire_grace,
         )
         self._redis = _import_redis()
         self.url = url
@@ -230,6 +232,7 @@ class RedisBackend:
         """Queue ``entry`` for Redis (replacing the same id); never blocks on Redis."""
         keys = self._keys
         namespace = entry.namespace.encode("utf-8", "surrogatepass")
+        now = time.time()
         self._submit(
             "put",
             (
@@ -242,10 +245,10 @@ class RedisBackend:
             (
                 entry.id,
                 namespace,
-                expire_at_ms(entry),
+                expire_at_ms(entry, now, self.settings.expire_grace),
                 self.settings.log_max,
                 self._src,
-                repr(time.time()),
+                repr(now),
                 *encode(entry),
             ),
         )
@@ -295,7 +298,7 @@ class RedisBackend:
         self._closed = True
         self._writer.close(self.settings.close_timeout)
         if self._follower is not None:
-            self._follower.stop()
+            self._follower.stop(self._client)
         self._client.close()
         self._follow_client.close()
 
