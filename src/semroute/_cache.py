@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _text
+from semroute import _cachecore, _index_snapshot, _text
 from semroute._cache_config import CacheConfig, IndexConfig, check_threshold, check_ttl
 from semroute._cache_table import SlotTable
 from semroute._entry import Entry
@@ -161,8 +162,9 @@ class SemanticCache:
     def _load(self, backend: Backend) -> None:
         dim = self._dim
         now = time.time()
-        entries = sorted(backend.load(), key=lambda e: (e.last_access, e.id))
-        for entry in entries:
+        snapshots = self._snapshot_dir()
+        rows: dict[str, list[tuple[Entry, object, FloatArray]]] = {}
+        for entry in backend.load():
             if len(entry.vector) != 4 * dim:
                 raise CorruptStoreError(
                     f"entry {entry.id} has a {len(entry.vector)}-byte vector, expected {4 * dim}"
@@ -175,8 +177,76 @@ class SemanticCache:
             except ValueError as exc:
                 raise CorruptStoreError(f"entry {entry.id} holds invalid JSON") from exc
             vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
-            self._insert(entry, value, vector, persist=False)
+            rows.setdefault(entry.namespace, []).append((entry, value, vector))
+        loaded: list[tuple[float, int, int]] = []
+        for namespace, items in rows.items():
+            labels = self._restore_graph(snapshots, namespace, items) if snapshots else {}
+            ns = self._namespaces.get(namespace)
+            # Rows the saved graph holds are attached first, so the labels it no longer
+            # needs are known (and reused) before the other rows are added.
+            for entry, value, vector in sorted(items, key=lambda r: r[0].id not in labels):
+                if ns is not None and labels and entry.id not in labels:
+                    ns.partition.finish_restore()
+                    labels = {}
+                slot = self._insert(entry, value, vector, persist=False, label=labels.get(entry.id))
+                loaded.append((entry.last_access, entry.id, slot))
+            if labels and ns is not None:
+                ns.partition.finish_restore()
+        # LRU order across restarts follows the persisted last-access times.
+        loaded.sort()
+        for rank, (_, _, slot) in enumerate(loaded, start=1):
+            self._table.stamps[slot] = rank
+        self._stamp = len(loaded)
         self._evict(now)
+
+    def _snapshot_dir(self) -> Path | None:
+        index_dir = getattr(self._backend, "index_dir", None)
+        return index_dir() if callable(index_dir) else None
+
+    def _restore_graph(
+        self, directory: Path, namespace: str, items: list[tuple[Entry, object, FloatArray]]
+    ) -> dict[int, int]:
+        """Install the namespace's saved graph if it matches the rows; entry id -> label."""
+        saved = _index_snapshot.load(
+            directory, namespace, dim=self._dim, ef_search=self.index_config.ef_search
+        )
+        if saved is None:
+            return {}
+        index, ids_by_label = saved
+        vectors = {entry.id: vector for entry, _, vector in items}
+        labels = {int(i): label for label, i in enumerate(ids_by_label.tolist()) if i >= 0}
+        present = set(index.get_ids_list())
+        if any(label not in present for label in labels.values()):
+            return {}
+        known = [i for i in labels if i in vectors]
+        sample = known[:: max(1, len(known) // 32)]
+        try:
+            stored = index.get_items([labels[i] for i in sample]) if sample else []
+        except RuntimeError:  # a label marked deleted: the snapshot does not match the rows
+            return {}
+        for entry_id, got in zip(sample, stored, strict=True):
+            if not np.allclose(np.asarray(got, dtype=np.float32), vectors[entry_id], atol=1e-5):
+                return {}
+        partition = Partition.restore(self._dim, self.index_config, index, len(ids_by_label))
+        ns = _Namespace(self._next_ns_id, namespace, partition)
+        self._next_ns_id += 1
+        self._namespaces[namespace] = ns
+        self._ns_by_id[ns.id] = ns
+        return {i: labels[i] for i in known}
+
+    def _save_graphs(self) -> None:
+        directory = self._snapshot_dir()
+        if directory is None:
+            return
+        table, keep = self._table, set()
+        for name, ns in self._namespaces.items():
+            state = ns.partition.graph_state()
+            if state is None:
+                continue
+            index, slots = state
+            ids = np.where(slots >= 0, table.ids[np.maximum(slots, 0)], -1).astype(np.int64)
+            keep.add(_index_snapshot.save(directory, name, index, ids))
+        _index_snapshot.prune(directory, keep)
 
     def close(self) -> None:
         """Flush pending LRU updates and release the store; the cache is unusable after."""
@@ -187,6 +257,7 @@ class SemanticCache:
             if self._backend is not None:
                 try:
                     self._flush_touches()
+                    self._save_graphs()
                 finally:
                     self._backend.close()
 
@@ -396,16 +467,25 @@ class SemanticCache:
                     self._remove(old, None)
             stored = self._insert(entry, response, vector, persist=True)
             self._evict(now)
-            return stored
+            return stored >= 0
 
     def _entry_bytes(self, entry: Entry) -> int:
         texts = len(entry.query) + len(entry.norm) + len(entry.response)
         return texts + len(entry.vector) + _FIXED_BYTES_PER_ENTRY
 
-    def _insert(self, entry: Entry, value: object, vector: FloatArray, *, persist: bool) -> bool:
+    def _insert(
+        self,
+        entry: Entry,
+        value: object,
+        vector: FloatArray,
+        *,
+        persist: bool,
+        label: int | None = None,
+    ) -> int:
+        """Add ``entry``; returns its slot, or -1 when it alone exceeds ``max_bytes``."""
         nbytes = self._entry_bytes(entry)
         if self.config.max_bytes is not None and nbytes > self.config.max_bytes:
-            return False
+            return -1
         if entry.id in self._id_to_slot:
             self._remove(self._id_to_slot[entry.id], None, persist=False)
         ns = self._namespaces.get(entry.namespace)
@@ -434,12 +514,14 @@ class SemanticCache:
         table.norms[slot] = entry.norm
         table.is_json[slot] = not isinstance(value, str)
         table.values[slot] = entry.response if table.is_json[slot] else value
-        table.labels[slot] = ns.partition.add(slot, vector)
+        table.labels[slot] = (
+            ns.partition.add(slot, vector) if label is None else ns.partition.attach(label, slot)
+        )
         ns.exact[entry.key] = slot
         self._id_to_slot[entry.id] = slot
         self._entries += 1
         self._bytes += nbytes
-        return True
+        return slot
 
     def _remove(self, slot: int, reason: str | None, *, persist: bool = True) -> None:
         table = self._table

@@ -43,6 +43,36 @@ class Partition:
         self._replay: list[tuple[bool, int]] = []  # (added?, label) since the build's snapshot
         self._replay_lock = threading.Lock()
 
+    @classmethod
+    def restore(cls, dim: int, config: IndexConfig, index: Any, n_labels: int) -> Partition:
+        """A partition over a saved graph; ``attach`` its live labels, then ``finish_restore``."""
+        part = cls(dim, config)
+        part._matrix = None
+        part._hnsw = index
+        part._n_labels = n_labels
+        part._label_slot = np.full(max(n_labels, 16), -1, dtype=np.int64)
+        return part
+
+    def attach(self, label: int, slot: int) -> int:
+        self._label_slot[label] = slot
+        self.size += 1
+        return label
+
+    def finish_restore(self) -> None:
+        """Delete the saved labels no loaded row claimed and make them reusable."""
+        unclaimed = np.flatnonzero(self._label_slot[: self._n_labels] < 0).tolist()
+        for label in unclaimed:
+            with contextlib.suppress(RuntimeError):  # not in the graph, or deleted already
+                self._hnsw.mark_deleted(label)
+        self._free = unclaimed[::-1]
+
+    def graph_state(self) -> tuple[Any, npt.NDArray[np.int64]] | None:
+        """The installed graph and the slot of each label (-1: free), or None."""
+        self._install_if_built()
+        if self._hnsw is None:
+            return None
+        return self._hnsw, self._label_slot[: self._n_labels].copy()
+
     @property
     def uses_graph(self) -> bool:
         self._install_if_built()

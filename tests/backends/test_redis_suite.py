@@ -40,9 +40,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture
-def backend_name(
-    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> str:
+def backend_name(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     name = f"suite-{tmp_path.name}-{uuid.uuid4().hex[:8]}"
 
     def open_store(tmp: Path) -> Backend:

@@ -164,3 +164,39 @@ def test_kill_9_mid_write_loses_at_most_the_entry_being_written(tmp_path: Path) 
             hit = cache.get(f"question number {i}")
             assert hit is not None and hit.response["answer"] == i
         assert acked + 1 <= len(cache) <= acked + 2  # at most the one write in flight
+
+
+def _graph_cache(path: Path) -> SemanticCache:
+    from semroute._cache_config import IndexConfig
+
+    index = IndexConfig(brute_force_below=16, background_build=False, k=4, ef_search=16)
+    return SemanticCache(path, encoder=FakeEncoder(), max_entries=None, index=index)
+
+
+def test_saved_graph_is_reused_and_validated_against_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "graph.db"
+    with _graph_cache(path) as cache:
+        for i in range(60):
+            cache.put(f"topic{i} words{i} here{i}", i)
+    snapshot = tmp_path / "graph.db.index"
+    assert any(snapshot.iterdir())
+    cache = _graph_cache(path)
+    assert cache._namespaces["default"].partition.uses_graph
+    for i in range(0, 60, 4):
+        assert cache.delete(f"topic{i} words{i} here{i}")
+    for i in range(60, 70):
+        cache.put(f"topic{i} words{i} here{i}", i)
+    assert cache._backend is not None
+    cache._backend.close()  # a crash: the saved graph is now stale
+    for reopen in range(2):
+        if reopen:  # and a damaged graph file is ignored, the graph rebuilt from rows
+            for f in snapshot.glob("*.hnsw"):
+                f.write_bytes(f.read_bytes()[:100])
+        with _graph_cache(path) as again:
+            assert len(again) == 55
+            for i in range(70):
+                hit = again.get(f"here{i} words{i} topic{i}")
+                if i < 60 and i % 4 == 0:
+                    assert hit is None
+                else:
+                    assert hit is not None and hit.response == i and not hit.exact

@@ -199,9 +199,10 @@ class RedisBackend:
             epoch = self._client.hget(self._keys.meta, "epoch")
         seq = int(self._client.get(self._keys.seq) or 0)
         if namespace is None:
-            names = [n.decode("utf-8", "surrogatepass") for n in self._client.smembers(
-                self._keys.namespaces
-            )]
+            names = [
+                n.decode("utf-8", "surrogatepass")
+                for n in self._client.smembers(self._keys.namespaces)
+            ]
         else:
             names = [namespace]
         dim = self._bound[1] if self._bound is not None else None

@@ -213,6 +213,10 @@ class SQLiteBackend:
             except sqlite3.Error as exc:
                 raise BackendError(f"{self.path}: write failed: {exc}") from exc
 
+    def index_dir(self) -> Path:
+        """Where the cache may save its HNSW graphs, validated against the rows on open."""
+        return self.path.with_name(self.path.name + ".index")
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
