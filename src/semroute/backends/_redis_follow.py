@@ -128,7 +128,9 @@ class Follower:
         if self._stop.is_set():
             return
         log = self._keys.log.encode()
-        messages = next((m for stream, m in read or [] if stream == log), [])
+        messages: list[tuple[bytes, dict[bytes, bytes]]] = next(
+            (m for stream, m in read or [] if stream == log), []
+        )
         expected = pos
         wanted: list[tuple[int, dict[bytes, bytes]]] = []
         for message_id, fields in messages:
@@ -140,15 +142,17 @@ class Follower:
             wanted.append((number, fields))
         if not wanted:
             return
-        changes = self._changes_of([fields for _, fields in wanted])
+        changes, corrupt = self._changes_of([fields for _, fields in wanted])
         with self._lock:
             if self._generation != generation:
                 return  # a snapshot was loaded meanwhile and covers these
             self._changes.extend(changes)
             self._pos = expected
         self._counters.add("changes_received", len(changes))
+        self._counters.add("corrupt_entries", corrupt)
 
-    def _changes_of(self, messages: list[dict[bytes, bytes]]) -> list[Change]:
+    def _changes_of(self, messages: list[dict[bytes, bytes]]) -> tuple[list[Change], int]:
+        """The changes other processes made, with put entries fetched; and how many were damaged."""
         mine = [fields.get(b"src") == self._src for fields in messages]
         put_ids = [
             int(fields[b"id"])
@@ -156,6 +160,7 @@ class Follower:
             if not own and fields.get(b"op") == b"put"
         ]
         entries: dict[int, Entry | None] = {}
+        corrupt = 0
         if put_ids:
             pipe = self._client.pipeline(transaction=False)
             for entry_id in put_ids:
@@ -166,7 +171,7 @@ class Follower:
                     continue
                 entry = decode(values, self._dim)
                 if entry is None or entry.id != entry_id:
-                    self._counters.add("corrupt_entries")
+                    corrupt += 1
                     entry = None
                 entries[entry_id] = entry
         changes: list[Change] = []
@@ -189,7 +194,7 @@ class Follower:
             stamp = messages[-1].get(b"ts")
             if stamp is not None:
                 self._counters.lag_s = max(0.0, time.time() - float(stamp))
-        return changes
+        return changes, corrupt
 
     def _resync(self) -> None:
         self._flush_writes()

@@ -1,0 +1,304 @@
+"""What only the Redis backend does: change feed, resync, faults, corrupt entries, settings."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import redis
+
+from semroute._cache import SemanticCache
+from semroute._entry import Entry
+from semroute.backends import Change
+from semroute.backends._redis_keys import Keys
+from semroute.backends.redis import RedisBackend
+from semroute.errors import BackendError, ConfigError, CorruptStoreError
+from tests.backends.redis_server import RedisServer, free_port, requires_redis, running_server
+from tests.backends.test_backend_suite import make_entry
+from tests.fakes import FakeEncoder
+
+pytestmark = requires_redis
+
+WAIT_S = 10.0  # generous: eventual consistency, never a timing assertion
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    yield from running_server(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture
+def url(server: RedisServer) -> str:
+    return server.url(f"t-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def raw(server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis(port=server.port, host="127.0.0.1")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def opened(url: str) -> Iterator[Callable[..., RedisBackend]]:
+    stores: list[RedisBackend] = []
+
+    def open_store(**options: object) -> RedisBackend:
+        store = RedisBackend(url, **options)  # type: ignore[arg-type]
+        store.bind(model_id="m", dim=4)
+        stores.append(store)
+        return store
+
+    yield open_store
+    for store in stores:
+        store.close()
+
+
+class Mirror:
+    """What a cache would hold after applying every change a backend reported."""
+
+    def __init__(self, store: RedisBackend) -> None:
+        self.store = store
+        self.entries = {e.id: e for e in store.load()}
+        self.kinds: list[str] = []
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            self.kinds.append(change.kind)
+            if change.kind == "put" and change.entry is not None:
+                self.entries[change.entry.id] = change.entry
+            elif change.kind == "delete" and change.entry_id is not None:
+                self.entries.pop(change.entry_id, None)
+            elif change.kind == "delete_namespace":
+                self.entries = {
+                    i: e for i, e in self.entries.items() if e.namespace != change.namespace
+                }
+            elif change.kind == "clear":
+                self.entries = {}
+
+    def wait_for(self, predicate: Callable[[dict[int, Entry]], bool]) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while not predicate(self.entries):
+            assert time.monotonic() < deadline, f"mirror never converged: {self.kinds[-5:]}"
+            time.sleep(0.005)
+            self.apply(self.store.poll())
+
+
+def test_missing_client_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(ConfigError, match=r"semroute\[redis\]"):
+        RedisBackend("redis://127.0.0.1:6379/0")
+
+
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [
+        ("http://127.0.0.1:6379/0", {}),
+        ("redis://127.0.0.1:6379/0?name=a", {"name": "b"}),
+        ("redis://127.0.0.1:6379/0", {"name": "bad}name"}),
+        ("redis://127.0.0.1:6379/0", {"log_max": 0}),
+        ("redis://127.0.0.1:6379/0", {"socket_timeout": -1.0}),
+        ("redis://127.0.0.1:6379/0", {"max_pending": 1.5}),
+    ],
+)
+def test_bad_settings_raise_config_error(url: str, options: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        RedisBackend(url, **options)  # type: ignore[arg-type]
+
+
+def test_name_comes_from_the_url_or_the_argument() -> None:
+    for store, expected in [
+        (RedisBackend("redis://127.0.0.1:6379/0?name=faq"), "faq"),
+        (RedisBackend("redis://127.0.0.1:6379/0", name="faq"), "faq"),
+        (RedisBackend("redis://127.0.0.1:6379/0"), "default"),
+    ]:
+        assert store.settings.name == expected
+        store.close()
+
+
+def test_opening_a_down_redis_raises_backend_error_but_writes_never_raise() -> None:
+    store = RedisBackend(
+        f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.2, socket_timeout=0.2, max_pending=3
+    )
+    with pytest.raises(BackendError, match="cannot open"):
+        store.bind(model_id="m", dim=4)
+    for i in range(5):
+        store.put(make_entry(i))
+    store.delete(1)
+    assert store.flush(timeout=0.3) is False
+    stats = store.stats
+    assert stats.pending_writes == 3
+    assert stats.dropped_writes == 3
+    assert stats.errors >= 1 and not stats.connected and stats.last_error
+    with pytest.raises(BackendError):
+        list(store.load())
+    store2 = RedisBackend(f"redis://127.0.0.1:{free_port()}/0", close_timeout=0.2)
+    store2.put(make_entry(0))
+    store2.close()  # gives up after close_timeout, counting what it could not send
+    assert store2.stats.dropped_writes == 1
+
+
+def test_foreign_or_newer_store_is_refused_untouched(url: str, raw: redis.Redis) -> None:
+    keys = Keys.of(RedisBackend(url).settings.name)
+    raw.hset(keys.meta, mapping={"format": "something-else"})
+    with pytest.raises(CorruptStoreError):
+        RedisBackend(url).bind(model_id="m", dim=4)
+    assert raw.hgetall(keys.meta) == {b"format": b"something-else"}
+    raw.hset(keys.meta, mapping={"format": "semroute-cache", "schema_version": "999"})
+    with pytest.raises(ConfigError, match="schema version"):
+        RedisBackend(url).bind(model_id="m", dim=4)
+
+
+def test_changes_reach_other_processes_in_order_and_not_the_writer(
+    opened: Callable[..., RedisBackend],
+) -> None:
+    writer, reader = opened(), opened()
+    mirror = Mirror(reader)
+    entries = [make_entry(i, "a" if i % 2 else "b") for i in range(6)]
+    for entry in entries:
+        writer.put(entry)
+    mirror.wait_for(lambda got: len(got) == 6)
+    assert mirror.entries == {e.id: e for e in entries}
+    writer.delete(entries[0].id)
+    writer.delete_namespace("a")
+    mirror.wait_for(lambda got: set(got) == {entries[2].id, entries[4].id})
+    writer.clear()
+    writer.put(make_entry(9, "c"))
+    mirror.wait_for(lambda got: set(got) == {make_entry(9).id})
+    assert mirror.kinds.count("clear") == 1
+    assert writer.flush()
+    assert writer.poll() == ()  # its own writes are not echoed back
+    assert reader.stats.lag_s >= 0.0 and reader.stats.changes_received >= 9
+
+
+def test_ttl_is_redis_expiry_with_a_grace(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    store = opened(expire_grace=5.0)
+    now = time.time()
+    store.put(make_entry(1, expires=now + 100.0))
+    store.put(make_entry(2))
+    store.put(make_entry(3, expires=now - 1000.0))  # the cache decides; Redis collects later
+    assert store.flush()
+    keys = Keys.of(store.settings.name)
+    ttl = raw.pttl(keys.entry(make_entry(1).id))
+    assert 100_000 < ttl <= 105_000
+    assert raw.pttl(keys.entry(make_entry(2).id)) == -1
+    assert 0 < raw.pttl(keys.entry(make_entry(3).id)) <= 5_000
+    assert {e.id for e in store.load()} == {1001, 1002, 1003}
+
+
+def test_touch_never_recreates_a_deleted_entry(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    store = opened()
+    store.put(make_entry(1))
+    store.delete(make_entry(1).id)
+    store.touch([(make_entry(1).id, 5.0, 3)])
+    assert store.flush()
+    assert not raw.exists(Keys.of(store.settings.name).entry(make_entry(1).id))
+    assert list(store.load()) == []
+
+
+def _corrupt(store: RedisBackend) -> None:
+    """Three damaged entries, as a buggy or foreign peer might write them."""
+    store.put(replace(make_entry(1), response="{not json"))
+    store.put(replace(make_entry(2), vector=b"\x00" * 12))  # 3 floats, not 4
+    store.put(replace(make_entry(3), created=math.nan))
+
+
+def test_corrupt_entries_are_skipped_and_counted(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    writer, reader = opened(), opened()
+    mirror = Mirror(reader)
+    _corrupt(writer)
+    writer.put(make_entry(4))
+    writer.put(make_entry(5))
+    mirror.wait_for(lambda got: make_entry(5).id in got)
+    assert set(mirror.entries) == {1004, 1005}  # none of the damaged ones came through
+    assert reader.stats.corrupt_entries == 3
+    raw.hdel(Keys.of(writer.settings.name).entry(1005), "query")  # damaged at rest
+    fresh = opened()
+    assert [e.id for e in fresh.load()] == [1004]
+    assert fresh.stats.corrupt_entries == 4
+
+
+def test_a_cache_over_a_store_with_corrupt_entries_serves_the_sound_ones(
+    url: str, raw: redis.Redis
+) -> None:
+    encoder = FakeEncoder(dim=4)
+    writer = RedisBackend(url)
+    first = SemanticCache(writer, encoder=encoder)
+    first.put("sound question", "sound answer")
+    writer.put(replace(make_entry(7), response="[broken"))
+    first.close()
+    store = RedisBackend(url)
+    cache = SemanticCache(store, encoder=encoder)
+    assert len(cache) == 1
+    hit = cache.get("sound question")
+    assert hit is not None and hit.response == "sound answer"
+    assert cache.get("query 7") is None
+    assert store.stats.corrupt_entries == 1
+    cache.close()
+
+
+def test_a_reader_behind_the_trimmed_log_resyncs_without_deleted_entries(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    writer = opened(log_max=10)
+    reader = opened(log_max=10)  # stops reading after 10 unpolled changes
+    mirror = Mirror(reader)
+    early = [make_entry(i) for i in range(50)]
+    for entry in early:
+        writer.put(entry)
+    for entry in early[:40]:
+        writer.delete(entry.id)
+    late = [make_entry(i, "late") for i in range(100, 600)]
+    for entry in late:
+        writer.put(entry)
+    assert writer.flush()
+    assert raw.xlen(Keys.of(writer.settings.name).log) < 300  # trimmed
+    expected = {e.id for e in early[40:]} | {e.id for e in late}
+    mirror.wait_for(lambda got: set(got) == expected)
+    assert reader.stats.resyncs >= 1
+    assert "clear" in mirror.kinds
+
+
+def test_a_flushed_store_resyncs_and_is_recreated(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    writer, reader = opened(), opened()
+    mirror = Mirror(reader)
+    writer.put(make_entry(1))
+    mirror.wait_for(lambda got: make_entry(1).id in got)
+    raw.flushdb()
+    mirror.wait_for(lambda got: not got)  # the reset reaches the reader as a clear
+    assert reader.stats.resyncs >= 1
+    writer.put(make_entry(2))
+    mirror.wait_for(lambda got: set(got) == {make_entry(2).id})
+    assert raw.hget(Keys.of(writer.settings.name).meta, "model_id") == b"m"
+    with pytest.raises(ConfigError):
+        RedisBackend(writer.url).bind(model_id="other", dim=4)
+
+
+def test_expired_entry_is_dropped_from_the_namespace_index(
+    opened: Callable[..., RedisBackend], raw: redis.Redis, tmp_path: Path
+) -> None:
+    store = opened(expire_grace=0.001)
+    store.put(make_entry(1, expires=time.time() - 10))
+    assert store.flush()
+    keys = Keys.of(store.settings.name)
+    deadline = time.monotonic() + WAIT_S
+    while raw.exists(keys.entry(make_entry(1).id)):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert list(store.load()) == []
+    assert raw.smembers(keys.namespace("ns")) == set()
+    assert math.isfinite(store.stats.lag_s)
