@@ -1,0 +1,624 @@
+"""Context pruning: cut a long prompt to a token budget, keeping what the query needs.
+
+Two levels, one embedding call:
+
+1. *Coarse*: the context is split into units (sentences or passages). Each
+   unit gets a fused relevance score, half embedding similarity to the query
+   (all units batch-encoded once) and half BM25 with IDF counted inside this
+   context; without a query, half in-context information density and half
+   closeness to the context's centroid. The best units that fit a slightly
+   larger budget are kept, in their original order.
+2. *Fine*: inside kept units, the least informative words (in-context
+   surprisal, stop words discounted, words of the most relevant units
+   protected by a higher weight) are removed until the budget is met.
+
+Never removed by the fine pass: numbers and dates, capitalised words (names)
+and the small words joining them, quoted strings and inline code, query words.
+Never dropped at all: units holding a ``keep`` pattern match or the query
+text itself, and fenced code blocks (``keep_code``). Token counts use the
+encoder's tokenizer (for the shipped encoder, BERT WordPiece) and are
+approximate for other models' tokenizers.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from semroute import _prune_text as pt
+from semroute.errors import EncoderError, InputError, InputTypeError
+
+if TYPE_CHECKING:
+    from semroute._types import TextEncoder
+
+__all__ = ["CHUNK_SEPARATOR", "PruneOptions", "Pruned", "Pruner", "prune"]
+
+#: A list of chunks is pruned as the text ``CHUNK_SEPARATOR.join(chunks)``;
+#: ``Pruned.kept_spans`` are offsets into that joined text.
+CHUNK_SEPARATOR = "\n\n"
+
+Granularity = Literal["sentence", "passage"]
+_MAX_CACHED_PIECES = 200_000
+_STOP_FACTOR = 0.25
+
+
+@dataclass(frozen=True)
+class PruneOptions:
+    """How a :class:`Pruner` scores and cuts; validated on creation.
+
+    ``keep``: regular expressions whose matches are never dropped (their
+    units are always kept). ``granularity``: the coarse unit, ``"sentence"``
+    or ``"passage"`` (blank-line separated blocks; each chunk of a list starts
+    one). ``fine``: share of the budget won by removing words inside kept
+    units, in [0, 0.9]; 0 keeps whole units only. ``lexical_weight``: weight
+    of BM25 against embedding similarity in [0, 1]. ``neighbor_weight``: how
+    much a unit borrows from its best neighbour in the same passage (answers
+    often sit next to the sentence that matches the question). ``keep_code``:
+    fenced code blocks are always kept.
+
+    >>> PruneOptions(granularity="passage").fine
+    0.15
+    """
+
+    keep: tuple[str, ...] = ()
+    granularity: Granularity = "sentence"
+    fine: float = 0.15
+    lexical_weight: float = 0.5
+    neighbor_weight: float = 0.25
+    keep_code: bool = True
+    dense_tokens: int | None = 1024
+    patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from semroute.errors import ConfigError
+
+        if isinstance(self.keep, str) or not all(isinstance(k, str) for k in self.keep):
+            raise ConfigError("keep must be a sequence of regular expression strings")
+        try:
+            patterns = tuple(re.compile(k) for k in self.keep)
+        except re.error as exc:
+            raise ConfigError(f"bad keep pattern: {exc}") from exc
+        object.__setattr__(self, "keep", tuple(self.keep))
+        object.__setattr__(self, "patterns", patterns)
+        if self.granularity not in ("sentence", "passage"):
+            raise ConfigError(f"granularity must be 'sentence' or 'passage', not {self.granularity!r}")
+        for name, value, hi in (
+            ("fine", self.fine, 0.9),
+            ("lexical_weight", self.lexical_weight, 1.0),
+            ("neighbor_weight", self.neighbor_weight, 1.0),
+        ):
+            if not isinstance(value, (int, float)) or not 0.0 <= value <= hi:
+                raise ConfigError(f"{name} must be a number in [0, {hi}], not {value!r}")
+        if self.dense_tokens is not None and (
+            isinstance(self.dense_tokens, bool)
+            or not isinstance(self.dense_tokens, int)
+            or self.dense_tokens < 0
+        ):
+            raise ConfigError(f"dense_tokens must be an int >= 0 or None, not {self.dense_tokens!r}")
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """The result of pruning.
+
+    ``kept_spans`` are ``(start, end)`` character offsets into the input
+    string (for a list of chunks, into ``CHUNK_SEPARATOR.join(chunks)``), in
+    order; ``text`` is those spans joined by a space, a newline or nothing
+    (before closing punctuation). Token counts are under the encoder's
+    tokenizer. ``ratio`` is ``kept_tokens / original_tokens``.
+    """
+
+    text: str
+    kept_tokens: int
+    original_tokens: int
+    kept_spans: tuple[tuple[int, int], ...]
+    units_kept: int
+    units_total: int
+    encoder_ms: float
+    elapsed_ms: float
+
+    @property
+    def ratio(self) -> float:
+        """Share of the input's tokens kept, in [0, 1]."""
+        return self.kept_tokens / self.original_tokens if self.original_tokens else 1.0
+
+
+@dataclass
+class _Analysis:
+    """Per-call arrays over pieces and units (private scratch)."""
+
+    source: str
+    words: list[str]
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    costs: npt.NDArray[np.int32]
+    unit_spans: list[tuple[int, int]]
+    unit_passage: npt.NDArray[np.int64]
+    unit_code: npt.NDArray[np.bool_]
+    unit_of: npt.NDArray[np.int64]
+    flags: npt.NDArray[np.uint8]
+    term_ids: npt.NDArray[np.int32]
+    n_terms: int
+    vocab: dict[str, int]
+    stop_terms: npt.NDArray[np.uint8]
+    unit_costs: npt.NDArray[np.int32]
+
+
+def _z(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    std = float(x.std())
+    return (x - float(x.mean())) / std if std > 1e-12 else np.zeros_like(x)
+
+
+class Pruner:
+    """Reusable, thread-safe context pruner (see the module docs for the method).
+
+    >>> from tests.fakes import FakeEncoder
+    >>> pruner = Pruner(encoder=FakeEncoder(), keep=[r"instructions:"])
+    >>> text = "Paris is in France. The sky is blue. Cats purr. Rome is in Italy."
+    >>> r = pruner.prune(text, query="Where is Paris?", ratio=0.3)
+    >>> r.text
+    'Paris is in France.'
+    """
+
+    def __init__(
+        self,
+        *,
+        keep: Sequence[str] = (),
+        granularity: Granularity = "sentence",
+        encoder: TextEncoder | None = None,
+        fine: float = 0.15,
+        lexical_weight: float = 0.5,
+        neighbor_weight: float = 0.25,
+        keep_code: bool = True,
+        dense_tokens: int | None = 1024,
+    ) -> None:
+        self.options = PruneOptions(
+            keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
+            granularity=granularity,
+            fine=fine,
+            lexical_weight=lexical_weight,
+            neighbor_weight=neighbor_weight,
+            keep_code=keep_code,
+            dense_tokens=dense_tokens,
+        )
+        self._encoder = encoder
+        self._lock = threading.Lock()
+        self._pieces: dict[str, tuple[int, str, int]] = {}
+        # The kernels; benchmarks swap in the numpy twins to time both.
+        self._core: ModuleType = _native_core()
+
+    @property
+    def encoder(self) -> TextEncoder:
+        """The encoder in use (the shipped one unless another was given)."""
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    from semroute._encoder import default_encoder
+
+                    self._encoder = default_encoder()
+        return self._encoder
+
+    def prune(
+        self,
+        context: str | Sequence[str],
+        *,
+        query: str | None = None,
+        ratio: float | None = None,
+        target_tokens: int | None = None,
+    ) -> Pruned:
+        """Prune ``context`` to ``ratio`` of its tokens or to ``target_tokens``.
+
+        Give at most one of ``ratio`` (in (0, 1]; default 0.5) and
+        ``target_tokens`` (> 0). A ratio of 1 or a target at least the input's
+        size returns the input unchanged. Kept units that must stay (``keep``
+        matches, the query text, code) may push the result past the budget;
+        ``Pruned.kept_tokens`` says what was kept. Raises ``InputError`` for
+        an empty context or query, or a bad ratio/target, and
+        ``InputTypeError`` for wrong types.
+
+        >>> from tests.fakes import FakeEncoder
+        >>> r = Pruner(encoder=FakeEncoder()).prune("One. Two.", ratio=1.0)
+        >>> r.text, r.kept_spans
+        ('One. Two.', ((0, 9),))
+        """
+        started = time.perf_counter()
+        source, chunk_starts = _join(context)
+        if query is not None:
+            if not isinstance(query, str):
+                raise InputTypeError(f"query must be str or None, not {type(query).__name__}")
+            if not query.strip():
+                raise InputError("query is empty; pass None to prune without a query")
+        if ratio is not None and target_tokens is not None:
+            raise InputError("give ratio or target_tokens, not both")
+        if target_tokens is not None:
+            if isinstance(target_tokens, bool) or not isinstance(target_tokens, int):
+                raise InputTypeError("target_tokens must be an int")
+            if target_tokens <= 0:
+                raise InputError(f"target_tokens must be positive, not {target_tokens}")
+        else:
+            if ratio is None:
+                ratio = 0.5
+            if isinstance(ratio, bool) or not isinstance(ratio, (int, float)):
+                raise InputTypeError("ratio must be a number")
+            if not 0.0 < ratio <= 1.0:
+                raise InputError(f"ratio must be in (0, 1], not {ratio}")
+
+        a = self._analyse(source, chunk_starts)
+        original = int(a.costs.sum(dtype=np.int64))
+        budget = target_tokens if target_tokens is not None else int(original * (ratio or 1.0))
+        n_units = len(a.unit_spans)
+        if budget >= original or original == 0:
+            return Pruned(
+                source,
+                original,
+                original,
+                ((0, len(source)),),
+                n_units,
+                n_units,
+                0.0,
+                1e3 * (time.perf_counter() - started),
+            )
+
+        scores, encoder_ms = self._score_units(a, query)
+        keep_units, forced = self._select(a, scores, query, budget)
+        keep_piece = keep_units[a.unit_of]
+        kept = int(a.costs[keep_piece].sum(dtype=np.int64))
+        if kept > budget and self.options.fine > 0.0:
+            keep_piece &= ~self._fine_drop(a, keep_units & (forced == 0), scores, query, kept - budget)
+            kept = int(a.costs[keep_piece].sum(dtype=np.int64))
+        if kept > budget:
+            keep_piece = self._trim_units(a, keep_piece, keep_units, forced, scores, budget)
+            kept = int(a.costs[keep_piece].sum(dtype=np.int64))
+        spans = _runs(a, keep_piece)
+        return Pruned(
+            _render(source, spans),
+            kept,
+            original,
+            spans,
+            int(np.unique(a.unit_of[keep_piece]).size),
+            n_units,
+            encoder_ms,
+            1e3 * (time.perf_counter() - started),
+        )
+
+    # -- analysis -----------------------------------------------------------------
+
+    def _analyse(self, source: str, chunk_starts: list[int]) -> _Analysis:
+        words, starts, ends = pt.pieces(source)
+        spans, passage, code = pt.units(
+            source, granularity=self.options.granularity, chunk_starts=chunk_starts
+        )
+        unit_starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
+        unit_of = np.searchsorted(unit_starts, starts, side="right") - 1
+        # Everything per piece is decided once per distinct piece (and cached
+        # across calls), then gathered: Python never loops over all pieces.
+        distinct = list(dict.fromkeys(words))
+        info = self._piece_info(distinct)
+        index = {w: i for i, w in enumerate(distinct)}
+        kind = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
+        vocab: dict[str, int] = {}
+        kind_term = np.fromiter(
+            (vocab.setdefault(t, len(vocab)) if t else -1 for _, t, _ in info),
+            dtype=np.int32,
+            count=len(info),
+        )
+        kind_cost = np.fromiter((c for c, _, _ in info), dtype=np.int32, count=len(info))
+        kind_flags = np.fromiter((f for _, _, f in info), dtype=np.uint8, count=len(info))
+        stop_terms = np.zeros(len(vocab), dtype=np.uint8)
+        has_term = kind_term >= 0
+        stop_terms[kind_term[has_term]] = (kind_flags[has_term] & pt.STOP) != 0
+        return _Analysis(
+            source,
+            words,
+            starts,
+            ends,
+            kind_cost[kind],
+            spans,
+            np.asarray(passage, dtype=np.int64),
+            np.asarray(code, dtype=bool),
+            unit_of.astype(np.int64),
+            kind_flags[kind],
+            kind_term[kind],
+            len(vocab),
+            vocab,
+            stop_terms,
+            np.bincount(unit_of, weights=kind_cost[kind], minlength=len(spans)).astype(np.int32),
+        )
+
+    def _piece_info(self, distinct: list[str]) -> list[tuple[int, str, int]]:
+        """``(tokens, term or "", flags)`` per distinct piece, from the cache or computed."""
+        cache = self._pieces
+        unseen = [w for w in distinct if w not in cache]
+        if unseen:
+            try:
+                counts = self.encoder.count_tokens(unseen)
+            except Exception as exc:
+                if isinstance(exc, EncoderError):
+                    raise
+                raise EncoderError(f"encoder could not count tokens: {exc}") from exc
+            fresh = {}
+            for w, c in zip(unseen, counts, strict=True):
+                flags = pt.piece_flags(w)
+                fresh[w] = (int(c), pt.term_of(w) if flags & pt.IS_WORD else "", flags)
+            with self._lock:
+                if len(cache) + len(fresh) > _MAX_CACHED_PIECES:
+                    cache.clear()
+                cache.update(fresh)
+            get = fresh.get
+            return [cache.get(w) or get(w) or (0, "", 0) for w in distinct]
+        return list(map(cache.__getitem__, distinct))
+
+    def _query_terms(self, a: _Analysis, query: str | None) -> npt.NDArray[np.int32]:
+        if query is None:
+            return np.zeros(0, dtype=np.int32)
+        q_words, _, _ = pt.pieces(query)
+        found = (a.vocab.get(pt.term_of(w), -1) for w in q_words)
+        return np.asarray(list(dict.fromkeys(t for t in found if t >= 0)), dtype=np.int32)
+
+    # -- coarse level -----------------------------------------------------------
+
+    def _score_units(self, a: _Analysis, query: str | None) -> tuple[npt.NDArray[np.float64], float]:
+        n_units = len(a.unit_spans)
+        is_word = a.term_ids >= 0
+        ids, n_terms = a.term_ids[is_word], a.n_terms
+        word_unit = a.unit_of[is_word]
+        words_per_unit = np.bincount(word_unit, minlength=n_units)
+        has_words = words_per_unit > 0
+        bounds = np.concatenate([[0], np.cumsum(words_per_unit)]).astype(np.int64)
+
+        lw = self.options.lexical_weight
+        if query is not None:
+            q_ids = self._query_terms(a, query)
+            lexical = self._core.bm25_scores(ids, bounds, q_ids, n_terms, 1.2, 0.75)
+            lexical = lexical.astype(np.float64)
+        else:
+            # Information density: mean in-context surprisal of a unit's words,
+            # stop words discounted.
+            counts = np.bincount(ids, minlength=n_terms)
+            stop = a.stop_terms[ids] != 0
+            info = np.log2((ids.size + 1.0) / counts[ids]) * np.where(stop, _STOP_FACTOR, 1.0)
+            summed = np.bincount(word_unit, weights=info, minlength=n_units)
+            lexical = summed / np.maximum(words_per_unit, 1)
+        lexical_z = np.zeros(n_units)
+        lexical_z[has_words] = _z(lexical[has_words])
+
+        # The encoder costs far more per token than everything else, so it
+        # embeds only the lexically best units, up to dense_tokens of them.
+        cap = self.options.dense_tokens
+        if cap is None or lw == 1.0:
+            embed = has_words & (lw < 1.0)
+        else:
+            ranked = np.where(has_words, lexical_z, -1e9).astype(np.float32)
+            embed = self._core.select_units(
+                ranked, a.unit_costs, np.zeros(n_units, np.uint8), cap
+            ).astype(bool) & has_words
+            if not embed.any() and has_words.any():
+                embed[int(np.argmax(ranked))] = True
+        texts = [a.source[s:e] for (s, e), ok in zip(a.unit_spans, embed, strict=True) if ok]
+        encoder_ms = 0.0
+        dense_z = np.zeros(n_units)
+        if texts:
+            batch = ([query] if query is not None else []) + texts
+            t0 = time.perf_counter()
+            try:
+                vectors = np.asarray(self.encoder.encode(batch), dtype=np.float32)
+            except Exception as exc:
+                if isinstance(exc, EncoderError):
+                    raise
+                raise EncoderError(f"encoder failed: {exc}") from exc
+            encoder_ms = 1e3 * (time.perf_counter() - t0)
+            if vectors.shape[0] != len(batch) or not np.isfinite(vectors).all():
+                raise EncoderError("encoder returned the wrong number of rows or non-finite values")
+            if query is not None:
+                dense = vectors[1:] @ vectors[0]
+            else:
+                centroid = vectors.mean(axis=0)
+                dense = vectors @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+            z = _z(dense.astype(np.float64))
+            # Units the encoder skipped rank as the least similar embedded one.
+            dense_z[has_words] = float(z.min())
+            dense_z[embed] = z
+        fused = (1.0 - lw) * dense_z + lw * lexical_z
+        scores = np.where(has_words, fused, -1e9)
+        return self._smooth(a, scores), encoder_ms
+
+    def _smooth(self, a: _Analysis, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        w = self.options.neighbor_weight
+        if w == 0.0 or scores.size < 2:
+            return scores
+        same_prev = a.unit_passage[1:] == a.unit_passage[:-1]
+        best = np.full(scores.size, -1e9)
+        best[1:] = np.where(same_prev, scores[:-1], -1e9)
+        best[:-1] = np.maximum(best[:-1], np.where(same_prev, scores[1:], -1e9))
+        return np.where(best > scores, scores + w * (best - scores), scores)
+
+    def _select(
+        self, a: _Analysis, scores: npt.NDArray[np.float64], query: str | None, budget: int
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
+        n_units = len(a.unit_spans)
+        _, must = pt.protected_ranges(
+            a.source, self.options.patterns, [query] if query is not None else []
+        )
+        forced = np.zeros(n_units, dtype=np.uint8)
+        if must:
+            hit = pt.mark_ranges(a.starts, a.ends, must)
+            forced[np.unique(a.unit_of[hit])] = 1
+        if self.options.keep_code:
+            forced[a.unit_code] = 1
+        unit_costs = a.unit_costs
+        coarse = int(budget * (1.0 + self.options.fine))
+        keep = self._core.select_units(scores.astype(np.float32), unit_costs, forced, coarse)
+        keep_units = keep.astype(bool)
+        if not keep_units.any():
+            keep_units[int(np.argmax(scores))] = True
+        return keep_units, forced
+
+    # -- fine level -------------------------------------------------------------
+
+    def _fine_drop(
+        self,
+        a: _Analysis,
+        keep_units: npt.NDArray[np.bool_],
+        scores: npt.NDArray[np.float64],
+        query: str | None,
+        to_drop: int,
+    ) -> npt.NDArray[np.bool_]:
+        word_idx = np.flatnonzero(a.term_ids >= 0)
+        ids = a.term_ids[word_idx]
+        flags = a.flags[word_idx]
+        protected = pt.entity_like((flags & pt.STRONG) != 0, (flags & pt.CONNECTOR) != 0)
+        quoted, must = pt.protected_ranges(
+            a.source, self.options.patterns, [query] if query is not None else []
+        )
+        if quoted or must:
+            protected |= pt.mark_ranges(a.starts[word_idx], a.ends[word_idx], quoted + must)
+        q_ids = self._query_terms(a, query)
+        if q_ids.size:
+            protected |= np.isin(ids, q_ids)
+        units = a.unit_of[word_idx]
+        # keep_units here excludes forced units: they stay whole.
+        droppable = keep_units[units] & ~a.unit_code[units] & ~protected
+        # Words of more relevant kept units count as more informative.
+        kept_scores = scores[keep_units]
+        rank = np.searchsorted(np.sort(kept_scores), scores, side="left") / max(
+            kept_scores.size - 1, 1
+        )
+        weights = (1.0 + 2.0 * rank[units]).astype(np.float32)
+        drop_words = self._core.drop_tokens(
+            ids,
+            a.n_terms,
+            a.costs[word_idx],
+            weights,
+            droppable.astype(np.uint8),
+            a.stop_terms,
+            _STOP_FACTOR,
+            to_drop,
+        )
+        drop = np.zeros(len(a.words), dtype=bool)
+        drop[word_idx] = drop_words.astype(bool)
+        return drop
+
+    def _trim_units(
+        self,
+        a: _Analysis,
+        keep_piece: npt.NDArray[np.bool_],
+        keep_units: npt.NDArray[np.bool_],
+        forced: npt.NDArray[np.uint8],
+        scores: npt.NDArray[np.float64],
+        budget: int,
+    ) -> npt.NDArray[np.bool_]:
+        """Drop whole kept units, least relevant first, until the budget holds."""
+        kept_cost = np.bincount(
+            a.unit_of[keep_piece], weights=a.costs[keep_piece], minlength=len(a.unit_spans)
+        )
+        total = float(kept_cost.sum())
+        candidates = np.flatnonzero(keep_units & (forced == 0))
+        alive = keep_units.copy()
+        for u in candidates[np.argsort(scores[candidates], kind="stable")].tolist():
+            if total <= budget or alive.sum() <= 1:
+                break
+            alive[u] = False
+            total -= float(kept_cost[u])
+        return keep_piece & alive[a.unit_of]
+
+
+def _native_core() -> ModuleType:
+    from semroute import _prunecore
+
+    return _prunecore
+
+
+def _join(context: str | Sequence[str]) -> tuple[str, list[int]]:
+    if isinstance(context, str):
+        source, starts = context, []
+    elif isinstance(context, (bytes, bytearray)) or not isinstance(context, Sequence):
+        raise InputTypeError(
+            f"context must be str or a sequence of str, not {type(context).__name__}"
+        )
+    else:
+        if not all(isinstance(c, str) for c in context):
+            raise InputTypeError("every chunk of the context must be str")
+        starts, pos = [], 0
+        for chunk in context:
+            starts.append(pos)
+            pos += len(chunk) + len(CHUNK_SEPARATOR)
+        source = CHUNK_SEPARATOR.join(context)
+    if not source.strip():
+        raise InputError("context is empty")
+    return source, starts
+
+
+def _runs(a: _Analysis, keep: npt.NDArray[np.bool_]) -> tuple[tuple[int, int], ...]:
+    """Maximal runs of consecutive kept pieces as source offsets."""
+    idx = np.flatnonzero(keep)
+    if idx.size == 0:
+        return ()
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    firsts = idx[np.concatenate([[0], breaks + 1])]
+    lasts = idx[np.concatenate([breaks, [idx.size - 1]])]
+    return tuple(
+        zip(a.starts[firsts].tolist(), a.ends[lasts].tolist(), strict=True)
+    )
+
+
+_CLOSERS = frozenset(".,;:!?)]}\u201d\u2019%")
+_OPENERS = frozenset("([{\u201c\u2018$")
+
+
+def _render(source: str, spans: tuple[tuple[int, int], ...]) -> str:
+    out: list[str] = []
+    prev_end = -1
+    for start, end in spans:
+        if out:
+            gap = source[prev_end:start]
+            if "\n" in gap:
+                out.append("\n\n" if gap.count("\n") > 1 else "\n")
+            elif source[start] not in _CLOSERS and source[prev_end - 1] not in _OPENERS:
+                out.append(" ")
+        out.append(source[start:end])
+        prev_end = end
+    return "".join(out)
+
+
+_DEFAULT: Pruner | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def prune(
+    context: str | Sequence[str],
+    *,
+    query: str | None = None,
+    ratio: float | None = None,
+    target_tokens: int | None = None,
+    encoder: TextEncoder | None = None,
+    keep: Sequence[str] = (),
+    granularity: Granularity = "sentence",
+) -> Pruned:
+    """Prune ``context`` (a string or a list of chunks) for ``query``; see :class:`Pruner`.
+
+    One call builds nothing new when ``encoder``, ``keep`` and ``granularity``
+    are left at their defaults: a shared default pruner is reused.
+
+    >>> from tests.fakes import FakeEncoder
+    >>> r = prune(["Paris is in France.", "Cats purr."], query="Paris?", ratio=0.7,
+    ...           encoder=FakeEncoder())
+    >>> r.text, r.kept_spans
+    ('Paris is in France.', ((0, 19),))
+    """
+    global _DEFAULT
+    if encoder is None and not keep and granularity == "sentence":
+        with _DEFAULT_LOCK:
+            if _DEFAULT is None:
+                _DEFAULT = Pruner()
+        pruner = _DEFAULT
+    else:
+        pruner = Pruner(encoder=encoder, keep=keep, granularity=granularity)
+    return pruner.prune(context, query=query, ratio=ratio, target_tokens=target_tokens)

@@ -1,0 +1,235 @@
+"""Text analysis for the pruner: pieces, units (sentences or passages), protected spans.
+
+Everything here works on character offsets into one source string so the
+pruner's output maps back to the input exactly. No corpus statistics: the
+stop-word list below is written for this project, and every frequency the
+pruner uses is counted in the context being pruned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+# A piece is a run of word characters or one other non-space character. BERT's
+# pre-tokenizer splits on whitespace and punctuation the same way, so the
+# shipped tokenizer's count of a text is the sum of its pieces' counts.
+_PIECE_SPLIT = re.compile(r"(\w+|[^\w\s])")
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[^\n]*$", re.M | re.S)
+_PASSAGE_BREAK = re.compile(r"\n[ \t]*\n\s*")
+# Sentence end: terminal punctuation, closing quotes/brackets, whitespace, then
+# something that can open a sentence. A newline always ends a unit: lists,
+# headings and table rows read as separate lines.
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?\u2026\u3002])[\"'\u201d\u2019)\]]*[ \t]+(?=[\"'\u201c\u2018(\[]?[A-Z0-9\u00c0-\u00de])"
+    r"|[ \t]*\n\s*"
+)
+_LAST_WORD = re.compile(r"([\w.]+)[.!?\u2026]*[\"'\u201d\u2019)\]]*$")
+_QUOTED = re.compile(
+    r"\"[^\"\n]{1,300}\"|\u201c[^\u201d\n]{1,300}\u201d|\u2018[^\u2019\n]{1,300}\u2019|`[^`\n]{1,300}`"
+)
+
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "inc", "ltd", "co", "corp", "no", "nos", "fig", "figs", "al", "cf", "approx", "dept", "est", "gen", "gov", "lt", "col", "capt", "sgt", "rev", "mt", "ft", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "ph.d", "b.c", "a.d", "a.m", "p.m", "vol", "pp", "ed", "eds", "op"]
+)
+
+# English function words: articles, pronouns, auxiliaries, prepositions,
+# conjunctions and common fillers. Written for semroute; they carry little
+# information on their own, so the fine pass drops them first.
+STOP_WORDS = frozenset(
+    ["a", "an", "the", "this", "that", "these", "those", "there", "here", "i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "is", "am", "are", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "done", "have", "has", "had", "having", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "ought", "of", "in", "on", "at", "by", "for", "with", "about", "against", "between", "into", "through", "during", "before", "after", "above", "below", "to", "from", "up", "down", "out", "off", "over", "under", "again", "further", "then", "once", "upon", "within", "without", "toward", "towards", "onto", "across", "along", "among", "around", "behind", "beyond", "near", "since", "until", "via", "per", "and", "but", "or", "nor", "so", "yet", "if", "because", "as", "while", "although", "though", "unless", "whether", "than", "not", "no", "only", "very", "too", "also", "just", "quite", "rather", "really", "simply", "actually", "basically", "even", "still", "such", "both", "each", "few", "more", "most", "other", "some", "any", "all", "own", "same", "another", "either", "neither", "every", "much", "many", "several", "however", "therefore", "thus", "hence", "moreover", "furthermore", "meanwhile", "indeed", "s", "t", "d", "ll", "m", "o", "re", "ve", "y"]
+)
+
+# Small words that stay when they sit between two protected pieces, so names
+# and ranges ("Bank of England", "10th and 11th", "1990 to 2000") keep intact.
+_CONNECTORS = frozenset(["of", "the", "and", "de", "la", "le", "du", "da", "del", "der", "van", "von", "y", "to", "or", "for", "on", "in", "at", "&"])
+
+
+def pieces(text: str) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Split ``text`` into pieces with their ``(start, end)`` offsets.
+
+    >>> pieces("Hi, Bob.")[0]
+    ['Hi', ',', 'Bob', '.']
+    """
+    parts = _PIECE_SPLIT.split(text)
+    # split() alternates gap, piece, gap, ..., gap: offsets are running lengths.
+    ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+    words = parts[1::2]
+    piece_ends = ends[1::2]
+    starts = piece_ends - np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    return words, starts, piece_ends
+
+
+def term_of(piece: str) -> str:
+    """The matching key of a piece: case-folded, English plural/possessive stripped.
+
+    >>> term_of("Normans"), term_of("Duchies"), term_of("class")
+    ('norman', 'duchy', 'class')
+    """
+    t = piece.casefold()
+    if len(t) > 4 and t.endswith("ies"):
+        return t[:-3] + "y"
+    if len(t) > 3 and t.endswith("s") and not t.endswith(("ss", "us", "is")):
+        return t[:-1]
+    return t
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def _is_abbreviation(text: str, start: int, end: int) -> bool:
+    # Only the tail matters; searching the whole sentence would be quadratic.
+    match = _LAST_WORD.search(text, max(start, end - 40), end)
+    if match is None:
+        return False
+    word = match.group(1).casefold().rstrip(".")
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    cursor = start
+    for match in _SENTENCE_BREAK.finditer(text, start, end):
+        if "\n" not in match.group() and _is_abbreviation(text, cursor, match.start()):
+            continue
+        span = _trimmed(text, cursor, match.start() + len(match.group().rstrip()))
+        if span is not None:
+            yield span
+        cursor = match.end()
+    span = _trimmed(text, cursor, end)
+    if span is not None:
+        yield span
+
+
+def units(
+    text: str, *, granularity: str, chunk_starts: Sequence[int] = ()
+) -> tuple[list[tuple[int, int]], list[int], list[bool]]:
+    """Units to select among: ``(spans, passage index of each, is-code flag of each)``.
+
+    Fenced code blocks are always one unit each. Passages are separated by a
+    blank line or start at one of ``chunk_starts``; with ``granularity
+    "sentence"`` each passage is further split into sentences (and lines).
+    """
+    boundaries = sorted({0, *chunk_starts, len(text)})
+    spans: list[tuple[int, int]] = []
+    passage: list[int] = []
+    code: list[bool] = []
+    p = 0
+
+    def add_text(start: int, end: int) -> None:
+        nonlocal p
+        cursor = start
+        for brk in [*_PASSAGE_BREAK.finditer(text, start, end), None]:
+            stop = end if brk is None else brk.start()
+            if granularity == "sentence":
+                found = list(_sentences(text, cursor, stop))
+            else:
+                one = _trimmed(text, cursor, stop)
+                found = [one] if one is not None else []
+            if found:
+                spans.extend(found)
+                passage.extend([p] * len(found))
+                code.extend([False] * len(found))
+                p += 1
+            if brk is not None:
+                cursor = brk.end()
+
+    for lo, hi in zip(boundaries, boundaries[1:], strict=False):
+        cursor = lo
+        for fence in _FENCE.finditer(text, lo, hi):
+            add_text(cursor, fence.start())
+            spans.append((fence.start(), fence.end()))
+            passage.append(p)
+            code.append(True)
+            p += 1
+            cursor = fence.end()
+        add_text(cursor, hi)
+    return spans, passage, code
+
+
+def protected_ranges(
+    text: str, patterns: Sequence[re.Pattern[str]], literals: Sequence[str]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """``(quoted, must_keep)`` character ranges.
+
+    Quoted strings and inline code are never cut inside. ``must_keep`` are
+    matches of the user's ``keep`` patterns and case-insensitive occurrences
+    of ``literals`` (the query): their units are always kept, whole.
+    """
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    keep = [m.span() for pat in patterns for m in pat.finditer(text) if m.end() > m.start()]
+    folded = text.casefold()
+    for lit in literals:
+        needle = lit.strip().casefold()
+        if not needle or len(folded) != len(text):
+            continue  # case folding changed lengths: offsets would not map back
+        at = folded.find(needle)
+        while at >= 0:
+            keep.append((at, at + len(needle)))
+            at = folded.find(needle, at + 1)
+    return quoted, keep
+
+
+def mark_ranges(
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    ranges: Sequence[tuple[int, int]],
+) -> npt.NDArray[np.bool_]:
+    """Which pieces ``[starts[i], ends[i])`` overlap any of ``ranges``."""
+    out = np.zeros(starts.shape[0], dtype=bool)
+    for lo, hi in ranges:
+        first = int(np.searchsorted(ends, lo, side="right"))
+        last = int(np.searchsorted(starts, hi, side="left"))
+        out[first:last] = True
+    return out
+
+
+IS_WORD = 1
+STRONG = 2  # a number or a capitalised non-stop word: the fine pass keeps it
+STOP = 4
+CONNECTOR = 8
+
+
+def piece_flags(piece: str) -> int:
+    """Bit flags of one piece: ``IS_WORD``, ``STRONG``, ``STOP``, ``CONNECTOR``.
+
+    >>> [piece_flags(w) for w in ("Bank", "of", "1694", "old", ",")]
+    [3, 13, 3, 1, 0]
+    """
+    first = piece[:1]
+    if not (first.isalnum() or first == "_"):
+        return 0
+    folded = piece.casefold()
+    flags = IS_WORD
+    if folded in STOP_WORDS:
+        flags |= STOP
+    if folded in _CONNECTORS:
+        flags |= CONNECTOR
+    if any(c.isdigit() for c in piece) or (
+        not flags & STOP and (first.isupper() or (len(piece) > 1 and piece.isupper()))
+    ):
+        flags |= STRONG
+    return flags
+
+
+def entity_like(
+    strong: npt.NDArray[np.bool_], connector: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Strong words plus connectors sitting between two strong words (over a word sequence).
+
+    >>> entity_like(np.array([0, 1, 0, 1, 0], bool), np.array([1, 0, 1, 0, 0], bool)).tolist()
+    [False, True, True, True, False]
+    """
+    out = strong.copy()
+    if strong.size > 2:
+        out[1:-1] |= connector[1:-1] & strong[:-2] & strong[2:]
+    return out

@@ -1,0 +1,288 @@
+"""semroute._prune with the fake encoder: budgets, offsets, protected spans, errors, threads."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from semroute import _prunecore_ref
+from semroute._prune import CHUNK_SEPARATOR, PruneOptions, Pruned, Pruner, prune
+from semroute.errors import ConfigError, EncoderError, InputError, InputTypeError
+from tests.fakes import FakeEncoder
+
+FILLER = [
+    "The weather was mild and the fields were green that year.",
+    "Many people walked along the river in the evening.",
+    "It is often said that the market was busy on most days.",
+    "Children played games in the square near the old church.",
+    "There were also several shops selling bread and cheese.",
+    "Some visitors came from far away to see the gardens.",
+]
+ANSWER = 'In 1066, William of Normandy told Harold "the crown is mine" at Hastings.'
+CONTEXT = " ".join([*FILLER[:3], ANSWER, *FILLER[3:]])
+QUERY = "What did William of Normandy tell Harold at Hastings in 1066?"
+
+
+def pruner(**kwargs) -> Pruner:
+    return Pruner(encoder=FakeEncoder(), **kwargs)
+
+
+def assert_maps_back(source: str, r: Pruned) -> None:
+    """Spans are ordered, disjoint, on word boundaries, and text is them joined."""
+    pos = 0
+    last_end = -1
+    for start, end in r.kept_spans:
+        assert 0 <= start < end <= len(source)
+        assert start > last_end
+        assert not (start > 0 and source[start - 1].isalnum() and source[start].isalnum())
+        assert not (end < len(source) and source[end - 1].isalnum() and source[end].isalnum())
+        piece = source[start:end]
+        at = r.text.find(piece, pos)
+        assert at >= 0, piece
+        assert r.text[pos:at] in ("", " ", "\n", "\n\n") or pos == 0 and at == 0
+        pos = at + len(piece)
+        last_end = end
+    assert pos == len(r.text)
+
+
+def test_keeps_the_relevant_sentence_within_budget() -> None:
+    r = pruner().prune(CONTEXT, query=QUERY, ratio=0.25)
+    assert "William of Normandy" in r.text
+    assert r.kept_tokens <= int(0.25 * r.original_tokens)
+    assert r.ratio == pytest.approx(r.kept_tokens / r.original_tokens)
+    assert r.units_kept >= 1 and r.units_total == 7
+    assert_maps_back(CONTEXT, r)
+
+
+def test_fine_pass_drops_filler_but_never_numbers_names_or_quotes() -> None:
+    # Only the answer sentence fits, and then only after losing some words.
+    p = pruner(fine=0.9)
+    r = p.prune(CONTEXT, query=QUERY, target_tokens=11)
+    for must in ("1066", "William of Normandy", "Harold", '"the crown is mine"', "Hastings"):
+        assert must in r.text
+    assert r.text != ANSWER  # some words went
+    assert_maps_back(CONTEXT, r)
+
+
+def test_fine_zero_keeps_whole_sentences_only() -> None:
+    r = pruner(fine=0.0).prune(CONTEXT, query=QUERY, ratio=0.5)
+    sentences = [*FILLER, ANSWER]
+    for start, end in r.kept_spans:
+        # Each span is a run of whole sentences.
+        chunk = CONTEXT[start:end]
+        assert any(chunk.startswith(s) for s in sentences)
+        assert any(chunk.endswith(s) for s in sentences)
+
+
+def test_order_is_preserved() -> None:
+    r = pruner().prune(CONTEXT, query="river market church gardens", ratio=0.6)
+    starts = [s for s, _ in r.kept_spans]
+    assert starts == sorted(starts)
+    assert_maps_back(CONTEXT, r)
+
+
+def test_keep_patterns_force_their_unit_and_query_text_is_kept() -> None:
+    context = "Instructions: answer in French. " + CONTEXT
+    r = pruner(keep=[r"(?i)instructions:"]).prune(context, query=QUERY, ratio=0.2)
+    assert r.text.startswith("Instructions: answer in French.")
+    # The query's own text in the context is never dropped.
+    quoted_query = CONTEXT + " Question: where did the children play games?"
+    r = pruner().prune(quoted_query, query="where did the children play games?", ratio=0.2)
+    assert "where did the children play games?" in r.text
+
+
+def test_code_blocks_are_kept_whole() -> None:
+    code = "```python\ndef add(a, b):\n    return a + b\n```"
+    context = CONTEXT + "\n\n" + code + "\n\nThe end of the story came later."
+    r = pruner().prune(context, query=QUERY, ratio=0.3)
+    assert code in r.text
+    r = pruner(keep_code=False).prune(context, query=QUERY, target_tokens=12)
+    assert code not in r.text
+
+
+def test_list_of_chunks_offsets_point_into_the_joined_text() -> None:
+    chunks = [*FILLER[:3], ANSWER, *FILLER[3:]]
+    r = pruner().prune(chunks, query=QUERY, ratio=0.3)
+    joined = CHUNK_SEPARATOR.join(chunks)
+    assert_maps_back(joined, r)
+    assert any(joined[s:e].startswith("In 1066") for s, e in r.kept_spans)
+
+
+def test_passage_granularity_keeps_whole_passages() -> None:
+    passages = [" ".join(FILLER[:3]), ANSWER + " " + FILLER[3], " ".join(FILLER[4:])]
+    text = "\n\n".join(passages)
+    r = pruner(granularity="passage", fine=0.0).prune(text, query=QUERY, ratio=0.4)
+    assert r.text == passages[1]
+
+
+def test_without_a_query_prunes_by_information() -> None:
+    text = CONTEXT + " the the the and and of of the."
+    r = pruner().prune(text, ratio=0.5)
+    assert 0 < r.kept_tokens <= int(0.5 * r.original_tokens)
+    assert_maps_back(text, r)
+
+
+def test_ratio_one_and_large_targets_return_the_input_unchanged() -> None:
+    p = pruner()
+    for r in (p.prune(CONTEXT, ratio=1.0), p.prune(CONTEXT, target_tokens=10_000)):
+        assert r.text == CONTEXT and r.kept_spans == ((0, len(CONTEXT)),)
+        assert r.kept_tokens == r.original_tokens and r.ratio == 1.0
+    r = p.prune(["a b", "c d"], target_tokens=99)
+    assert r.text == "a b" + CHUNK_SEPARATOR + "c d"
+
+
+@pytest.mark.parametrize(
+    ("context", "kwargs", "error"),
+    [
+        ("", {}, InputError),
+        ("   \n ", {}, InputError),
+        ([], {}, InputError),
+        (CONTEXT, {"ratio": 0.0}, InputError),
+        (CONTEXT, {"ratio": 1.5}, InputError),
+        (CONTEXT, {"ratio": -0.1}, InputError),
+        (CONTEXT, {"ratio": float("nan")}, InputError),
+        (CONTEXT, {"target_tokens": 0}, InputError),
+        (CONTEXT, {"ratio": 0.5, "target_tokens": 5}, InputError),
+        (CONTEXT, {"query": "  "}, InputError),
+        (b"bytes", {}, InputTypeError),
+        (42, {}, InputTypeError),
+        (["ok", 3], {}, InputTypeError),
+        (CONTEXT, {"query": 3}, InputTypeError),
+        (CONTEXT, {"ratio": "half"}, InputTypeError),
+        (CONTEXT, {"target_tokens": 2.5}, InputTypeError),
+    ],
+)
+def test_bad_input_raises_clear_errors(context, kwargs, error) -> None:
+    with pytest.raises(error):
+        pruner().prune(context, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"granularity": "word"},
+        {"fine": 1.5},
+        {"lexical_weight": -1},
+        {"keep": ["("]},
+        {"keep": "abc"},
+        {"dense_tokens": -5},
+    ],
+)
+def test_bad_options_raise_config_error(kwargs) -> None:
+    with pytest.raises(ConfigError):
+        Pruner(encoder=FakeEncoder(), **kwargs)
+
+
+def test_options_are_frozen() -> None:
+    options = PruneOptions()
+    with pytest.raises(AttributeError):
+        options.fine = 0.5  # type: ignore[misc]
+
+
+class BrokenEncoder(FakeEncoder):
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+
+def test_encoder_failures_become_encoder_errors() -> None:
+    with pytest.raises(EncoderError):
+        Pruner(encoder=BrokenEncoder()).prune(CONTEXT, query=QUERY, ratio=0.3)
+
+
+class CountingEncoder(FakeEncoder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        self.batches += 1
+        return super().encode(texts)
+
+
+def test_one_encoder_call_per_prune_and_dense_cap_limits_it() -> None:
+    enc = CountingEncoder()
+    Pruner(encoder=enc).prune(CONTEXT, query=QUERY, ratio=0.3)
+    assert enc.batches == 1
+    before = enc.calls
+    Pruner(encoder=enc, dense_tokens=15).prune(CONTEXT, query=QUERY, ratio=0.3)
+    assert 2 <= enc.calls - before < 1 + 7  # the query plus only the lexically best units
+
+
+def test_lexical_only_skips_the_encoder() -> None:
+    enc = CountingEncoder()
+    r = Pruner(encoder=enc, lexical_weight=1.0).prune(CONTEXT, query=QUERY, ratio=0.3)
+    assert enc.batches == 0 and r.encoder_ms == 0.0 and "1066" in r.text
+
+
+def test_reference_kernels_give_the_same_result() -> None:
+    native = pruner()
+    reference = pruner()
+    reference._core = _prunecore_ref
+    for kwargs in ({"query": QUERY, "ratio": 0.3}, {"ratio": 0.4}, {"query": "river", "ratio": 0.5}):
+        assert native.prune(CONTEXT, **kwargs) .text == reference.prune(CONTEXT, **kwargs).text
+
+
+def test_shared_pruner_is_thread_safe() -> None:
+    p = pruner()
+    queries = [QUERY, "river evening", "bread and cheese shops", "children games"]
+    expected = {q: p.prune(CONTEXT, query=q, ratio=0.3).kept_spans for q in queries}
+    fresh = pruner()  # cold caches: threads race to fill them
+    errors: list[BaseException] = []
+    results: list[tuple[str, tuple[tuple[int, int], ...]]] = []
+
+    def work(q: str) -> None:
+        try:
+            for _ in range(5):
+                results.append((q, fresh.prune(CONTEXT, query=q, ratio=0.3).kept_spans))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(q,)) for q in queries * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 40
+    assert all(spans == expected[q] for q, spans in results)
+
+
+def test_module_level_prune_with_options() -> None:
+    r = prune([*FILLER, ANSWER], query=QUERY, ratio=0.3, encoder=FakeEncoder(), keep=[r"gardens"])
+    assert "gardens" in r.text and "Hastings" in r.text
+
+
+WORDS = ["alpha", "Beta", "gamma", "the", "of", "1999", "delta", "and", '"quoted words"', "x-ray"]
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    n = draw(st.integers(1, 12))
+    sentences = []
+    for _ in range(n):
+        words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12))
+        end = draw(st.sampled_from([".", "!", "?", ".\n\n", ";"]))
+        sentences.append(" ".join(words).capitalize() + end)
+    return " ".join(sentences)
+
+
+@settings(max_examples=60, deadline=None)
+@given(documents(), st.floats(0.05, 1.0), st.sampled_from([None, "alpha gamma 1999", "Beta"]))
+def test_any_document_maps_back_and_keeps_protected_words(text: str, ratio: float, query) -> None:
+    r = pruner().prune(text, query=query, ratio=ratio)
+    assert_maps_back(text, r)
+    assert r.kept_tokens <= r.original_tokens
+    kept_text = r.text
+    # Within each kept sentence, protected pieces never go missing.
+    for start, end in r.kept_spans:
+        assert text[start:end] in kept_text
+    for m in re.finditer(r"1999|Beta|\"quoted words\"", text):
+        inside = any(s <= m.start() and m.end() <= e for s, e in r.kept_spans)
+        touched = any(s < m.end() and m.start() < e for s, e in r.kept_spans)
+        assert inside or not touched  # never cut through
+    assert np.isfinite(r.ratio)
