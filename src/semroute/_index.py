@@ -12,8 +12,10 @@ reused by the next insert, which hnswlib re-links in place.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -22,8 +24,22 @@ import numpy.typing as npt
 from semroute._cache_config import IndexConfig
 
 _EMPTY_SLOTS = np.empty(0, dtype=np.int64)
+_BUILD_CHUNK = 256
 _INSTALL_REPLAY = 64  # changes left for the installing caller to replay under the lock
 _EMPTY_SIMS = np.empty(0, dtype=np.float32)
+
+
+_STOPPING = threading.Event()
+_BUILDERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_builders() -> None:
+    # A daemon thread killed inside hnswlib's C++ aborts the process ("terminate
+    # called"); atexit runs before daemon threads die, so stop them cleanly here.
+    _STOPPING.set()
+    for thread in list(_BUILDERS):
+        thread.join()
 
 
 class Partition:
@@ -170,7 +186,12 @@ class Partition:
 
         def build() -> None:
             index = self._new_graph(capacity)
-            index.add_items(vectors, labels, num_threads=1)
+            # In chunks, so interpreter exit can stop a build between two of them.
+            for lo in range(0, labels.shape[0], _BUILD_CHUNK):
+                if _STOPPING.is_set():
+                    return
+                hi = lo + _BUILD_CHUNK
+                index.add_items(vectors[lo:hi], labels[lo:hi], num_threads=1)
             # Catch up with the changes made meanwhile here, off the callers' path,
             # until few remain; installing then replays only those, under the lock.
             while True:
@@ -180,10 +201,13 @@ class Partition:
                         self._built = index
                         return
                     self._replay = []
+                if _STOPPING.is_set():
+                    return
                 self._apply(index, ops)
 
         if self.config.background_build:
             self._building = threading.Thread(target=build, name="semroute-index", daemon=True)
+            _BUILDERS.add(self._building)
             self._building.start()
         else:
             build()

@@ -1,0 +1,257 @@
+"""Cache at scale on real embeddings: lookup latency, near-duplicate recall, memory, reopen.
+
+    python benchmarks/quality/cache_scale.py --n 100000 [--data ../shared/data]
+
+Stored set: every distinct QQP dev question (embedded once by the shipped
+encoder, vectors cached in benchmarks/.cache/), grown to ``--n`` with
+perturbed copies (cosine ~0.89 to their source, so copies are not near
+duplicates of each other). Probes: the partner question of QQP pairs whose
+exact nearest stored neighbour is at cosine >= 0.95, plus near copies
+(cosine ~0.97) of random stored entries. The encoder is excluded from every
+timing (vectors are passed with ``embedding=``). QQP is research-only data
+(Quora's terms): these are research figures. Single-threaded on a shared
+2-core VM: expect noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cache_data import data_dir, embedded_questions, qqp_pairs
+
+from semroute._cache import SemanticCache
+from semroute._cache_config import IndexConfig
+
+
+class VectorsOnly:
+    """An encoder that refuses to run: every call passes its vector (timings exclude it)."""
+
+    def __init__(self, model_id: str, dim: int) -> None:
+        self.model_id, self.dim = model_id, dim
+
+    def encode(self, texts: object) -> np.ndarray:
+        raise AssertionError("the benchmark passes embeddings explicitly")
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [0 for _ in texts]
+
+
+def rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def perturb(rng: np.random.Generator, v: np.ndarray, cos: float) -> np.ndarray:
+    noise = rng.standard_normal(v.shape).astype(np.float32)
+    noise -= (noise * v).sum(axis=1, keepdims=True) * v
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    out = cos * v + np.sqrt(1 - cos * cos) * noise
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def pct(values: list[float]) -> tuple[float, float]:
+    a = np.asarray(values) * 1e6
+    return float(np.percentile(a, 50)), float(np.percentile(a, 99))
+
+
+def stored_set(
+    questions: list[str], vectors: np.ndarray, n: int, seed: int
+) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    texts, parts = list(questions[:n]), [vectors[:n]]
+    copy = 0
+    while len(texts) < n:
+        copy += 1
+        take = min(len(questions), n - len(texts))
+        src = rng.choice(len(questions), take, replace=False)
+        parts.append(perturb(rng, vectors[src], 0.89))
+        texts += [f"{questions[i]} [copy {copy}]" for i in src]
+    return texts, np.concatenate(parts)
+
+
+def exact_best(matrix: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    best = np.full(len(probes), -2.0, dtype=np.float32)
+    for lo in range(0, len(matrix), 50_000):
+        best = np.maximum(best, (matrix[lo : lo + 50_000] @ probes.T).max(axis=0))
+    return best
+
+
+def build(cache: SemanticCache, texts: list[str], matrix: np.ndarray) -> list[float]:
+    per_put: list[float] = []
+    for i, (text, vector) in enumerate(zip(texts, matrix, strict=True)):
+        t = time.perf_counter()
+        cache.put(text, f"answer {i}", embedding=vector)
+        per_put.append(time.perf_counter() - t)
+    return per_put
+
+
+def lookups(
+    cache: SemanticCache, probes: np.ndarray, rounds: int = 3
+) -> tuple[list[float], list[object]]:
+    times: list[float] = []
+    hits: list[object] = []
+    for r in range(rounds):
+        for j, v in enumerate(probes):
+            t = time.perf_counter()
+            hit = cache.get(f"probe {j} round {r}", embedding=v)
+            times.append(time.perf_counter() - t)
+            if r == 0:
+                hits.append(hit)
+    return times, hits
+
+
+def crossover(
+    vectors: np.ndarray, model_id: str, probes: np.ndarray
+) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    enc = VectorsOnly(model_id, vectors.shape[1])
+    for n in (1000, 2000, 4000, 8000):
+        row = {}
+        for kind, below in (("exact", n + 1), ("hnsw", 1)):
+            cache = SemanticCache(
+                encoder=enc,
+                max_entries=None,
+                index=IndexConfig(brute_force_below=below, background_build=False),
+            )
+            for i in range(n):
+                cache.put(f"q{i}", "a", embedding=vectors[i])
+            times, _ = lookups(cache, probes[:300], rounds=3)
+            row[kind] = pct(times)[0]
+        out[str(n)] = row
+        print(
+            f"crossover n={n}: exact p50 {row['exact']:.1f} us, hnsw p50 {row['hnsw']:.1f} us",
+            file=sys.stderr,
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--probes", type=int, default=2000)
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--skip-crossover", action="store_true")
+    parser.add_argument("--out", default=None, help="write the figures as JSON here")
+    args = parser.parse_args()
+
+    data = data_dir(args.data)
+    questions, vectors, model_id = embedded_questions(data)
+    rng = np.random.default_rng(7)
+    report: dict[str, object] = {"n": args.n, "model_id": model_id}
+
+    texts, matrix = stored_set(questions, vectors, args.n, seed=1)
+    # Probes: QQP partners whose best stored neighbour is a near duplicate, and near copies.
+    index_of = {q: i for i, q in enumerate(questions)}
+    partner = [
+        index_of[b]
+        for a, b, _ in qqp_pairs(data)
+        if a in index_of and b in index_of and index_of[a] < args.n
+    ]
+    partner_v = vectors[np.unique(partner)]
+    best = exact_best(matrix, partner_v)
+    real = partner_v[best >= 0.95][: args.probes // 2]
+    copies = perturb(rng, matrix[rng.choice(args.n, args.probes - len(real), replace=False)], 0.97)
+    probes = np.concatenate([real, copies])
+    truth = exact_best(matrix, probes)
+    report["probes"] = {"qqp_partners": len(real), "near_copies": len(copies)}
+
+    if not args.skip_crossover:
+        report["crossover_p50_us"] = crossover(vectors, model_id, probes)
+
+    enc = VectorsOnly(model_id, matrix.shape[1])
+    tmp = Path(tempfile.mkdtemp(prefix="semroute-scale-"))
+    db = tmp / "scale.db"
+    try:
+        rss0 = rss_bytes()
+        cache = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None)
+        started = time.perf_counter()
+        per_put = build(cache, texts, matrix)
+        built = time.perf_counter() - started
+        cache._wait_index()
+        ready = time.perf_counter() - started
+        rss1 = rss_bytes()
+        payload = sum(len(t) * 2 + len(f"answer {i}") + 2 for i, t in enumerate(texts))
+        report["build"] = {
+            "sqlite_put_p50_us": pct(per_put)[0],
+            "sqlite_put_p99_us": pct(per_put)[1],
+            "puts_per_s": args.n / built,
+            "seconds_until_graph_installed": ready,
+            "rss_per_entry_bytes": (rss1 - rss0) / args.n,
+            "payload_per_entry_bytes": payload / args.n,
+            "accounted_bytes_per_entry": cache.stats.bytes / args.n,
+        }
+        print(json.dumps(report["build"]), file=sys.stderr)
+
+        times, hits = lookups(cache, probes)
+        need = truth >= 0.95
+        found = np.array([h is not None for h in hits])
+        report["semantic_lookup_us"] = dict(zip(("p50", "p99"), pct(times), strict=True))
+        report["near_duplicate_recall"] = {
+            "queries_with_neighbour_at_0.95": int(need.sum()),
+            "found": int((found & need).sum()),
+            "recall": float((found & need).sum() / max(1, need.sum())),
+            "false_hits_without_neighbour": int((found & ~need).sum()),
+        }
+        exact_times = []
+        for _ in range(3):
+            for j in rng.choice(args.n, 2000, replace=False):
+                t = time.perf_counter()
+                hit = cache.get("  " + texts[j])
+                exact_times.append(time.perf_counter() - t)
+                assert hit is not None and hit.exact
+        report["exact_repeat_lookup_us"] = dict(zip(("p50", "p99"), pct(exact_times), strict=True))
+        print(
+            json.dumps(report["semantic_lookup_us"]),
+            json.dumps(report["near_duplicate_recall"]),
+            file=sys.stderr,
+        )
+
+        started = time.perf_counter()
+        cache.close()
+        report["close_seconds_incl_graph_save"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        again = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None)
+        reopen = time.perf_counter() - started
+        uses_graph = all(ns.partition.uses_graph for ns in again._namespaces.values())
+        times, _ = lookups(again, probes[:500], rounds=2)
+        report["reopen"] = {
+            "seconds_with_saved_graph": reopen,
+            "graph_restored": uses_graph,
+            "lookup_after_reopen_p50_us": pct(times)[0],
+        }
+        again._backend.close()  # type: ignore[union-attr]  # skip re-saving the graph
+        shutil.rmtree(tmp / "scale.db.index")
+        started = time.perf_counter()
+        cold = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None)
+        serving = time.perf_counter() - started
+        cold._wait_index()
+        report["reopen"]["seconds_without_graph_until_serving"] = serving  # type: ignore[index]
+        report["reopen"]["seconds_without_graph_until_graph_installed"] = (
+            time.perf_counter() - started
+        )  # type: ignore[index]
+        cold._backend.close()  # type: ignore[union-attr]
+        print(json.dumps(report["reopen"]), file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
