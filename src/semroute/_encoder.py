@@ -172,6 +172,9 @@ class Encoder:
         options.intra_op_num_threads = threads
         # Requests arrive on the caller's threads; one model has no parallel branches.
         options.inter_op_num_threads = 1
+        # Busy-waiting workers would burn a core between requests and, on a
+        # shared or oversubscribed machine, slowed single queries in our runs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         try:
             return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
@@ -281,13 +284,17 @@ class Encoder:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self._batch_size):
             rows = order[start : start + self._batch_size]
-            width = len(encodings[rows[-1]].ids)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                pieces = encodings[i].ids
-                ids[r, : len(pieces)] = pieces
-                mask[r, : len(pieces)] = 1
+            if len(rows) == 1:
+                ids = np.array([encodings[rows[0]].ids], dtype=np.int64)
+                mask = np.ones_like(ids)
+            else:
+                width = len(encodings[rows[-1]].ids)
+                ids = np.zeros((len(rows), width), dtype=np.int64)
+                mask = np.zeros((len(rows), width), dtype=np.int64)
+                for r, i in enumerate(rows):
+                    pieces = encodings[i].ids
+                    ids[r, : len(pieces)] = pieces
+                    mask[r, : len(pieces)] = 1
             out[rows] = self._run(ids, mask)
         return out
 
