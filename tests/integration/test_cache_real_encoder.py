@@ -1,0 +1,72 @@
+"""SemanticCache with the shipped encoder: paraphrases hit, unrelated queries miss."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from semroute._cache import SemanticCache
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def cache() -> SemanticCache:
+    return SemanticCache()  # the default encoder, loaded lazily on first use
+
+
+def test_paraphrase_hits_and_unrelated_misses(cache: SemanticCache) -> None:
+    calls: list[str] = []
+
+    def llm(q: str) -> str:
+        calls.append(q)
+        return f"answer to {q}"
+
+    ns = "integration/paraphrase"
+    first = cache.get_or_call("How do I reset my password?", llm, namespace=ns)
+    again = cache.get_or_call("How can I reset my password?", llm, namespace=ns)
+    assert first == again and calls == ["How do I reset my password?"]
+    hit = cache.get("How can I reset my password?", namespace=ns)
+    assert hit is not None and 0.95 <= hit.similarity < 1.0 and not hit.exact
+    assert cache.get("What is the capital of France?", namespace=ns) is None
+    assert cache.get("How can I reset my password?", namespace="integration/other") is None
+
+
+def test_async_path_uses_the_real_encoder(cache: SemanticCache) -> None:
+    async def llm(q: str) -> dict[str, str]:
+        return {"content": "Paris"}
+
+    async def main() -> tuple[object, object]:
+        a = await cache.aget_or_call("What is the capital of France?", llm, namespace="geo")
+        b = await cache.aget_or_call("What is the capital city of France?", llm, namespace="geo")
+        return a, b
+
+    a, b = asyncio.run(main())
+    assert a == b == {"content": "Paris"}
+
+
+def test_sqlite_round_trip_with_the_real_encoder(tmp_path: Path) -> None:
+    path = tmp_path / "faq.db"
+    with SemanticCache(f"sqlite:///{path}") as cache:
+        cache.put("How do I reset my password?", "Use the 'Forgot password' link.")
+    with SemanticCache(f"sqlite:///{path}") as cache:
+        hit = cache.get("How can I reset my password?")
+        assert hit is not None and hit.response == "Use the 'Forgot password' link."
+
+
+@pytest.mark.skipif(not (DATA / "paraphrase" / "qqp_dev.jsonl").exists(), reason="no ../shared/data")
+def test_qqp_sample_exact_repeats_hit_and_namespaces_hold(cache: SemanticCache) -> None:
+    with (DATA / "paraphrase" / "qqp_dev.jsonl").open(encoding="utf-8") as fh:
+        rows = [json.loads(next(fh)) for _ in range(40)]
+    for i, row in enumerate(rows):
+        cache.put(row["a"], i, namespace=f"qqp/{i}")
+    for i, row in enumerate(rows):
+        hit = cache.get(row["a"].upper(), namespace=f"qqp/{i}")
+        assert hit is not None and hit.response == i
+        other = cache.get(row["a"], namespace=f"qqp/{(i + 1) % len(rows)}", threshold=0.999)
+        assert other is None or other.response == (i + 1) % len(rows)
