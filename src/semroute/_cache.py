@@ -141,7 +141,7 @@ class SemanticCache:
     # -- lifecycle ------------------------------------------------------------------------
 
     def _ensure_ready(self) -> TextEncoder:
-        if self._ready:
+        if self._ready and not self._closed:
             assert self._encoder is not None
             return self._encoder
         with self._lock:

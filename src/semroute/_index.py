@@ -147,7 +147,15 @@ class Partition:
             sims = self._matrix[:n] @ vector
             return self._label_slot[:n], sims
         k = min(self.config.k, self.size)
-        labels, distances = self._hnsw.knn_query(vector, k=k, num_threads=1)
+        try:
+            labels, distances = self._hnsw.knn_query(vector, k=k, num_threads=1)
+        except RuntimeError:
+            # hnswlib found fewer than k live nodes (many deletes around the query):
+            # a miss is a correct answer, a crash is not; k=1 rarely fails.
+            try:
+                labels, distances = self._hnsw.knn_query(vector, k=1, num_threads=1)
+            except RuntimeError:
+                return _EMPTY_SLOTS, _EMPTY_SIMS
         slots = self._label_slot[labels[0].astype(np.int64)]
         return np.ascontiguousarray(slots), (1.0 - distances[0]).astype(np.float32)
 

@@ -321,6 +321,8 @@ def test_context_manager_closes(encoder: FakeEncoder) -> None:
         cache.put("q", "a")
     with pytest.raises(BackendError):
         cache.put("q2", "a")
+    with pytest.raises(BackendError):
+        cache.get("q")
     cache.close()  # idempotent
 
 
