@@ -64,6 +64,17 @@ QUANTISATION = {
     "fp32": "none (fp32)",
     "int8-per-tensor": "int8 dynamic, per-tensor weights (onnxruntime quantize_dynamic)",
     "int8-per-channel": "int8 dynamic, per-channel weights (onnxruntime quantize_dynamic)",
+    "int8-per-channel-fp32-embeddings": "int8 dynamic per-channel MatMul + Attention weights, "
+    "fp32 embeddings",
+    "int8-per-channel-matmul-only": "int8 dynamic per-channel MatMul weights only, "
+    "fp32 attention projections and embeddings",
+}
+# name -> (per_channel, op types to quantise; None = every op onnxruntime can)
+INT8_VARIANTS: dict[str, tuple[bool, tuple[str, ...] | None]] = {
+    "int8-per-tensor": (False, None),
+    "int8-per-channel": (True, None),
+    "int8-per-channel-fp32-embeddings": (True, ("MatMul", "Attention")),
+    "int8-per-channel-matmul-only": (True, ("MatMul",)),
 }
 
 COSINE_FLOOR = 0.99
@@ -173,7 +184,7 @@ def optimise(raw: Path, out: Path) -> None:
     model.save_model_to_file(str(out))
 
 
-def quantise(fp32: Path, out: Path, *, per_channel: bool) -> None:
+def quantise(fp32: Path, out: Path, *, per_channel: bool, ops: Sequence[str] | None) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -182,6 +193,7 @@ def quantise(fp32: Path, out: Path, *, per_channel: bool) -> None:
         str(out),
         per_channel=per_channel,
         weight_type=QuantType.QInt8,
+        op_types_to_quantize=list(ops) if ops else None,
         # Shape inference cannot type the outputs of fused contrib ops.
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
@@ -296,7 +308,8 @@ def write_fixture(source: Path, out: Path) -> None:
 def write_manifest(
     chosen: str, source: Path, evaluation: dict[str, dict[str, float]], out: Path
 ) -> dict[str, object]:
-    graph_sha = sha256_of(MODELS / "encoder.onnx")
+    models = out.parent
+    graph_sha = sha256_of(models / "encoder.onnx")
     manifest: dict[str, object] = {
         "name": NAME,
         # semroute.Encoder derives the same id: name + short sha256 of the graph.
@@ -320,11 +333,11 @@ def write_manifest(
         "evaluation": evaluation,
         "files": {
             "encoder.onnx": graph_sha,
-            "tokenizer.json": sha256_of(MODELS / "tokenizer.json"),
+            "tokenizer.json": sha256_of(models / "tokenizer.json"),
         },
         # Sizes let the encoder catch a truncated file without hashing it.
         "sizes": {
-            name: (MODELS / name).stat().st_size for name in ("encoder.onnx", "tokenizer.json")
+            name: (models / name).stat().st_size for name in ("encoder.onnx", "tokenizer.json")
         },
     }
     out.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -334,7 +347,7 @@ def write_manifest(
 def choose(evaluation: dict[str, dict[str, float]]) -> str:
     base = evaluation["fp32"]
     passing = []
-    for name in ("int8-per-channel", "int8-per-tensor"):
+    for name in INT8_VARIANTS:
         ev = evaluation.get(name)
         if ev is None:
             continue
@@ -356,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--qqp-pairs", type=int, default=4000, help="QQP dev pairs to score")
     parser.add_argument(
         "--force",
-        choices=["fp32", "int8-per-tensor", "int8-per-channel"],
+        choices=list(QUANTISATION),
         help="ship this variant whatever the evaluation says",
     )
     parser.add_argument(
@@ -364,12 +377,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="rewrite MANIFEST for the files already in models/, keeping its evaluation",
     )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=MODELS,
+        help="where to write encoder.onnx, tokenizer.json, MANIFEST (default: models/)",
+    )
+    parser.add_argument(
+        "--fixture", type=Path, default=FIXTURE, help="where to write the reference embeddings"
+    )
+    parser.add_argument(
+        "--no-eval",
+        action="store_true",
+        help="skip the evaluation (needs --force); to check that a rebuild is byte-identical",
+    )
     args = parser.parse_args(argv)
+    if args.no_eval and not args.force:
+        parser.error("--no-eval needs --force")
     source = model_source_dir()
+    out: Path = args.out_dir
+    out.mkdir(parents=True, exist_ok=True)
     if args.manifest_only:
-        old = json.loads((MODELS / "MANIFEST").read_text(encoding="utf-8"))
+        old = json.loads((out / "MANIFEST").read_text(encoding="utf-8"))
         chosen = next(k for k, v in QUANTISATION.items() if v == old["quantisation"])
-        write_manifest(chosen, source, old["evaluation"], MODELS / "MANIFEST")
+        write_manifest(chosen, source, old["evaluation"], out / "MANIFEST")
         return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -379,18 +410,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("optimising ...")
         optimise(tmp / "raw.onnx", tmp / "fp32.onnx")
         variants = {"fp32": tmp / "fp32.onnx"}
-        for name, per_channel in (("int8-per-tensor", False), ("int8-per-channel", True)):
+        for name, (per_channel, ops) in INT8_VARIANTS.items():
+            if args.no_eval and name != args.force:
+                continue
             print(f"quantising {name} ...")
             variants[name] = tmp / f"{name}.onnx"
-            quantise(tmp / "fp32.onnx", variants[name], per_channel=per_channel)
-        write_tokenizer(source, MODELS / "tokenizer.json")
+            quantise(tmp / "fp32.onnx", variants[name], per_channel=per_channel, ops=ops)
+        write_tokenizer(source, out / "tokenizer.json")
 
-        print("evaluating on", args.data_dir / "paraphrase", "(research-only licences) ...")
-        sets = load_dev(args.data_dir, args.qqp_pairs)
         evaluation: dict[str, dict[str, float]] = {}
         reference = None
-        for name, graph in variants.items():
-            scores, vectors = metrics(ort_embedder(graph, MODELS / "tokenizer.json"), sets)
+        if not args.no_eval:
+            print("evaluating on", args.data_dir / "paraphrase", "(research-only licences) ...")
+            sets = load_dev(args.data_dir, args.qqp_pairs)
+        for name, graph in variants.items() if not args.no_eval else ():
+            scores, vectors = metrics(ort_embedder(graph, out / "tokenizer.json"), sets)
             if reference is None:
                 reference = vectors
             cosine = np.sum(vectors * reference, axis=1)
@@ -406,11 +440,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {name}: {json.dumps(evaluation[name])}")
         chosen = args.force or choose(evaluation)
         print("shipping", chosen)
-        shutil.copyfile(variants[chosen], MODELS / "encoder.onnx")
-    manifest = write_manifest(chosen, source, evaluation, MODELS / "MANIFEST")
+        shutil.copyfile(variants[chosen], out / "encoder.onnx")
+    manifest = write_manifest(chosen, source, evaluation, out / "MANIFEST")
     print("model_id", manifest["model_id"])
     print("writing fixture from the original model ...")
-    write_fixture(source, FIXTURE)
+    write_fixture(source, args.fixture)
     print(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 
