@@ -45,6 +45,7 @@ FloatArray = npt.NDArray[np.float32]
 _FIXED_BYTES_PER_ENTRY = 256
 _TOUCH_FLUSH = 1024
 _SWEEP_EVERY_S = 1.0
+_LRU_POOL = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ class SemanticCache:
         self._stamp = 0
         self._next_sweep = 0.0
         self._touches: dict[int, tuple[float, int]] = {}
+        self._lru_pool: list[tuple[int, int]] = []  # (slot, stamp), oldest last
         self._stats = StatsRecorder()
         self._flight = SingleFlight()
         self._aflight = AsyncSingleFlight()
@@ -544,22 +546,30 @@ class SemanticCache:
         if persist and self._backend is not None:
             self._backend.delete(entry_id)
 
+    def _over_caps(self) -> bool:
+        max_entries, max_bytes = self.config.max_entries, self.config.max_bytes
+        return (max_entries is not None and self._entries > max_entries) or (
+            max_bytes is not None and self._bytes > max_bytes
+        )
+
     def _evict(self, now: float) -> None:
         table = self._table
         if now >= self._next_sweep:
             self._next_sweep = now + _SWEEP_EVERY_S
             for slot in _cachecore.expired_slots(table.alive, table.expires, now).tolist():
                 self._remove(slot, "expirations")
-        max_entries, max_bytes = self.config.max_entries, self.config.max_bytes
-        while (max_entries is not None and self._entries > max_entries) or (
-            max_bytes is not None and self._bytes > max_bytes
-        ):
-            over = self._entries - max_entries if max_entries is not None else 0
-            victims = _cachecore.lru_victims(table.stamps, table.alive, max(over, 1))
-            for slot in victims.tolist():
+        while self._over_caps():
+            if not self._lru_pool:
+                # One scan finds the oldest _LRU_POOL entries; later evictions pop them.
+                # Exact LRU: an entry outside the pool was newer than all of it at scan
+                # time and stamps only grow; a pooled entry touched since is skipped.
+                victims = _cachecore.lru_victims(table.stamps, table.alive, _LRU_POOL)
+                self._lru_pool = [(s, int(table.stamps[s])) for s in victims.tolist()][::-1]
+                if not self._lru_pool:
+                    return
+            slot, stamp = self._lru_pool.pop()
+            if table.alive[slot] and table.stamps[slot] == stamp:
                 self._remove(slot, "evictions")
-                if max_bytes is not None and self._bytes <= max_bytes and over <= 1:
-                    break
 
     # -- public API ----------------------------------------------------------------------
 
@@ -816,6 +826,7 @@ class SemanticCache:
         self._ensure_ready()
         with self._lock:
             self._table = SlotTable()
+            self._lru_pool = []
             self._namespaces.clear()
             self._ns_by_id.clear()
             self._id_to_slot.clear()

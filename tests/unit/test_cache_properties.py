@@ -85,3 +85,31 @@ def test_graph_and_exact_search_agree_on_stored_queries(queries: list[str]) -> N
         a, b = exact.get(query + " sky", threshold=-1.0), graph.get(query + " sky", threshold=-1.0)
         assert a is not None and b is not None
         assert abs(a.similarity - b.similarity) < 1e-5
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ops=st.lists(st.tuples(st.booleans(), st.integers(0, 12)), max_size=60),
+    max_entries=st.integers(1, 5),
+)
+def test_eviction_order_is_exact_lru(ops: list[tuple[bool, int]], max_entries: int) -> None:
+    from collections import OrderedDict
+
+    cache = SemanticCache(encoder=FakeEncoder(dim=64), max_entries=max_entries, threshold=0.999)
+    model: OrderedDict[str, None] = OrderedDict()
+    for is_put, n in ops:
+        query = f"token{n}"
+        if is_put:
+            cache.put(query, n)
+            model[query] = None
+            model.move_to_end(query)
+            while len(model) > max_entries:
+                model.popitem(last=False)
+        else:
+            hit = cache.get(query)
+            assert (hit is not None) == (query in model)
+            if hit is not None:
+                model.move_to_end(query)
+    assert sorted(q for q in model) == sorted(
+        cache._table.queries[s] for s in cache._id_to_slot.values()
+    )
