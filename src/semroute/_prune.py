@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute import _prune_text as pt
+from semroute._prune_vocab import PieceTable
 from semroute.errors import EncoderError, InputError, InputTypeError
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ __all__ = ["CHUNK_SEPARATOR", "PruneOptions", "Pruned", "Pruner", "prune"]
 CHUNK_SEPARATOR = "\n\n"
 
 Granularity = Literal["sentence", "passage"]
-_MAX_CACHED_PIECES = 200_000
 _STOP_FACTOR = 0.25
 
 
@@ -89,7 +89,9 @@ class PruneOptions:
         object.__setattr__(self, "keep", tuple(self.keep))
         object.__setattr__(self, "patterns", patterns)
         if self.granularity not in ("sentence", "passage"):
-            raise ConfigError(f"granularity must be 'sentence' or 'passage', not {self.granularity!r}")
+            raise ConfigError(
+                f"granularity must be 'sentence' or 'passage', not {self.granularity!r}"
+            )
         for name, value, hi in (
             ("fine", self.fine, 0.9),
             ("lexical_weight", self.lexical_weight, 1.0),
@@ -102,7 +104,9 @@ class PruneOptions:
             or not isinstance(self.dense_tokens, int)
             or self.dense_tokens < 0
         ):
-            raise ConfigError(f"dense_tokens must be an int >= 0 or None, not {self.dense_tokens!r}")
+            raise ConfigError(
+                f"dense_tokens must be an int >= 0 or None, not {self.dense_tokens!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,8 @@ class _Analysis:
     flags: npt.NDArray[np.uint8]
     term_ids: npt.NDArray[np.int32]
     n_terms: int
-    vocab: dict[str, int]
+    term_index: dict[str, int]
+    term_global: npt.NDArray[np.int32]
     stop_terms: npt.NDArray[np.uint8]
     unit_costs: npt.NDArray[np.int32]
 
@@ -191,7 +196,7 @@ class Pruner:
         )
         self._encoder = encoder
         self._lock = threading.Lock()
-        self._pieces: dict[str, tuple[int, str, int]] = {}
+        self._table = PieceTable()
         # The kernels; benchmarks swap in the numpy twins to time both.
         self._core: ModuleType = _native_core()
 
@@ -272,7 +277,9 @@ class Pruner:
         keep_piece = keep_units[a.unit_of]
         kept = int(a.costs[keep_piece].sum(dtype=np.int64))
         if kept > budget and self.options.fine > 0.0:
-            keep_piece &= ~self._fine_drop(a, keep_units & (forced == 0), scores, query, kept - budget)
+            keep_piece &= ~self._fine_drop(
+                a, keep_units & (forced == 0), scores, query, kept - budget
+            )
             kept = int(a.costs[keep_piece].sum(dtype=np.int64))
         if kept > budget:
             keep_piece = self._trim_units(a, keep_piece, keep_units, forced, scores, budget)
@@ -298,74 +305,58 @@ class Pruner:
         )
         unit_starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
         unit_of = np.searchsorted(unit_starts, starts, side="right") - 1
-        # Everything per piece is decided once per distinct piece (and cached
-        # across calls), then gathered: Python never loops over all pieces.
-        distinct = list(dict.fromkeys(words))
-        info = self._piece_info(distinct)
-        index = {w: i for i, w in enumerate(distinct)}
-        kind = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
-        vocab: dict[str, int] = {}
-        kind_term = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) if t else -1 for _, t, _ in info),
-            dtype=np.int32,
-            count=len(info),
-        )
-        kind_cost = np.fromiter((c for c, _, _ in info), dtype=np.int32, count=len(info))
-        kind_flags = np.fromiter((f for _, _, f in info), dtype=np.uint8, count=len(info))
-        stop_terms = np.zeros(len(vocab), dtype=np.uint8)
-        has_term = kind_term >= 0
-        stop_terms[kind_term[has_term]] = (kind_flags[has_term] & pt.STOP) != 0
+        # Each distinct piece is decided once per pruner (PieceTable); a call
+        # only gathers from arrays, so Python never loops over all pieces.
+        ids, snap = self._table.lookup(words, self._count_tokens)
+        costs = snap.cost[ids]
+        global_terms = snap.term[ids]
+        is_word = global_terms >= 0
+        uniq, local = np.unique(global_terms[is_word], return_inverse=True)
+        term_ids = np.full(len(words), -1, dtype=np.int32)
+        term_ids[is_word] = local
         return _Analysis(
             source,
             words,
             starts,
             ends,
-            kind_cost[kind],
+            costs,
             spans,
             np.asarray(passage, dtype=np.int64),
             np.asarray(code, dtype=bool),
             unit_of.astype(np.int64),
-            kind_flags[kind],
-            kind_term[kind],
-            len(vocab),
-            vocab,
-            stop_terms,
-            np.bincount(unit_of, weights=kind_cost[kind], minlength=len(spans)).astype(np.int32),
+            snap.flags[ids],
+            term_ids,
+            int(uniq.size),
+            snap.term_index,
+            uniq,
+            snap.term_stop[uniq],
+            np.bincount(unit_of, weights=costs, minlength=len(spans)).astype(np.int32),
         )
 
-    def _piece_info(self, distinct: list[str]) -> list[tuple[int, str, int]]:
-        """``(tokens, term or "", flags)`` per distinct piece, from the cache or computed."""
-        cache = self._pieces
-        unseen = [w for w in distinct if w not in cache]
-        if unseen:
-            try:
-                counts = self.encoder.count_tokens(unseen)
-            except Exception as exc:
-                if isinstance(exc, EncoderError):
-                    raise
-                raise EncoderError(f"encoder could not count tokens: {exc}") from exc
-            fresh = {}
-            for w, c in zip(unseen, counts, strict=True):
-                flags = pt.piece_flags(w)
-                fresh[w] = (int(c), pt.term_of(w) if flags & pt.IS_WORD else "", flags)
-            with self._lock:
-                if len(cache) + len(fresh) > _MAX_CACHED_PIECES:
-                    cache.clear()
-                cache.update(fresh)
-            get = fresh.get
-            return [cache.get(w) or get(w) or (0, "", 0) for w in distinct]
-        return list(map(cache.__getitem__, distinct))
+    def _count_tokens(self, words: list[str]) -> list[int]:
+        try:
+            return list(self.encoder.count_tokens(words))
+        except Exception as exc:
+            if isinstance(exc, EncoderError):
+                raise
+            raise EncoderError(f"encoder could not count tokens: {exc}") from exc
 
     def _query_terms(self, a: _Analysis, query: str | None) -> npt.NDArray[np.int32]:
         if query is None:
             return np.zeros(0, dtype=np.int32)
         q_words, _, _ = pt.pieces(query)
-        found = (a.vocab.get(pt.term_of(w), -1) for w in q_words)
-        return np.asarray(list(dict.fromkeys(t for t in found if t >= 0)), dtype=np.int32)
+        wanted = {a.term_index.get(pt.term_of(w), -1) for w in q_words} - {-1}
+        found = np.asarray(sorted(wanted), dtype=np.int64)
+        at = np.searchsorted(a.term_global, found)
+        ok = at < a.term_global.size
+        ok[ok] = a.term_global[at[ok]] == found[ok]
+        return at[ok].astype(np.int32)
 
     # -- coarse level -----------------------------------------------------------
 
-    def _score_units(self, a: _Analysis, query: str | None) -> tuple[npt.NDArray[np.float64], float]:
+    def _score_units(
+        self, a: _Analysis, query: str | None
+    ) -> tuple[npt.NDArray[np.float64], float]:
         n_units = len(a.unit_spans)
         is_word = a.term_ids >= 0
         ids, n_terms = a.term_ids[is_word], a.n_terms
@@ -397,9 +388,12 @@ class Pruner:
             embed = has_words & (lw < 1.0)
         else:
             ranked = np.where(has_words, lexical_z, -1e9).astype(np.float32)
-            embed = self._core.select_units(
-                ranked, a.unit_costs, np.zeros(n_units, np.uint8), cap
-            ).astype(bool) & has_words
+            embed = (
+                self._core.select_units(
+                    ranked, a.unit_costs, np.zeros(n_units, np.uint8), cap
+                ).astype(bool)
+                & has_words
+            )
             if not embed.any() and has_words.any():
                 embed[int(np.argmax(ranked))] = True
         texts = [a.source[s:e] for (s, e), ok in zip(a.unit_spans, embed, strict=True) if ok]
@@ -537,8 +531,9 @@ def _native_core() -> ModuleType:
 
 
 def _join(context: str | Sequence[str]) -> tuple[str, list[int]]:
+    starts: list[int] = []
     if isinstance(context, str):
-        source, starts = context, []
+        source = context
     elif isinstance(context, (bytes, bytearray)) or not isinstance(context, Sequence):
         raise InputTypeError(
             f"context must be str or a sequence of str, not {type(context).__name__}"
@@ -546,7 +541,7 @@ def _join(context: str | Sequence[str]) -> tuple[str, list[int]]:
     else:
         if not all(isinstance(c, str) for c in context):
             raise InputTypeError("every chunk of the context must be str")
-        starts, pos = [], 0
+        pos = 0
         for chunk in context:
             starts.append(pos)
             pos += len(chunk) + len(CHUNK_SEPARATOR)
@@ -564,9 +559,7 @@ def _runs(a: _Analysis, keep: npt.NDArray[np.bool_]) -> tuple[tuple[int, int], .
     breaks = np.flatnonzero(np.diff(idx) > 1)
     firsts = idx[np.concatenate([[0], breaks + 1])]
     lasts = idx[np.concatenate([breaks, [idx.size - 1]])]
-    return tuple(
-        zip(a.starts[firsts].tolist(), a.ends[lasts].tolist(), strict=True)
-    )
+    return tuple(zip(a.starts[firsts].tolist(), a.ends[lasts].tolist(), strict=True))
 
 
 _CLOSERS = frozenset(".,;:!?)]}\u201d\u2019%")

@@ -8,8 +8,9 @@ pruner uses is counted in the context being pruned.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -25,29 +26,293 @@ _PASSAGE_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # something that can open a sentence. A newline always ends a unit: lists,
 # headings and table rows read as separate lines.
 _SENTENCE_BREAK = re.compile(
-    r"(?<=[.!?\u2026\u3002])[\"'\u201d\u2019)\]]*[ \t]+(?=[\"'\u201c\u2018(\[]?[A-Z0-9\u00c0-\u00de])"
+    r"(?<=[.!?\u2026\u3002])[\"'\u201d\u2019)\]]*[ \t]+"
+    r"(?=[\"'\u201c\u2018(\[]?[A-Z0-9\u00c0-\u00de])"
     r"|[ \t]*\n\s*"
 )
-_LAST_WORD = re.compile(r"([\w.]+)[.!?\u2026]*[\"'\u201d\u2019)\]]*$")
 _QUOTED = re.compile(
     r"\"[^\"\n]{1,300}\"|\u201c[^\u201d\n]{1,300}\u201d|\u2018[^\u2019\n]{1,300}\u2019|`[^`\n]{1,300}`"
 )
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "inc", "ltd", "co", "corp", "no", "nos", "fig", "figs", "al", "cf", "approx", "dept", "est", "gen", "gov", "lt", "col", "capt", "sgt", "rev", "mt", "ft", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "ph.d", "b.c", "a.d", "a.m", "p.m", "vol", "pp", "ed", "eds", "op"]
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "no",
+        "nos",
+        "fig",
+        "figs",
+        "al",
+        "cf",
+        "approx",
+        "dept",
+        "est",
+        "gen",
+        "gov",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "rev",
+        "mt",
+        "ft",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "ph.d",
+        "b.c",
+        "a.d",
+        "a.m",
+        "p.m",
+        "vol",
+        "pp",
+        "ed",
+        "eds",
+        "op",
+    ]
 )
 
 # English function words: articles, pronouns, auxiliaries, prepositions,
 # conjunctions and common fillers. Written for semroute; they carry little
 # information on their own, so the fine pass drops them first.
 STOP_WORDS = frozenset(
-    ["a", "an", "the", "this", "that", "these", "those", "there", "here", "i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "is", "am", "are", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "done", "have", "has", "had", "having", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "ought", "of", "in", "on", "at", "by", "for", "with", "about", "against", "between", "into", "through", "during", "before", "after", "above", "below", "to", "from", "up", "down", "out", "off", "over", "under", "again", "further", "then", "once", "upon", "within", "without", "toward", "towards", "onto", "across", "along", "among", "around", "behind", "beyond", "near", "since", "until", "via", "per", "and", "but", "or", "nor", "so", "yet", "if", "because", "as", "while", "although", "though", "unless", "whether", "than", "not", "no", "only", "very", "too", "also", "just", "quite", "rather", "really", "simply", "actually", "basically", "even", "still", "such", "both", "each", "few", "more", "most", "other", "some", "any", "all", "own", "same", "another", "either", "neither", "every", "much", "many", "several", "however", "therefore", "thus", "hence", "moreover", "furthermore", "meanwhile", "indeed", "s", "t", "d", "ll", "m", "o", "re", "ve", "y"]
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "done",
+        "have",
+        "has",
+        "had",
+        "having",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "ought",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "against",
+        "between",
+        "into",
+        "through",
+        "during",
+        "before",
+        "after",
+        "above",
+        "below",
+        "to",
+        "from",
+        "up",
+        "down",
+        "out",
+        "off",
+        "over",
+        "under",
+        "again",
+        "further",
+        "then",
+        "once",
+        "upon",
+        "within",
+        "without",
+        "toward",
+        "towards",
+        "onto",
+        "across",
+        "along",
+        "among",
+        "around",
+        "behind",
+        "beyond",
+        "near",
+        "since",
+        "until",
+        "via",
+        "per",
+        "and",
+        "but",
+        "or",
+        "nor",
+        "so",
+        "yet",
+        "if",
+        "because",
+        "as",
+        "while",
+        "although",
+        "though",
+        "unless",
+        "whether",
+        "than",
+        "not",
+        "no",
+        "only",
+        "very",
+        "too",
+        "also",
+        "just",
+        "quite",
+        "rather",
+        "really",
+        "simply",
+        "actually",
+        "basically",
+        "even",
+        "still",
+        "such",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "any",
+        "all",
+        "own",
+        "same",
+        "another",
+        "either",
+        "neither",
+        "every",
+        "much",
+        "many",
+        "several",
+        "however",
+        "therefore",
+        "thus",
+        "hence",
+        "moreover",
+        "furthermore",
+        "meanwhile",
+        "indeed",
+        "s",
+        "t",
+        "d",
+        "ll",
+        "m",
+        "o",
+        "re",
+        "ve",
+        "y",
+    ]
 )
 
 # Small words that stay when they sit between two protected pieces, so names
 # and ranges ("Bank of England", "10th and 11th", "1990 to 2000") keep intact.
-_CONNECTORS = frozenset(["of", "the", "and", "de", "la", "le", "du", "da", "del", "der", "van", "von", "y", "to", "or", "for", "on", "in", "at", "&"])
+_CONNECTORS = frozenset(
+    [
+        "of",
+        "the",
+        "and",
+        "de",
+        "la",
+        "le",
+        "du",
+        "da",
+        "del",
+        "der",
+        "van",
+        "von",
+        "y",
+        "to",
+        "or",
+        "for",
+        "on",
+        "in",
+        "at",
+        "&",
+    ]
+)
 
 
 def pieces(text: str) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -80,34 +345,43 @@ def term_of(piece: str) -> str:
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if end > start else None
+    segment = text[start:end]
+    stripped = segment.strip()
+    if not stripped:
+        return None
+    lead = len(segment) - len(segment.lstrip())
+    return start + lead, start + lead + len(stripped)
+
+
+_WORD_END_PUNCT = ".!?\u2026\"'\u201d\u2019)]"
 
 
 def _is_abbreviation(text: str, start: int, end: int) -> bool:
-    # Only the tail matters; searching the whole sentence would be quadratic.
-    match = _LAST_WORD.search(text, max(start, end - 40), end)
-    if match is None:
-        return False
-    word = match.group(1).casefold().rstrip(".")
+    """Whether the word ending at ``end`` (with its full stop) is an abbreviation or initial."""
+    word_start = max(text.rfind(" ", start, end) + 1, start)
+    word = text[word_start:end].rstrip(_WORD_END_PUNCT).lstrip("(\"'\u201c\u2018").casefold()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
-def _sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
     cursor = start
     for match in _SENTENCE_BREAK.finditer(text, start, end):
-        if "\n" not in match.group() and _is_abbreviation(text, cursor, match.start()):
+        cut = match.start()
+        newline = "\n" in match.group()
+        if not newline and text[cut - 1] == "." and _is_abbreviation(text, cursor, cut):
             continue
-        span = _trimmed(text, cursor, match.start() + len(match.group().rstrip()))
+        if not newline:
+            # Closing quotes and brackets belong to the sentence they end.
+            cut += len(match.group().rstrip())
+        span = _trimmed(text, cursor, cut)
         if span is not None:
-            yield span
+            out.append(span)
         cursor = match.end()
     span = _trimmed(text, cursor, end)
     if span is not None:
-        yield span
+        out.append(span)
+    return out
 
 
 def units(
@@ -131,7 +405,7 @@ def units(
         for brk in [*_PASSAGE_BREAK.finditer(text, start, end), None]:
             stop = end if brk is None else brk.start()
             if granularity == "sentence":
-                found = list(_sentences(text, cursor, stop))
+                found = _sentences(text, cursor, stop)
             else:
                 one = _trimmed(text, cursor, stop)
                 found = [one] if one is not None else []
@@ -143,7 +417,7 @@ def units(
             if brk is not None:
                 cursor = brk.end()
 
-    for lo, hi in zip(boundaries, boundaries[1:], strict=False):
+    for lo, hi in itertools.pairwise(boundaries):
         cursor = lo
         for fence in _FENCE.finditer(text, lo, hi):
             add_text(cursor, fence.start())

@@ -73,7 +73,7 @@ def select_units(scores: F32, costs: I32, forced: U8, budget: int) -> U8:
         raise ValueError("scores, costs and forced must have the same length")
     if n and costs.min() < 0:
         raise ValueError("costs must be non-negative")
-    keep = (forced != 0).astype(np.uint8)
+    keep: U8 = (forced != 0).astype(np.uint8)
     used = int(costs[keep == 1].sum(dtype=np.int64))
     order = np.argsort(-scores.astype(np.float64), kind="stable")
     for i in order.tolist():

@@ -18,9 +18,7 @@ I32 = np.int32
 def corpora(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     n_terms = draw(st.integers(1, 12))
     lengths = draw(st.lists(st.integers(0, 15), min_size=0, max_size=8))
-    term_ids = draw(
-        hnp.arrays(I32, sum(lengths), elements=st.integers(0, n_terms - 1))
-    )
+    term_ids = draw(hnp.arrays(I32, sum(lengths), elements=st.integers(0, n_terms - 1)))
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     query = draw(hnp.arrays(I32, draw(st.integers(0, 5)), elements=st.integers(0, n_terms - 1)))
     return term_ids, bounds, query, n_terms
@@ -99,8 +97,14 @@ def test_drop_removes_frequent_stop_words_first() -> None:
     term_ids = np.array([0, 1, 0, 2, 0], dtype=I32)
     ones = np.ones(5, dtype=I32)
     drop = native.drop_tokens(
-        term_ids, 3, ones, np.ones(5, np.float32), np.ones(5, np.uint8),
-        np.array([1, 0, 0], np.uint8), 0.5, 3,
+        term_ids,
+        3,
+        ones,
+        np.ones(5, np.float32),
+        np.ones(5, np.uint8),
+        np.array([1, 0, 0], np.uint8),
+        0.5,
+        3,
     )
     assert drop.tolist() == [1, 0, 1, 0, 1]
 
@@ -108,9 +112,19 @@ def test_drop_removes_frequent_stop_words_first() -> None:
 @pytest.mark.parametrize("impl", [native, ref])
 def test_bad_shapes_and_ids_raise_value_error(impl) -> None:
     with pytest.raises(ValueError):
-        impl.bm25_scores(np.array([5], I32), np.array([0, 1], np.int64), np.array([0], I32), 2, 1.2, 0.75)
+        impl.bm25_scores(
+            np.array([5], I32), np.array([0, 1], np.int64), np.array([0], I32), 2, 1.2, 0.75
+        )
     with pytest.raises(ValueError):
         impl.select_units(np.zeros(2, np.float32), np.zeros(3, I32), np.zeros(2, np.uint8), 4)
     with pytest.raises(ValueError):
-        impl.drop_tokens(np.zeros(2, I32), 1, np.zeros(2, I32), np.zeros(2, np.float32),
-                         np.zeros(2, np.uint8), np.zeros(3, np.uint8), 0.5, 1)
+        impl.drop_tokens(
+            np.zeros(2, I32),
+            1,
+            np.zeros(2, I32),
+            np.zeros(2, np.float32),
+            np.zeros(2, np.uint8),
+            np.zeros(3, np.uint8),
+            0.5,
+            1,
+        )

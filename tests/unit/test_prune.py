@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semroute import _prunecore_ref
-from semroute._prune import CHUNK_SEPARATOR, PruneOptions, Pruned, Pruner, prune
+from semroute._prune import CHUNK_SEPARATOR, Pruned, PruneOptions, Pruner, prune
 from semroute.errors import ConfigError, EncoderError, InputError, InputTypeError
 from tests.fakes import FakeEncoder
 
@@ -44,7 +44,7 @@ def assert_maps_back(source: str, r: Pruned) -> None:
         piece = source[start:end]
         at = r.text.find(piece, pos)
         assert at >= 0, piece
-        assert r.text[pos:at] in ("", " ", "\n", "\n\n") or pos == 0 and at == 0
+        assert r.text[pos:at] in ("", " ", "\n", "\n\n") or (pos == 0 and at == 0)
         pos = at + len(piece)
         last_end = end
     assert pos == len(r.text)
@@ -223,8 +223,12 @@ def test_reference_kernels_give_the_same_result() -> None:
     native = pruner()
     reference = pruner()
     reference._core = _prunecore_ref
-    for kwargs in ({"query": QUERY, "ratio": 0.3}, {"ratio": 0.4}, {"query": "river", "ratio": 0.5}):
-        assert native.prune(CONTEXT, **kwargs) .text == reference.prune(CONTEXT, **kwargs).text
+    for kwargs in (
+        {"query": QUERY, "ratio": 0.3},
+        {"ratio": 0.4},
+        {"query": "river", "ratio": 0.5},
+    ):
+        assert native.prune(CONTEXT, **kwargs).text == reference.prune(CONTEXT, **kwargs).text
 
 
 def test_shared_pruner_is_thread_safe() -> None:

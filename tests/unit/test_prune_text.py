@@ -1,0 +1,110 @@
+"""semroute._prune_text: pieces, sentence/passage units and protected spans."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from semroute import _prune_text as pt
+
+
+def unit_texts(text: str, granularity: str = "sentence", chunk_starts=()) -> list[str]:
+    spans, _, _ = pt.units(text, granularity=granularity, chunk_starts=chunk_starts)
+    return [text[s:e] for s, e in spans]
+
+
+@given(st.text(max_size=200))
+def test_pieces_map_back_and_cover_every_non_space_character(text: str) -> None:
+    words, starts, ends = pt.pieces(text)
+    assert [text[s:e] for s, e in zip(starts, ends, strict=True)] == words
+    covered = np.zeros(len(text), bool)
+    for s, e in zip(starts, ends, strict=True):
+        covered[s:e] = True
+    assert all(covered[i] or text[i].isspace() for i in range(len(text)))
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\"'()Mr1`")), max_size=120))
+def test_units_are_ordered_trimmed_and_cover_all_text(text: str) -> None:
+    spans, passage, code = pt.units(text, granularity="sentence")
+    assert len(spans) == len(passage) == len(code)
+    last = 0
+    for s, e in spans:
+        assert last <= s < e and not text[s].isspace() and not text[e - 1].isspace()
+        assert text[last:s].strip() == ""
+        last = e
+    assert text[last:].strip() == ""
+    assert passage == sorted(passage)
+
+
+def test_sentence_split_respects_abbreviations_initials_and_decimals() -> None:
+    text = "Dr. J. R. Smith paid $3.50 at 5 p.m. on Monday. He left! Did he? Yes."
+    assert unit_texts(text) == [
+        "Dr. J. R. Smith paid $3.50 at 5 p.m. on Monday.",
+        "He left!",
+        "Did he?",
+        "Yes.",
+    ]
+
+
+def test_closing_quotes_stay_with_their_sentence_and_lines_split() -> None:
+    text = 'He said "Go home." Then he left.\n- item one\n- item two'
+    assert unit_texts(text) == ['He said "Go home."', "Then he left.", "- item one", "- item two"]
+
+
+def test_passages_and_chunks_and_code_fences() -> None:
+    text = "One. Two.\n\nThree.\n```py\nx = 1\n\ny = 2\n```\nFour."
+    spans, passage, code = pt.units(text, granularity="passage")
+    got = [text[s:e] for s, e in spans]
+    assert got == ["One. Two.", "Three.", "```py\nx = 1\n\ny = 2\n```", "Four."]
+    assert code == [False, False, True, False]
+    assert passage == [0, 1, 2, 3]
+    # A chunk start begins a new passage even without a blank line.
+    assert unit_texts("Alpha beta Gamma delta", "passage", chunk_starts=[11]) == [
+        "Alpha beta",
+        "Gamma delta",
+    ]
+
+
+def test_term_of_folds_case_and_plurals() -> None:
+    assert pt.term_of("Normans") == pt.term_of("norman") == "norman"
+    assert pt.term_of("cities") == "city"
+    assert pt.term_of("glass") == "glass" and pt.term_of("bus") == "bus"
+
+
+def test_piece_flags_and_entity_connectors() -> None:
+    words = ["The", "Bank", "of", "England", "opened", "in", "1694", "and", "1700", "."]
+    flags = np.array([pt.piece_flags(w) for w in words])
+    strong = (flags & pt.STRONG) != 0
+    assert strong.tolist() == [False, True, False, True, False, False, True, False, True, False]
+    assert flags[0] & pt.STOP and not flags[-1] & pt.IS_WORD
+    kept = pt.entity_like(strong, (flags & pt.CONNECTOR) != 0)
+    assert [w for w, k in zip(words, kept, strict=True) if k] == [
+        "Bank",
+        "of",
+        "England",
+        "1694",
+        "and",
+        "1700",
+    ]
+
+
+def test_protected_ranges_find_quotes_code_keep_patterns_and_the_query() -> None:
+    text = 'Say "hello there" or `run()`. INSTRUCTIONS: be brief. Who is it?'
+    quoted, must = pt.protected_ranges(text, [re.compile("INSTRUCTIONS:")], ["who is IT?"])
+    assert [text[s:e] for s, e in quoted] == ['"hello there"', "`run()`"]
+    assert sorted(text[s:e] for s, e in must) == ["INSTRUCTIONS:", "Who is it?"]
+
+
+def test_mark_ranges_marks_overlapping_pieces() -> None:
+    _words, starts, ends = pt.pieces("aa bb cc dd")
+    mask = pt.mark_ranges(starts, ends, [(4, 7)])
+    assert mask.tolist() == [False, True, True, False]
+
+
+def test_stop_words_are_lower_case_function_words() -> None:
+    assert {"the", "of", "and", "is"} <= pt.STOP_WORDS
+    assert all(w == w.lower() for w in pt.STOP_WORDS)
+    assert not {"france", "king", "war"} & pt.STOP_WORDS
