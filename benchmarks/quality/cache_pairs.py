@@ -45,9 +45,11 @@ class Lookup:
         return [0 for _ in texts]
 
 
-def mock_vectors(data: Path, model_id: str) -> tuple[list[tuple[str, str, bool]], Lookup]:
+def mock_vectors(data: Path) -> tuple[list[tuple[str, str, bool]], Lookup]:
+    """GPTCache mock pairs (positives, and negatives by re-pairing) and their vectors."""
     from semroute._encoder import Encoder
 
+    model_id = Encoder(threads=1, cache_size=0).model_id
     rows = json.loads((data / "paraphrase" / "gptcache_mock_data.json").read_text(encoding="utf-8"))
     pos = [(r["origin"], r["similar"], True) for r in rows]
     neg = [
@@ -120,7 +122,7 @@ def main() -> None:
         "model_id": model_id,
         "qqp_dev (research-only licence)": evaluate(qqp, Lookup(questions, vectors, model_id)),
     }
-    mock_pairs, mock_encoder = mock_vectors(data, model_id)
+    mock_pairs, mock_encoder = mock_vectors(data)
     report["gptcache_mock_data (MIT)"] = evaluate(mock_pairs, mock_encoder)
     text = json.dumps(report, indent=2)
     print(text)

@@ -1,0 +1,139 @@
+"""semroute's SemanticCache and GPTCache side by side, in one run, same vectors.
+
+    pip install gptcache sqlalchemy   # comparison only; not a semroute dependency
+    python benchmarks/quality/cache_gptcache.py [--data ../shared/data]
+
+Both caches get the same embedding function (a lookup of vectors the shipped
+encoder computed once, cached in benchmarks/.cache/), so the timings are each
+cache's own overhead per lookup. GPTCache uses its sqlite + hnswlib data
+manager and ``SearchDistanceEvaluation``; on unit vectors its hnswlib L2
+distance is ``2 - 2 cos``, so ``similarity_threshold=0.975`` (score
+``4 - d >= 3.9``) is cosine >= 0.95, semroute's default; GPTCache's own
+default (0.8, cosine >= 0.6) is reported too. Data: GPTCache's
+``mock_data.json`` (MIT), as GPTCache's own benchmark uses it: every "origin"
+stored, every "similar" queried; a hit with the pair's answer is right, a hit
+with another row's answer is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cache_data import data_dir
+from cache_pairs import mock_vectors
+
+from semroute._cache import SemanticCache
+
+
+def run_gptcache(
+    origins, queries, embed, threshold: float, tmp: Path
+) -> tuple[list[object], list[float]]:  # type: ignore[no-untyped-def]
+    from gptcache import Cache, Config
+    from gptcache.adapter.api import get, put
+    from gptcache.manager import CacheBase, VectorBase, get_data_manager
+    from gptcache.processor.pre import get_prompt
+    from gptcache.similarity_evaluation.distance import SearchDistanceEvaluation
+
+    cache = Cache()
+    manager = get_data_manager(
+        CacheBase("sqlite", sql_url=f"sqlite:///{tmp}/gpt_{threshold}.db"),
+        VectorBase(
+            "hnswlib",
+            dimension=384,
+            max_elements=10_000,
+            index_path=str(tmp / f"gpt_{threshold}.bin"),
+        ),
+    )
+    cache.init(
+        pre_embedding_func=get_prompt,
+        embedding_func=lambda text, **_: embed(text),
+        data_manager=manager,
+        similarity_evaluation=SearchDistanceEvaluation(),
+        config=Config(similarity_threshold=threshold),
+    )
+    for i, origin in enumerate(origins):
+        put(origin, f"answer {i}", cache_obj=cache)
+    answers, times = [], []
+    for q in queries:
+        t = time.perf_counter()
+        answers.append(get(q, cache_obj=cache))
+        times.append(time.perf_counter() - t)
+    return answers, times
+
+
+def run_semroute(origins, queries, encoder, threshold: float) -> tuple[list[object], list[float]]:  # type: ignore[no-untyped-def]
+    cache = SemanticCache(encoder=encoder, threshold=threshold)
+    for i, origin in enumerate(origins):
+        cache.put(origin, f"answer {i}")
+    answers, times = [], []
+    for q in queries:
+        t = time.perf_counter()
+        hit = cache.get(q)
+        times.append(time.perf_counter() - t)
+        answers.append(None if hit is None else hit.response)
+    return answers, times
+
+
+def score(answers: list[object], expected: list[str | None]) -> dict[str, int]:
+    right = sum(a is not None and a == e for a, e in zip(answers, expected, strict=True))
+    wrong = sum(a is not None and a != e for a, e in zip(answers, expected, strict=True))
+    return {"right_hits": right, "wrong_hits": wrong, "misses": len(answers) - right - wrong}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    data = data_dir(args.data)
+    rows = json.loads((data / "paraphrase" / "gptcache_mock_data.json").read_text(encoding="utf-8"))
+    _, encoder = mock_vectors(data)
+    origins = [r["origin"] for r in rows]
+    queries = [r["similar"] for r in rows]
+    expected: list[str | None] = [f"answer {i}" for i in range(len(rows))]
+
+    def embed(text: str) -> np.ndarray:
+        return encoder.encode(text)[0]
+
+    report: dict[str, object] = {"stored": len(origins), "queries": len(queries)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, sem_thr, gpt_thr in (
+            ("cosine>=0.95", 0.95, 0.975),
+            ("GPTCache default (cosine>=0.6)", 0.6, 0.8),
+        ):
+            sem_answers, sem_times = run_semroute(origins, queries, encoder, sem_thr)
+            gpt_answers, gpt_times = run_gptcache(origins, queries, embed, gpt_thr, Path(tmp))
+            sem_p50 = float(np.median(sem_times) * 1e6)
+            gpt_p50 = float(np.median(gpt_times) * 1e6)
+            report[label] = {
+                "semroute": {
+                    **score(sem_answers, expected),
+                    "lookup_p50_us": sem_p50,
+                    "lookup_p99_us": float(np.percentile(sem_times, 99) * 1e6),
+                },
+                "gptcache": {
+                    **score(gpt_answers, expected),
+                    "lookup_p50_us": gpt_p50,
+                    "lookup_p99_us": float(np.percentile(gpt_times, 99) * 1e6),
+                },
+                "overhead_ratio_p50": gpt_p50 / sem_p50,
+            }
+            print(label, json.dumps(report[label]), file=sys.stderr)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
