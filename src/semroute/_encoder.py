@@ -71,6 +71,41 @@ def _read(root: Traversable, name: str) -> bytes:
         ) from exc
 
 
+def _check_size(manifest: dict[str, Any], name: str, size: int) -> None:
+    expected = manifest.get("sizes", {}).get(name)
+    if expected is not None and size != expected:
+        raise EncoderError(
+            f"encoder file {name!r} has {size} bytes, MANIFEST says {expected}: "
+            "the file is damaged or belongs to another model"
+        )
+
+
+def _check_blob(manifest: dict[str, Any], name: str, blob: bytes, *, verify: bool) -> None:
+    _check_size(manifest, name, len(blob))
+    if verify and hashlib.sha256(blob).hexdigest() != manifest["files"][name]:
+        raise EncoderError(f"encoder file {name!r} does not match its MANIFEST sha256")
+
+
+def _graph_source(root: Traversable, manifest: dict[str, Any], *, verify: bool) -> str | bytes:
+    """A path when the graph is a real file (onnxruntime loads it faster), else its bytes."""
+    entry = root.joinpath(_GRAPH)
+    if not isinstance(entry, Path):
+        blob = _read(root, _GRAPH)
+        _check_blob(manifest, _GRAPH, blob, verify=verify)
+        return blob
+    try:
+        size = entry.stat().st_size
+    except OSError as exc:
+        raise EncoderError(
+            f"encoder file {_GRAPH!r} is missing or unreadable in {root}: {exc}; "
+            "reinstall semroute or rebuild with models/scripts/export_encoder.py"
+        ) from exc
+    _check_size(manifest, _GRAPH, size)
+    if verify:
+        _check_blob(manifest, _GRAPH, _read(root, _GRAPH), verify=True)
+    return str(entry)
+
+
 class Encoder:
     """Embed text as unit-length float32 vectors with the shipped ONNX model.
 
@@ -113,9 +148,9 @@ class Encoder:
             raise ConfigError(
                 f"max_tokens must be an int in [3, {max_positions}], got {max_tokens!r}"
             )
-        graph = _read(root, _GRAPH)
+        graph = _graph_source(root, manifest, verify=verify)
         tokenizer_json = _read(root, _TOKENIZER)
-        self._check_files(manifest, {_GRAPH: graph, _TOKENIZER: tokenizer_json}, verify=verify)
+        _check_blob(manifest, _TOKENIZER, tokenizer_json, verify=verify)
 
         self._dim = int(manifest["dim"])
         self._model_id = f"{manifest['name']}-{manifest['files'][_GRAPH][:12]}"
@@ -150,20 +185,7 @@ class Encoder:
         return dict(manifest)
 
     @staticmethod
-    def _check_files(manifest: dict[str, Any], blobs: dict[str, bytes], *, verify: bool) -> None:
-        sizes = manifest.get("sizes", {})
-        for name, blob in blobs.items():
-            expected = sizes.get(name)
-            if expected is not None and len(blob) != expected:
-                raise EncoderError(
-                    f"encoder file {name!r} has {len(blob)} bytes, MANIFEST says {expected}: "
-                    "the file is damaged or belongs to another model"
-                )
-            if verify and hashlib.sha256(blob).hexdigest() != manifest["files"][name]:
-                raise EncoderError(f"encoder file {name!r} does not match its MANIFEST sha256")
-
-    @staticmethod
-    def _open_session(graph: bytes, threads: int) -> Any:
+    def _open_session(graph: str | bytes, threads: int) -> Any:
         import onnxruntime as ort
 
         options = ort.SessionOptions()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -159,10 +160,11 @@ def test_missing_model_dir_is_an_encoder_error(tmp_path: Path) -> None:
         Encoder(tmp_path / "nowhere")
 
 
-def test_missing_file_is_an_encoder_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["encoder.onnx", "tokenizer.json", "MANIFEST"])
+def test_missing_file_is_an_encoder_error(tmp_path: Path, name: str) -> None:
     model_dir = _model_copy(tmp_path)
-    (model_dir / "tokenizer.json").unlink()
-    with pytest.raises(EncoderError, match=r"tokenizer\.json"):
+    (model_dir / name).unlink()
+    with pytest.raises(EncoderError, match=re.escape(name)):
         Encoder(model_dir)
 
 
