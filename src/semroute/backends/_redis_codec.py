@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from typing import Any, Literal
 
 from semroute._entry import Entry
+from semroute.backends._redis_keys import FIELDS, SCRIPTS, Keys
+
+Fetched = tuple[int, Entry | None, Literal["ok", "missing", "corrupt"]]
+_FETCH_CHUNK = 1000
 
 _TEXT = "utf-8"
 _ERRORS = "surrogatepass"  # any Python str round-trips, even a lone surrogate
@@ -52,6 +57,25 @@ def expire_at_ms(entry: Entry, now: float, grace: float) -> str:
     return str(math.ceil((max(entry.expires, now) + grace) * 1000))
 
 
+def split_fields(packed: bytes, count: int) -> list[bytes | None] | None:
+    """The ``count`` fields of one FETCH result (netstrings, ``-`` for missing); None if garbled."""
+    values: list[bytes | None] = []
+    at = 0
+    try:
+        for _ in range(count):
+            if packed[at : at + 1] == b"-":
+                values.append(None)
+                at += 1
+                continue
+            colon = packed.index(b":", at)
+            end = colon + 1 + int(packed[at:colon])
+            values.append(packed[colon + 1 : end])
+            at = end
+    except ValueError:
+        return None
+    return values if at == len(packed) else None
+
+
 def decode(values: Sequence[bytes | None], dim: int | None) -> Entry | None:
     """The entry stored in ``values`` (HMGET of ``FIELDS``), or ``None`` when damaged.
 
@@ -87,3 +111,33 @@ def decode(values: Sequence[bytes | None], dim: int | None) -> Entry | None:
     if math.isnan(created) or math.isnan(expires) or math.isnan(last_access):
         return None
     return entry
+
+
+def fetch(client: Any, keys: Keys, ids: Sequence[int], dim: int | None) -> list[Fetched]:
+    """Read entries ``ids`` in one round trip per ``_FETCH_CHUNK``: (id, entry or None, state).
+
+    ``state`` is ``"ok"``, ``"missing"`` (deleted or expired: Redis dropped the
+    hash) or ``"corrupt"`` (present but unreadable: never served).
+    """
+    import redis
+
+    source, sha = SCRIPTS["fetch"]
+    out: list[Fetched] = []
+    for start in range(0, len(ids), _FETCH_CHUNK):
+        chunk = ids[start : start + _FETCH_CHUNK]
+        names = [keys.entry(i) for i in chunk]
+        try:
+            packed = client.evalsha(sha, len(names), *names, *FIELDS)
+        except redis.exceptions.NoScriptError:
+            packed = client.eval(source, len(names), *names, *FIELDS)
+        for entry_id, blob in zip(chunk, packed, strict=True):
+            values = split_fields(blob, len(FIELDS))
+            if values is not None and all(v is None for v in values):
+                out.append((entry_id, None, "missing"))
+                continue
+            entry = decode(values, dim) if values is not None else None
+            if entry is None or entry.id != entry_id:
+                out.append((entry_id, None, "corrupt"))
+            else:
+                out.append((entry_id, entry, "ok"))
+    return out

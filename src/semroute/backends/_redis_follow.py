@@ -18,9 +18,9 @@ from typing import Any
 
 from semroute._entry import Entry
 from semroute.backends._base import Change
-from semroute.backends._redis_codec import decode
+from semroute.backends._redis_codec import fetch
 from semroute.backends._redis_config import Counters, RedisSettings
-from semroute.backends._redis_keys import FIELDS, Keys
+from semroute.backends._redis_keys import Keys
 
 Snapshot = Callable[[], tuple[int, bytes | None, list[Entry]]]
 
@@ -161,19 +161,10 @@ class Follower:
         ]
         entries: dict[int, Entry | None] = {}
         corrupt = 0
-        if put_ids:
-            pipe = self._client.pipeline(transaction=False)
-            for entry_id in put_ids:
-                pipe.hmget(self._keys.entry(entry_id), FIELDS)
-            for entry_id, values in zip(put_ids, pipe.execute(), strict=True):
-                if all(v is None for v in values):
-                    entries[entry_id] = None  # deleted or expired since: a later change says so
-                    continue
-                entry = decode(values, self._dim)
-                if entry is None or entry.id != entry_id:
-                    corrupt += 1
-                    entry = None
-                entries[entry_id] = entry
+        for entry_id, entry, state in fetch(self._client, self._keys, put_ids, self._dim):
+            # A missing entry was deleted or expired since: a later change says so.
+            entries[entry_id] = entry
+            corrupt += state == "corrupt"
         changes: list[Change] = []
         for fields, own in zip(messages, mine, strict=True):
             if own:

@@ -141,6 +141,22 @@ end
 return #KEYS
 """
 
+# KEYS: entries. ARGV: field names. One string per entry, each field as a netstring
+# ("<len>:<bytes>", "-" when missing), so a snapshot of many entries parses fast.
+FETCH = """
+local out = {}
+for i = 1, #KEYS do
+  local values = redis.call('HMGET', KEYS[i], unpack(ARGV))
+  local parts = {}
+  for j = 1, #ARGV do
+    local v = values[j]
+    if v then parts[j] = #v .. ':' .. v else parts[j] = '-' end
+  end
+  out[i] = table.concat(parts)
+end
+return out
+"""
+
 SCRIPTS = {
     name: (source, hashlib.sha1(source.encode()).hexdigest())
     for name, source in {
@@ -150,5 +166,6 @@ SCRIPTS = {
         "delete_namespace": DELETE_NAMESPACE,
         "clear": CLEAR,
         "touch": TOUCH,
+        "fetch": FETCH,
     }.items()
 }

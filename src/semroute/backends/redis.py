@@ -18,14 +18,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from semroute._entry import Entry
 from semroute.backends._base import SCHEMA_VERSION, Change
-from semroute.backends._redis_codec import decode, encode, expire_at_ms
+from semroute.backends._redis_codec import encode, expire_at_ms, fetch
 from semroute.backends._redis_config import Counters, RedisSettings, RedisStats
 from semroute.backends._redis_follow import Follower
-from semroute.backends._redis_keys import FIELDS, FORMAT, SCRIPTS, Keys
+from semroute.backends._redis_keys import FORMAT, SCRIPTS, Keys
 from semroute.backends._redis_writer import WriteBehind
 from semroute.errors import BackendError, ConfigError, CorruptStoreError
 
-_LOAD_CHUNK = 500
 _TOUCH_CHUNK = 256
 
 
@@ -211,20 +210,13 @@ class RedisBackend:
             set_key = self._keys.namespace(name)
             ids = [int(i) for i in self._client.smembers(set_key)]
             gone: list[int] = []
-            for start in range(0, len(ids), _LOAD_CHUNK):
-                chunk = ids[start : start + _LOAD_CHUNK]
-                pipe = self._client.pipeline(transaction=False)
-                for entry_id in chunk:
-                    pipe.hmget(self._keys.entry(entry_id), FIELDS)
-                for entry_id, values in zip(chunk, pipe.execute(), strict=True):
-                    if all(v is None for v in values):
-                        gone.append(entry_id)  # expired: Redis dropped the hash, not the id
-                        continue
-                    entry = decode(values, dim)
-                    if entry is None or entry.id != entry_id:
-                        self._counters.add("corrupt_entries")
-                    elif entry.namespace == name:
-                        entries.append(entry)
+            for entry_id, entry, state in fetch(self._client, self._keys, ids, dim):
+                if state == "missing":
+                    gone.append(entry_id)  # expired: Redis dropped the hash, not the id
+                elif state == "corrupt":
+                    self._counters.add("corrupt_entries")
+                elif entry is not None and entry.namespace == name:
+                    entries.append(entry)
             if gone:
                 self._client.srem(set_key, *gone)
         return seq, epoch, entries
