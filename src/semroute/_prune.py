@@ -350,7 +350,11 @@ class Pruner:
         at = np.searchsorted(a.term_global, found)
         ok = at < a.term_global.size
         ok[ok] = a.term_global[at[ok]] == found[ok]
-        return at[ok].astype(np.int32)
+        local = at[ok].astype(np.int32)
+        # Stop words match nearly every unit; in a short context their IDF is
+        # not small enough to stop them from deciding the ranking.
+        content = local[a.stop_terms[local] == 0]
+        return content if content.size else local
 
     # -- coarse level -----------------------------------------------------------
 
@@ -449,11 +453,13 @@ class Pruner:
             forced[a.unit_code] = 1
         unit_costs = a.unit_costs
         coarse = int(budget * (1.0 + self.options.fine))
-        keep = self._core.select_units(scores.astype(np.float32), unit_costs, forced, coarse)
-        keep_units = keep.astype(bool)
-        if not keep_units.any():
-            keep_units[int(np.argmax(scores))] = True
-        return keep_units, forced
+        # The best unit is always taken first, even when it alone exceeds the
+        # budget: the fine pass and trimming then cut it down, where a plain
+        # greedy fill would skip it for a worse unit that happens to fit.
+        seeded = forced.copy()
+        seeded[int(np.argmax(scores))] = 1
+        keep = self._core.select_units(scores.astype(np.float32), unit_costs, seeded, coarse)
+        return keep.astype(bool), forced
 
     # -- fine level -------------------------------------------------------------
 
