@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import redis
 
 from semroute import _text
 from semroute._cache import SemanticCache
@@ -38,6 +37,7 @@ from semroute.backends.redis import RedisBackend
 from tests.backends.redis_server import RedisServer
 from tests.fakes import FakeEncoder
 
+redis = pytest.importorskip("redis", reason="the Redis benchmark needs semroute[redis]")
 DIM = 384
 RESPONSE = json.dumps("x" * 198)  # 200 bytes of JSON
 

@@ -22,6 +22,7 @@ REDIS_SERVER = shutil.which("redis-server")
 requires_redis = pytest.mark.skipif(
     REDIS_SERVER is None, reason="redis-server is not on PATH (apt-get install redis-server)"
 )
+CLIENT_MISSING = "the redis client is not installed: pip install 'semroute[redis]'"
 
 
 def free_port() -> int:

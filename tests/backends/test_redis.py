@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis
 
 from semroute._cache import SemanticCache
 from semroute._entry import Entry
@@ -19,11 +18,18 @@ from semroute.backends import Change
 from semroute.backends._redis_keys import Keys
 from semroute.backends.redis import RedisBackend
 from semroute.errors import BackendError, ConfigError, CorruptStoreError
-from tests.backends.redis_server import RedisServer, free_port, requires_redis, running_server
+from tests.backends.redis_server import (
+    CLIENT_MISSING,
+    RedisServer,
+    free_port,
+    requires_redis,
+    running_server,
+)
 from tests.backends.test_backend_suite import make_entry
 from tests.fakes import FakeEncoder
 
 pytestmark = requires_redis
+redis = pytest.importorskip("redis", reason=CLIENT_MISSING)
 
 WAIT_S = 10.0  # generous: eventual consistency, never a timing assertion
 

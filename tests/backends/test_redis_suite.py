@@ -25,10 +25,11 @@ from semroute.backends import Backend, ChangeFeed
 from semroute.backends.redis import RedisBackend
 from tests.backends import test_backend_suite
 from tests.backends.conftest import FACTORIES, REOPENERS
-from tests.backends.redis_server import RedisServer, requires_redis, running_server
+from tests.backends.redis_server import CLIENT_MISSING, RedisServer, requires_redis, running_server
 from tests.backends.test_backend_suite import *  # noqa: F403
 
 pytestmark = requires_redis
+pytest.importorskip("redis", reason=CLIENT_MISSING)
 
 # Re-run below with Redis examples; the original covers only the embedded backends.
 del test_entries_round_trip_exactly  # type: ignore[name-defined]  # noqa: F821

@@ -19,10 +19,11 @@ import pytest
 from semroute._cache import SemanticCache
 from semroute.backends import Change
 from semroute.backends.redis import RedisBackend
-from tests.backends.redis_server import RedisServer, requires_redis, running_server
+from tests.backends.redis_server import CLIENT_MISSING, RedisServer, requires_redis, running_server
 from tests.fakes import FakeEncoder
 
 pytestmark = requires_redis
+pytest.importorskip("redis", reason=CLIENT_MISSING)
 
 WAIT_S = 20.0  # eventual consistency on a loaded 2-core VM; never a timing assertion
 WORKERS = 4
