@@ -6,6 +6,7 @@ its own ``RedisBackend``, exactly as separate workers on separate hosts would.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import time
 import uuid
@@ -143,6 +144,12 @@ def test_redis_killed_and_restarted_mid_run_loses_no_acknowledged_entry(tmp_path
         for i in range(100):
             cache.put(f"during outage {i}", -i)  # never raises
         assert cache.get_or_call("a brand new question", lambda q: "fresh") == "fresh"
+
+        async def llm(query: str) -> str:
+            return "async fresh"
+
+        # No Redis I/O on the event loop: writes are queued, remote changes read by a thread.
+        assert asyncio.run(cache.aget_or_call("an async question", llm)) == "async fresh"
         hits = [cache.get(f"before crash {i}") for i in range(100)]
         assert all(h is not None and h.response == i for i, h in enumerate(hits))
         assert store.stats.pending_writes > 0
@@ -156,6 +163,7 @@ def test_redis_killed_and_restarted_mid_run_loses_no_acknowledged_entry(tmp_path
         assert all(stored[f"before crash {i}"] == str(i) for i in range(100))
         assert all(stored[f"during outage {i}"] == str(-i) for i in range(100))
         assert stored["a brand new question"] == '"fresh"'
+        assert stored["an async question"] == '"async fresh"'
         reopened.close()
         cache.close()
     finally:
