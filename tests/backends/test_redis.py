@@ -308,3 +308,22 @@ def test_expired_entry_is_dropped_from_the_namespace_index(
     assert list(store.load()) == []
     assert raw.smembers(keys.namespace("ns")) == set()
     assert math.isfinite(store.stats.lag_s)
+
+
+@pytest.mark.parametrize(
+    ("packed", "expected"),
+    [
+        (b"1:a0:-3:xyz", [b"a", b"", None, b"xyz"]),
+        (b"5:a:b:c-2:\x00\x011:-", [b"a:b:c", None, b"\x00\x01", b"-"]),
+        (b"2:a", None),  # truncated
+        (b"1:ab", None),  # trailing bytes
+        (b"x:a", None),  # not a length
+        (b"1:a1:b", None),  # a field short
+    ],
+)
+def test_packed_fields_split_exactly_or_not_at_all(
+    packed: bytes, expected: list[bytes | None] | None
+) -> None:
+    from semroute.backends._redis_codec import split_fields
+
+    assert split_fields(packed, 4) == expected
