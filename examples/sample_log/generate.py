@@ -11,6 +11,7 @@ questions that carry a retrieved context. Same seed, same bytes::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -107,17 +108,19 @@ def _fill(rng: random.Random, template: str) -> str:
 
 
 def _zipf_weights(n: int, s: float) -> list[float]:
-    return [1.0 / (rank**s) for rank in range(1, n + 1)]
+    """Cumulative Zipf weights (``random.choices(cum_weights=...)`` skips re-summing)."""
+    return list(itertools.accumulate(1.0 / (rank**s) for rank in range(1, n + 1)))
 
 
 def _timestamps(rng: random.Random, n: int) -> list[datetime]:
-    days = [d for d in range(DAYS)]
+    days = list(range(DAYS))
     # Weekends (days 5, 6, 12, 13) see about 60 % of a weekday's traffic.
-    day_weights = [0.6 if d % 7 >= 5 else 1.0 for d in days]
+    day_weights = list(itertools.accumulate(0.6 if d % 7 >= 5 else 1.0 for d in days))
+    hour_weights = list(itertools.accumulate(HOURLY))
     out = []
     for _ in range(n):
-        day = rng.choices(days, day_weights)[0]
-        hour = rng.choices(range(24), HOURLY)[0]
+        day = rng.choices(days, cum_weights=day_weights)[0]
+        hour = rng.choices(range(24), cum_weights=hour_weights)[0]
         out.append(START + timedelta(days=day, hours=hour, seconds=rng.randrange(3600)))
     out.sort()
     return out
@@ -163,12 +166,12 @@ def generate(
             output_tokens = rng.randint(60, 200)
         elif roll < SHARE_HARD + SHARE_ACCOUNT + SHARE_RAG:
             feature = "help_search"
-            name = rng.choices(rag_names, rag_weights)[0]
+            name = rng.choices(rag_names, cum_weights=rag_weights)[0]
             query = _variant(rng, rng.choice(by_name[name][1]))
             context = HELP_PAGES[RAG_INTENTS[name]]
             output_tokens = rng.randint(90, 260)
         else:
-            name, feature, phrasings = rng.choices(intents, intent_weights)[0]
+            name, feature, phrasings = rng.choices(intents, cum_weights=intent_weights)[0]
             # The canonical phrasing is the most common way to ask.
             phrasing = phrasings[0] if rng.random() < 0.25 else rng.choice(phrasings)
             query = _variant(rng, phrasing)
@@ -186,7 +189,7 @@ def generate(
             "input_tokens": input_tokens,
             "output_tokens": output_tokens,
             "cost_usd": round(cost, 6),
-            "user": rng.choices(users, user_weights)[0],
+            "user": rng.choices(users, cum_weights=user_weights)[0],
             "feature": feature,
         }
         if context is not None:

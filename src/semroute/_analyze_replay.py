@@ -213,9 +213,17 @@ class Replay:
             return out
 
     def _embed(self, queries: list[str]) -> list[FloatArray | None]:
-        todo = [q for q in dict.fromkeys(queries) if q not in self._memo]
-        fresh: dict[str, FloatArray | None] = {}
+        known: dict[str, FloatArray | None] = {}
+        todo = []
+        for query in dict.fromkeys(queries):
+            vector = self._memo.get(query)
+            if vector is None:
+                todo.append(query)
+            else:
+                known[query] = vector
+                self._memo.move_to_end(query)
         if todo:
+            fresh: dict[str, FloatArray | None] = {}
             try:
                 fresh.update(zip(todo, self._encoder.encode(todo), strict=True))
             except (SemrouteError, ValueError, TypeError):
@@ -225,17 +233,11 @@ class Replay:
                         fresh[query] = self._encoder.encode([query])[0]
                     except (SemrouteError, ValueError, TypeError):
                         fresh[query] = None
-        out: list[FloatArray | None] = []
-        for query in queries:
-            if query in fresh:
-                vector = fresh[query]
+            for query, vector in fresh.items():
+                known[query] = vector
                 if vector is not None:
                     self._remember(self._memo, query, vector, _MEMO_EMBEDDINGS)
-            else:
-                vector = self._memo[query]
-                self._memo.move_to_end(query)
-            out.append(vector)
-        return out
+        return [known[query] for query in queries]
 
     def _price(self, chunk: list[LogRecord]) -> list[_Priced]:
         missing = [r for r in chunk if r.input_tokens is None]
