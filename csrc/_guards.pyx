@@ -136,29 +136,40 @@ cdef inline Py_ssize_t _dedouble(const Py_UCS4* w, Py_ssize_t n) noexcept nogil:
     return n
 
 
+# Must match semroute._guards_ref.SUFFIXES (longest first).
+cdef const char* SUFFIXES[36]
+SUFFIXES[:] = [
+    b"ational", b"ations", b"ation", b"ments", b"ities", b"ings", b"ment", b"ness", b"ians",
+    b"ions", b"able", b"ible", b"ity", b"ian", b"ion", b"ing", b"ers", b"ies", b"ied", b"ful",
+    b"ary", b"ive", b"ous", b"ly", b"al", b"ic", b"en", b"an", b"er", b"ed", b"es", b"s", b"y",
+    b"e", b"a", b"i",
+]
+cdef Py_ssize_t SUFFIX_LENS[36]
+for _k in range(36):
+    SUFFIX_LENS[_k] = len(SUFFIXES[_k])
+
+
+cdef Py_ssize_t _strip_suffix(const Py_UCS4* w, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t k, m
+    cdef Py_UCS4 before
+    for k in range(36):
+        m = SUFFIX_LENS[k]
+        if n - m >= 3 and _ends(w, n, SUFFIXES[k], m):
+            if m == 1 and SUFFIXES[k][0] == b's':
+                before = w[n - 2]
+                if before == u's' or before == u'u' or before == u'i':
+                    continue
+            return n - m
+    return n
+
+
 cdef Py_ssize_t _stem(Py_UCS4* w, Py_ssize_t n) noexcept nogil:
-    """Stem ``w[:n]`` in place; returns the new length (see _guards_ref._stem)."""
+    """Stem ``w[:n]``; returns the new length (see _guards_ref._stem)."""
     if _ends(w, n, "'s", 2):
         n -= 2
     elif _ends(w, n, "'", 1):
         n -= 1
-    if n > 4 and _ends(w, n, "ies", 3):
-        n -= 2
-        w[n - 1] = u'y'
-    elif n > 4 and (_ends(w, n, "sses", 4) or _ends(w, n, "ches", 4) or _ends(w, n, "shes", 4)):
-        n -= 2
-    elif n > 4 and _ends(w, n, "xes", 3):
-        n -= 2
-    elif n > 5 and _ends(w, n, "ing", 3):
-        n = _dedouble(w, n - 3)
-    elif n > 4 and _ends(w, n, "ed", 2):
-        n = _dedouble(w, n - 2)
-    elif (n > 3 and _ends(w, n, "s", 1) and not
-            (_ends(w, n, "ss", 2) or _ends(w, n, "us", 2) or _ends(w, n, "is", 2))):
-        n -= 1
-    if n > 3 and w[n - 1] == u'e':
-        n -= 1
-    return n
+    return _dedouble(w, _strip_suffix(w, _strip_suffix(w, n)))
 
 
 cdef inline uint64_t _number_hash(uint64_t digits_poly, uint64_t unit) noexcept nogil:
@@ -298,6 +309,7 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
                     scode = _lookup(lex, w + dl, wl - dl)
                     if scode & F_ORD_SUFFIX:
                         unit = UNIT_ORDINAL
+                        single_one = dl == 1 and w[0] == u'1'
                     elif scode & F_UNIT:
                         unit = <uint64_t>((scode >> UNIT_SHIFT) & 0xFFFF)
                     else:
@@ -337,21 +349,26 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
                 unit = _char_unit(lex, text, n, toks[j].end)
             if unit == 0:
                 unit = _char_unit(lex, text, n, toks[i].start - 1)
-            if not (single_one and unit == 0):
+            if not (single_one and (unit == 0 or unit == UNIT_ORDINAL)):
                 nums[c.nums] = <int64_t>_number_hash(digits_poly, unit)
                 c.nums += 1
             i = j + 1
             continue
         if code & F_ORDINAL:
-            nums[c.nums] = <int64_t>_number_hash(_decimal_poly(<uint64_t>(code >> VALUE_SHIFT)),
-                                                 UNIT_ORDINAL)
-            c.nums += 1
+            if (code >> VALUE_SHIFT) != 1:
+                nums[c.nums] = <int64_t>_number_hash(
+                    _decimal_poly(<uint64_t>(code >> VALUE_SHIFT)), UNIT_ORDINAL)
+                c.nums += 1
             i += 1
             continue
         if code & F_NEG or _ends(w, wl, "n't", 3):
-            if not (_equals(w, wl, "not", 3) and i + 1 < ntok
-                    and _equals(low + toks[i + 1].start, toks[i + 1].end - toks[i + 1].start,
-                                "only", 4)):
+            if not (_equals(w, wl, "not", 3) and (
+                    (i + 1 < ntok and _equals(low + toks[i + 1].start,
+                                              toks[i + 1].end - toks[i + 1].start, "only", 4))
+                    or (i > 0 and _equals(low + toks[i - 1].start,
+                                          toks[i - 1].end - toks[i - 1].start, "or", 2))
+                    or (i > 1 and _equals(low + toks[i - 2].start,
+                                          toks[i - 2].end - toks[i - 2].start, "or", 2)))):
                 c.neg += 1
             i += 1
             continue
@@ -475,7 +492,7 @@ cdef int _check(const int64_t[::1] sig) except -1:
 def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long mask):
     """The first guard in ``mask`` that tells signatures ``a`` and ``b`` apart, or 0.
 
-    Order: numbers, negation, swapped key terms, an entity on one side only.
+    Order: numbers, negation, a swapped name, then key terms (see the twin).
     """
     _check(a)
     _check(b)
@@ -491,7 +508,12 @@ def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long m
     cdef const int64_t* keys_b = terms_b + pb[2]
     cdef const int64_t* ents_b = keys_b + pb[3]
     cdef int result = 0
+    cdef bint oka, okb, oea, oeb
     with nogil:
+        oka = _has_outside(keys_a, pa[3], terms_b, pb[2])
+        okb = _has_outside(keys_b, pb[3], terms_a, pa[2])
+        oea = _has_outside(ents_a, pa[4], terms_b, pb[2])
+        oeb = _has_outside(ents_b, pb[4], terms_a, pa[2])
         if mask & 1:
             if pa[1] != pb[1]:
                 result = 1
@@ -500,12 +522,10 @@ def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long m
                     if nums_a[i] != nums_b[i]:
                         result = 1
                         break
-        if result == 0 and mask & 2 and pa[0] != pb[0]:
+        if result == 0 and mask & 2 and (pa[0] == 0) != (pb[0] == 0):
             result = 2
-        if (result == 0 and mask & 4 and _has_outside(keys_a, pa[3], terms_b, pb[2])
-                and _has_outside(keys_b, pb[3], terms_a, pa[2])):
-            result = 4
-        if result == 0 and mask & 8 and (_has_outside(ents_a, pa[4], terms_b, pb[2])
-                                         or _has_outside(ents_b, pb[4], terms_a, pa[2])):
+        if result == 0 and mask & 8 and ((oea and okb) or (oeb and oka)):
             result = 8
+        if result == 0 and mask & 4 and ((oka and okb) or oea or oeb):
+            result = 4
     return result

@@ -3,13 +3,16 @@
 A candidate is only checked once it is already above the similarity threshold.
 It is refused when the two queries differ in
 
-- ``numbers``: "convert 5 km to miles" / "convert 8 km to miles"; written
+- ``numbers`` (on): "convert 5 km to miles" / "convert 8 km to miles"; written
   numbers, dates, versions and units count ("five kilometres" == "5 km");
-- ``negation``: "is X safe" / "is X not safe", "can" / "can't", "without";
-- ``key_terms``: each side has a rare content word the other lacks
-  ("flights to Paris" / "flights to Rome", "learn python" / "learn java");
-- ``entities``: a name-like word (capitalised mid-sentence, "iPhone", "gpt4")
-  on one side only ("Trump's policies" / "Obama's policies").
+- ``negation`` (on): one side is negated, the other not: "is X safe" /
+  "is X not safe", "can" / "can't", "with" / "without", "a man" / "no man";
+- ``entities`` (on): a name (capitalised mid-sentence, "iPhone", "gpt4") is
+  swapped for another term: "flights to Paris" / "flights to Rome";
+- ``key_terms`` (off): stricter; each side has a rare word the other lacks
+  ("learn python" / "learn java", lower-case), or a name is added. It also
+  refuses many true paraphrases that swap a synonym ("gun" / "weapon"), so it
+  is opt-in: see notes/guards.md for its measured cost.
 
 The work is native (``semroute._guards``, twin ``semroute._guards_ref``); the
 English word lists are in ``semroute._guards_words``. This module is named
@@ -41,18 +44,18 @@ _REASONS = {
 
 @dataclass(frozen=True, slots=True)
 class Guards:
-    """Which guards run on a candidate above the threshold; all on by default.
+    """Which guards run on a candidate above the threshold.
 
     >>> Guards().enabled
-    ('numbers', 'negation', 'key_terms', 'entities')
-    >>> Guards(entities=False).enabled
-    ('numbers', 'negation', 'key_terms')
+    ('numbers', 'negation', 'entities')
+    >>> Guards(key_terms=True).enabled
+    ('numbers', 'negation', 'entities', 'key_terms')
     """
 
     numbers: bool = True
     negation: bool = True
-    key_terms: bool = True
     entities: bool = True
+    key_terms: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -62,7 +65,7 @@ class Guards:
     @classmethod
     def none(cls) -> Guards:
         """Every guard off: the similarity threshold alone decides."""
-        return cls(numbers=False, negation=False, key_terms=False, entities=False)
+        return cls(numbers=False, negation=False, entities=False, key_terms=False)
 
     @property
     def mask(self) -> int:
@@ -70,8 +73,8 @@ class Guards:
         return (
             (_ref.GUARD_NUMBERS if self.numbers else 0)
             | (_ref.GUARD_NEGATION if self.negation else 0)
-            | (_ref.GUARD_KEY_TERMS if self.key_terms else 0)
             | (_ref.GUARD_ENTITIES if self.entities else 0)
+            | (_ref.GUARD_KEY_TERMS if self.key_terms else 0)
         )
 
     @property

@@ -169,26 +169,33 @@ def _dedouble(w: str) -> str:
     return w
 
 
+# Longest first; one is stripped per pass, two passes ("generally" -> "gener").
+# Over-stemming only merges words, which makes the key-term guard fire less.
+SUFFIXES = (
+    "ational", "ations", "ation", "ments", "ities", "ings", "ment", "ness", "ians",
+    "ions", "able", "ible", "ity", "ian", "ion", "ing", "ers", "ies", "ied", "ful",
+    "ary", "ive", "ous", "ly", "al", "ic", "en", "an", "er", "ed", "es", "s", "y",
+    "e", "a", "i",
+)  # fmt: skip
+
+
+def _strip_suffix(w: str) -> str:
+    for suffix in SUFFIXES:
+        if len(w) - len(suffix) >= 3 and w.endswith(suffix):
+            # "class", "virus", "analysis" keep their final s.
+            if suffix == "s" and w[-2] in "sui":
+                continue
+            return w[: -len(suffix)]
+    return w
+
+
 def _stem(w: str) -> str:
-    """A light English stemmer: possessive, plural and -ing/-ed endings, final e."""
+    """A crude English stemmer: possessive, then up to two suffixes, then a doubled consonant."""
     if w.endswith("'s"):
         w = w[:-2]
     elif w.endswith("'"):
         w = w[:-1]
-    n = len(w)
-    if n > 4 and w.endswith("ies"):
-        w = w[:-3] + "y"
-    elif n > 4 and w.endswith(("sses", "ches", "shes", "xes")):
-        w = w[:-2]
-    elif n > 5 and w.endswith("ing"):
-        w = _dedouble(w[:-3])
-    elif n > 4 and w.endswith("ed"):
-        w = _dedouble(w[:-2])
-    elif n > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if len(w) > 3 and w.endswith("e"):
-        w = w[:-1]
-    return w
+    return _dedouble(_strip_suffix(_strip_suffix(w)))
 
 
 def _split_numeric(word: str) -> tuple[str, str]:
@@ -238,17 +245,19 @@ def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Ar
             value = 0
             plain_int = digits_part.isdigit() and digits_part.isascii() and len(digits_part) <= 15
             next_code = _lookup(lex_keys, lex_codes, toks[i + 1].word) if i + 1 < n else 0
+            single_one = False
             if _is_ascii_digit(first) and not (plain_int and not suffix and next_code & SCALE):
                 digits = digits_part.replace(",", "")
                 if suffix:
                     scode = _lookup(lex_keys, lex_codes, suffix)
                     if scode & ORD_SUFFIX:
                         unit = UNIT_ORDINAL
+                        # "1st" like "first" is too often an adverb to compare.
+                        single_one = digits == "1"
                     elif scode & UNIT:
                         unit = _unit_of(scode)
                     else:
                         unit = _fmix64(_poly(suffix)) | (1 << 16)
-                single_one = False
             else:
                 # A run of written numbers, possibly led by an integer: "5 million".
                 current = int(digits_part) if _is_ascii_digit(first) else 0
@@ -282,16 +291,25 @@ def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Ar
                 unit = _char_unit(text, toks[j].end, lex_keys, lex_codes)
             if unit == 0:
                 unit = _char_unit(text, tok.start - 1, lex_keys, lex_codes)
-            if not (single_one and unit == 0):
+            if not (single_one and unit in (0, UNIT_ORDINAL)):
                 numbers.append(_number_hash(digits, unit))
             i = j + 1
             continue
         if code & ORDINAL:
-            numbers.append(_number_hash(str(_value_of(code)), UNIT_ORDINAL))
+            if _value_of(code) != 1:
+                numbers.append(_number_hash(str(_value_of(code)), UNIT_ORDINAL))
             i += 1
             continue
         if code & NEG or word.endswith("n't"):
-            if not (word == "not" and i + 1 < n and toks[i + 1].word == "only"):
+            # "not only", "or not", "why or why not" do not negate the question.
+            if not (
+                word == "not"
+                and (
+                    (i + 1 < n and toks[i + 1].word == "only")
+                    or (i > 0 and toks[i - 1].word == "or")
+                    or (i > 1 and toks[i - 2].word == "or")
+                )
+            ):
                 negations += 1
             i += 1
             continue
@@ -329,16 +347,25 @@ def _sections(sig: Int64Array) -> tuple[int, list[int], set[int], set[int], set[
 def compare(a: Int64Array, b: Int64Array, mask: int) -> int:
     """The first guard in ``mask`` that tells ``a`` and ``b`` apart, or 0.
 
-    Order: numbers, negation, swapped key terms, an entity on one side only.
+    Checked in this order:
+
+    - numbers: the multisets of numbers (with units) differ;
+    - negation: one side has a negation cue and the other has none;
+    - entities: a name on one side is missing from the other, which has a
+      rare term of its own in its place (a swap, not an addition);
+    - key terms: each side has a rare term the other lacks, or a name is
+      added on one side (strict: also fires on many synonym paraphrases).
     """
     neg_a, nums_a, terms_a, keys_a, ents_a = _sections(a)
     neg_b, nums_b, terms_b, keys_b, ents_b = _sections(b)
+    only_keys_a, only_keys_b = keys_a - terms_b, keys_b - terms_a
+    only_ents_a, only_ents_b = ents_a - terms_b, ents_b - terms_a
     if mask & GUARD_NUMBERS and nums_a != nums_b:
         return GUARD_NUMBERS
-    if mask & GUARD_NEGATION and neg_a != neg_b:
+    if mask & GUARD_NEGATION and (neg_a == 0) != (neg_b == 0):
         return GUARD_NEGATION
-    if mask & GUARD_KEY_TERMS and keys_a - terms_b and keys_b - terms_a:
-        return GUARD_KEY_TERMS
-    if mask & GUARD_ENTITIES and (ents_a - terms_b or ents_b - terms_a):
+    if mask & GUARD_ENTITIES and ((only_ents_a and only_keys_b) or (only_ents_b and only_keys_a)):
         return GUARD_ENTITIES
+    if mask & GUARD_KEY_TERMS and ((only_keys_a and only_keys_b) or only_ents_a or only_ents_b):
+        return GUARD_KEY_TERMS
     return 0

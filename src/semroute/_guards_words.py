@@ -28,7 +28,7 @@ NEGATION: frozenset[str] = _split(
     """
     not no never without none nobody nothing nowhere neither nor cannot
     dont doesnt didnt cant couldnt wont wouldnt shouldnt isnt arent wasnt werent
-    havent hasnt hadnt mustnt neednt aint
+    havent hasnt hadnt mustnt neednt aint unable
     """
 )
 

@@ -39,16 +39,28 @@ BLOCKED = [
     ("A man is playing a guitar", "No man is playing a guitar", "negation"),
     ("There is sugar in this recipe", "There is no sugar in this recipe", "negation"),
     ("He won’t come", "He will come", "negation"),
-    # swapped key terms / entities
-    ("cheap flights to Paris", "cheap flights to Rome", "key_terms"),
-    ("how to learn python", "how to learn java", "key_terms"),
-    ("best laptop for programming", "best tablet for programming", "key_terms"),
-    ("symptoms of diabetes", "symptoms of asthma", "key_terms"),
-    ("How do I install numpy on Windows?", "How do I install numpy on Linux?", "key_terms"),
-    ("What is the capital of Spain?", "What is the capital of Portugal?", "key_terms"),
-    ("Is Trump a good president?", "Is Donald Trump a good president?", "entities"),
-    ("Hotels in Paris", "Hotels in Paris near the Louvre", "entities"),
+    ("Is the coffee shop open?", "The coffee shop is not open?", "negation"),
+    # a name swapped for another term
+    ("cheap flights to Paris", "cheap flights to Rome", "entities"),
+    ("How do I install numpy on Windows?", "How do I install numpy on Linux?", "entities"),
+    ("What is the capital of Spain?", "What is the capital of Portugal?", "entities"),
+    ("Is Python or Java faster?", "Is Python or Rust faster?", "entities"),
+    (
+        "Which is better, an iPhone or a Pixel?",
+        "Which is better, an iPhone or a laptop?",
+        "entities",
+    ),
 ]
+
+# Only with the opt-in strict guard: lower-case swaps and added names.
+STRICT = [
+    ("how to learn python", "how to learn java"),
+    ("best laptop for programming", "best tablet for programming"),
+    ("symptoms of diabetes", "symptoms of asthma"),
+    ("Is Trump a good president?", "Is Donald Trump a good president?"),
+    ("Hotels in Paris", "Hotels in Paris near the Louvre"),
+]
+STRICT_GUARDS = Guards(key_terms=True)
 
 PARAPHRASES = [
     ("How do I reset my password?", "How can I reset my password?"),
@@ -70,6 +82,13 @@ PARAPHRASES = [
     ("What are the benefits of running?", "What are the advantages of running?"),
     ("How do I make friends in college?", "How can I make friends at college?"),
     ("twenty-five ways to save money", "25 ways to save money"),
+    ("Are business cards effective, why or why not?", "Why are business cards effective?"),
+    ("When did you first learn to code?", "When did you learn to code?"),
+    (
+        "Which institutions teach Python in Hyderabad?",
+        "Which institute teaches Python in Hyderabad?",
+    ),
+    ("Five children stand in front of a wooden hut", "Five children stand in front of a wood hut"),
 ]
 
 
@@ -77,6 +96,13 @@ PARAPHRASES = [
 def test_adversarial_pairs_are_blocked(a: str, b: str, reason: str) -> None:
     assert guard_reason(a, b) == reason
     assert guard_reason(b, a) == reason
+
+
+@pytest.mark.parametrize(("a", "b"), STRICT)
+def test_strict_key_terms_guard_is_opt_in(a: str, b: str) -> None:
+    assert guard_reason(a, b) is None
+    assert guard_reason(a, b, STRICT_GUARDS) == "key_terms"
+    assert guard_reason(b, a, STRICT_GUARDS) == "key_terms"
 
 
 @pytest.mark.parametrize(("a", "b"), PARAPHRASES)
@@ -91,7 +117,7 @@ def test_identical_queries_never_fire() -> None:
         assert guard_reason(b, b) is None
 
 
-@pytest.mark.parametrize("reason", ["numbers", "negation", "key_terms", "entities"])
+@pytest.mark.parametrize("reason", ["numbers", "negation", "entities"])
 def test_each_guard_can_be_switched_off(reason: str) -> None:
     guards = dataclasses.replace(Guards(), **{reason: False})
     assert reason not in guards.enabled
