@@ -69,8 +69,8 @@ DEFAULT_TIERS = (
 DEFAULT_STRONG_SHARE = 0.3
 # Penalties for standardised inputs, chosen by grouped cross-validation in
 # models/scripts/train_router.py; Router.fit(l2=...) scales both.
-DEFAULT_L2_EMBEDDING = 0.01
-DEFAULT_L2_FEATURES = 0.001
+DEFAULT_L2_EMBEDDING = 1.0
+DEFAULT_L2_FEATURES = 0.3
 _NEVER = float(np.nextafter(1.0, 2.0))  # above any probability: the tier is never used
 _DEFAULT_MODEL = "router_default.npz"
 
