@@ -3,11 +3,13 @@
 Two levels, one embedding call:
 
 1. *Coarse*: the context is split into units (sentences or passages). Each
-   unit gets a fused relevance score, half embedding similarity to the query
-   (all units batch-encoded once) and half BM25 with IDF counted inside this
-   context; without a query, half in-context information density and half
-   closeness to the context's centroid. The best units that fit a slightly
-   larger budget are kept, in their original order.
+   unit gets a fused relevance score, half BM25 of the query's content words
+   with IDF counted inside this context and half embedding similarity to the
+   query; without a query, half in-context information density and half
+   closeness to the context's centroid. The encoder embeds the query and the
+   lexically best units (``dense_tokens``) in one batch. A unit also borrows
+   from its best neighbour in the same passage. The best unit, then the best
+   that fit a slightly larger budget, are kept in their original order.
 2. *Fine*: inside kept units, the least informative words (in-context
    surprisal, stop words discounted, words of the most relevant units
    protected by a higher weight) are removed until the budget is met.
@@ -62,7 +64,10 @@ class PruneOptions:
     of BM25 against embedding similarity in [0, 1]. ``neighbor_weight``: how
     much a unit borrows from its best neighbour in the same passage (answers
     often sit next to the sentence that matches the question). ``keep_code``:
-    fenced code blocks are always kept.
+    fenced code blocks are always kept. ``dense_tokens``: the encoder embeds
+    the query plus only the lexically best units, up to this many tokens
+    (``None``: every unit). The model costs far more per token than the rest
+    of pruning, so this bounds latency whatever the context's size.
 
     >>> PruneOptions(granularity="passage").fine
     0.15
@@ -74,7 +79,7 @@ class PruneOptions:
     lexical_weight: float = 0.5
     neighbor_weight: float = 0.25
     keep_code: bool = True
-    dense_tokens: int | None = 1024
+    dense_tokens: int | None = 256
     patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -165,8 +170,7 @@ def _z(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 class Pruner:
     """Reusable, thread-safe context pruner (see the module docs for the method).
 
-    >>> from tests.fakes import FakeEncoder
-    >>> pruner = Pruner(encoder=FakeEncoder(), keep=[r"instructions:"])
+    >>> pruner = Pruner(keep=[r"(?i)instructions:"])
     >>> text = "Paris is in France. The sky is blue. Cats purr. Rome is in Italy."
     >>> r = pruner.prune(text, query="Where is Paris?", ratio=0.3)
     >>> r.text
@@ -183,7 +187,7 @@ class Pruner:
         lexical_weight: float = 0.5,
         neighbor_weight: float = 0.25,
         keep_code: bool = True,
-        dense_tokens: int | None = 1024,
+        dense_tokens: int | None = 256,
     ) -> None:
         self.options = PruneOptions(
             keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
@@ -229,8 +233,7 @@ class Pruner:
         an empty context or query, or a bad ratio/target, and
         ``InputTypeError`` for wrong types.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> r = Pruner(encoder=FakeEncoder()).prune("One. Two.", ratio=1.0)
+        >>> r = Pruner().prune("One. Two.", ratio=1.0)
         >>> r.text, r.kept_spans
         ('One. Two.', ((0, 9),))
         """
@@ -606,9 +609,7 @@ def prune(
     One call builds nothing new when ``encoder``, ``keep`` and ``granularity``
     are left at their defaults: a shared default pruner is reused.
 
-    >>> from tests.fakes import FakeEncoder
-    >>> r = prune(["Paris is in France.", "Cats purr."], query="Paris?", ratio=0.7,
-    ...           encoder=FakeEncoder())
+    >>> r = prune(["Paris is in France.", "Cats purr."], query="Paris?", ratio=0.7)
     >>> r.text, r.kept_spans
     ('Paris is in France.', ((0, 19),))
     """
