@@ -231,6 +231,12 @@ def _positive(text: str) -> int:
     return value
 
 
+def _encoder_for(threads: int | None) -> TextEncoder:
+    from semroute._encoder import Encoder, default_encoder
+
+    return default_encoder() if threads is None else Encoder(threads=threads)
+
+
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, TextColumn
@@ -261,6 +267,7 @@ def _run(args: argparse.Namespace) -> int:
 
         report = analyze(
             args.log,
+            encoder=_encoder_for(args.threads),
             threshold=args.threshold,
             thresholds=args.thresholds,
             prune_ratio=args.prune_ratio,
@@ -325,6 +332,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--limit", type=_positive, default=None, help="replay only the first N")
     parser.add_argument(
         "--max-entries", type=_positive, default=100_000, help="cap of each replay cache"
+    )
+    parser.add_argument(
+        "--threads", type=_positive, default=None, help="encoder threads (default: up to 4)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_run)

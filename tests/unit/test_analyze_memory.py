@@ -1,0 +1,90 @@
+"""A long log streams through ``analyze`` in bounded memory.
+
+Resident memory is read from ``/proc`` as the replay goes (it also counts
+hnswlib's and numpy's native buffers, which tracemalloc would not, and costs
+nothing per allocation): once the caches are full, five times more lines must
+not grow it by more than a few megabytes, whereas holding the log would.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from semroute._analyze import Progress, analyze
+from tests.fakes import FakeEncoder
+from tests.unit.test_analyze import make_router
+
+WORDS = "order refund shipping password tutor lesson price invoice account session exam".split()
+LINES = 100_000
+STATUS = Path("/proc/self/status")
+
+
+class MemoEncoder(FakeEncoder):
+    """The fake encoder with its word vectors memoised, so 100k lines embed in seconds."""
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one instance per test, freed with it
+    def _word_vector(self, word: str) -> npt.NDArray[np.float32]:
+        return super()._word_vector(word)
+
+
+def write_log(path: Path, lines: int) -> None:
+    rng = random.Random(5)
+    with path.open("w") as out:
+        for i in range(lines):
+            # A third of the queries are new: the caches must stay capped. The number is
+            # spelled as position-digit words so the fake encoder's vocabulary stays small.
+            n = i if i % 3 == 0 else rng.randrange(50)
+            words = " ".join(WORDS[(n + k) % len(WORDS)] for k in range(3))
+            words += " " + " ".join(f"p{pos}d{digit}" for pos, digit in enumerate(str(n)))
+            record = {
+                "ts": 1_700_000_000 + 30 * i,
+                "query": f"{words} question",
+                "input_tokens": 300,
+                "output_tokens": 100,
+                "model": "big",
+                "feature": "faq",
+            }
+            out.write(json.dumps(record) + "\n")
+
+
+def rss_bytes() -> int:
+    for line in STATUS.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_100k_lines_stream_in_bounded_memory(tmp_path: Path) -> None:
+    log = tmp_path / "big.jsonl"
+    write_log(log, LINES)
+    size = log.stat().st_size
+    assert size > 10 * 2**20
+    encoder = MemoEncoder(dim=32)
+    samples: list[tuple[int, int]] = []
+
+    def sample(progress: Progress) -> None:
+        samples.append((progress.records, rss_bytes()))
+
+    report = analyze(
+        log,
+        encoder=encoder,
+        router=make_router(encoder),
+        thresholds=[0.95],
+        max_entries=2000,
+        on_progress=sample,
+    )
+    assert report.records == LINES
+    assert report.cache.default.calls_saved > LINES // 2
+    warm = next(rss for records, rss in samples if records >= LINES // 5)
+    peak = max(rss for _, rss in samples)
+    # 80k more lines (8+ MB of JSON) after warm-up: the replay may wobble, not grow.
+    assert peak - warm < 0.4 * size, (warm, peak, size)
