@@ -375,8 +375,7 @@ class Router:
             return []
         scorer = self._require_scorer()
         vectors = self._embeddings(items, embeddings)
-        features = route_features(items)
-        scores = scorer.scores(vectors, features)
+        scores, parts = scorer.explain(vectors, route_features(items))
         tiers = np.searchsorted(np.asarray(self._thresholds), scores, side="right")
         out = []
         for i, query in enumerate(items):
@@ -387,7 +386,7 @@ class Router:
                 index = forced[1]
                 reason = f"rule {forced[0].pattern!r} -> {self._tiers[index].model}"
             else:
-                reason = self._explain(score, index, scorer, vectors[i], features[i])
+                reason = self._explain(score, index, scorer.part_names, parts[i])
             tier = self._tiers[index]
             out.append(
                 Decision(
@@ -402,12 +401,7 @@ class Router:
         return out
 
     def _explain(
-        self,
-        score: float,
-        index: int,
-        scorer: Scorer,
-        vector: npt.NDArray[np.float32],
-        features: npt.NDArray[np.float32],
+        self, score: float, index: int, names: tuple[str, ...], parts: npt.NDArray[np.float64]
     ) -> str:
         cuts = self._thresholds
         bound = f"score {score:.2f}"
@@ -416,13 +410,10 @@ class Router:
         if index < len(cuts):
             bound = f"{bound} < {cuts[index]:.2f}"
         # Name the signals that pushed the score the way it went.
-        direction = 1.0 if index > 0 else -1.0
-        drivers = [
-            f"{name} {value:+.2f}"
-            for name, value in scorer.contributions(vector, features)
-            if value * direction > 0
-        ][:3]
-        return f"{bound} -> {self._tiers[index].model} ({', '.join(drivers) or 'no clear signal'})"
+        signed = parts if index > 0 else -parts
+        top = np.argsort(-signed)[:3]
+        drivers = ", ".join(f"{names[k]} {parts[k]:+.2f}" for k in top if signed[k] > 0)
+        return f"{bound} -> {self._tiers[index].model} ({drivers or 'no clear signal'})"
 
     # -- training and persistence ------------------------------------------
 

@@ -68,15 +68,20 @@ class Scorer:
     def scores(self, embeddings: F32, features: F32) -> F64:
         return _sigmoid(self.logits(embeddings, features))
 
-    def contributions(self, embedding: F32, features: F32) -> list[tuple[str, float]]:
-        """Logit contribution of the embedding block and of each feature, largest first."""
-        x = np.concatenate([embedding, features]).astype(np.float64)
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        """Names of the columns of :meth:`explain`'s contributions: the embedding, then features."""
+        return ("topic", *self.feature_names)
+
+    def explain(self, embeddings: F32, features: F32) -> tuple[F64, F64]:
+        """Scores and each row's logit contributions (embedding block summed, then features)."""
+        x = np.concatenate([embeddings, features], axis=1).astype(np.float64)
         parts = (x - self.mean) / self.scale * self.weights
-        named = [("topic", float(parts[: self.dim].sum()))]
-        named += [
-            (name, float(v)) for name, v in zip(self.feature_names, parts[self.dim :], strict=True)
-        ]
-        return sorted(named, key=lambda item: -abs(item[1]))
+        scores = _sigmoid(parts.sum(axis=1) + self.bias)
+        named = np.concatenate(
+            [parts[:, : self.dim].sum(axis=1, keepdims=True), parts[:, self.dim :]], axis=1
+        )
+        return scores, named
 
     def share_threshold(self, share: float) -> float:
         """The score above which ``share`` of the training queries fall."""
