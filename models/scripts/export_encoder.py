@@ -19,7 +19,7 @@ Steps:
      decisions only);
   5. ship ONE graph: the best int8 variant if it keeps quality (cosine to fp32
      >= 0.99 for at least 99 % of the sentences, mean >= 0.995, and neither
-     metric drops by more than ``METRIC_TOLERANCE``), else fp32;
+     metric drops), else fp32;
   6. write ``tokenizer.json`` (padding and truncation switched off: the encoder
      pads per batch and truncates itself), ``MANIFEST`` and the committed test
      fixture ``tests/integration/data/reference_embeddings.npz`` computed by the
@@ -80,9 +80,10 @@ INT8_VARIANTS: dict[str, tuple[bool, tuple[str, ...] | None]] = {
 COSINE_FLOOR = 0.99
 COSINE_SHARE = 0.99  # share of sentences that must reach COSINE_FLOOR
 COSINE_MEAN = 0.995
-# Largest metric drop we still call "no drop": far below the sampling error of
-# either metric on these set sizes (bootstrap SE is about 0.01 for STS-B dev).
-METRIC_TOLERANCE = 0.002
+# Issue 2 asks for "no drop" in the ranking metric, taken literally. (A first
+# tolerance of 0.002 let int8-per-channel-matmul-only through at cosine mean
+# 0.9951 with drops of 0.0014 / 0.0017; see notes/encoder.md.)
+METRIC_TOLERANCE = 0.0
 
 # Written for this project (not taken from any data set): varied length,
 # topic, casing, punctuation, digits, non-ASCII, and one text longer than
