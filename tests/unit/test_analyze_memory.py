@@ -22,17 +22,24 @@ from semroute._analyze import Progress, analyze
 from tests.fakes import FakeEncoder
 from tests.unit.test_analyze import make_router
 
-WORDS = "order refund shipping password tutor lesson price invoice account session exam".split()
+WORDS = [
+    *("order", "refund", "shipping", "password", "tutor", "lesson"),
+    *("price", "invoice", "account", "session", "exam"),
+]
 LINES = 100_000
 STATUS = Path("/proc/self/status")
+
+
+@functools.cache
+def word_vector(dim: int, word: str) -> npt.NDArray[np.float32]:
+    return FakeEncoder(dim)._word_vector(word)
 
 
 class MemoEncoder(FakeEncoder):
     """The fake encoder with its word vectors memoised, so 100k lines embed in seconds."""
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one instance per test, freed with it
     def _word_vector(self, word: str) -> npt.NDArray[np.float32]:
-        return super()._word_vector(word)
+        return word_vector(self.dim, word)
 
 
 def write_log(path: Path, lines: int) -> None:
