@@ -16,20 +16,58 @@ from semroute import errors
 from semroute._version import __version__
 
 if TYPE_CHECKING:
+    from semroute._analyze import analyze
+    from semroute._cache import CacheHit, SemanticCache
+    from semroute._cache_config import IndexConfig
+    from semroute._calibrate import CalibrationReport, calibrate
     from semroute._encoder import Encoder, default_encoder
+    from semroute._guards_api import Guards
+    from semroute._prune import Pruned, Pruner, prune
+    from semroute._router import Decision, Router, Rule, Tier
+    from semroute._stats import CacheStats
 
 # Public name -> private module that defines it. Resolved on first access so
 # ``import semroute`` loads neither onnxruntime nor hnswlib.
 _LAZY: dict[str, str] = {
+    "CacheHit": "semroute._cache",
+    "CacheStats": "semroute._stats",
+    "CalibrationReport": "semroute._calibrate",
+    "Decision": "semroute._router",
     "Encoder": "semroute._encoder",
+    "Guards": "semroute._guards_api",
+    "IndexConfig": "semroute._cache_config",
+    "Pruned": "semroute._prune",
+    "Pruner": "semroute._prune",
+    "Router": "semroute._router",
+    "Rule": "semroute._router",
+    "SemanticCache": "semroute._cache",
+    "Tier": "semroute._router",
+    "analyze": "semroute._analyze",
+    "calibrate": "semroute._calibrate",
     "default_encoder": "semroute._encoder",
+    "prune": "semroute._prune",
 }
 
 __all__ = [
+    "CacheHit",
+    "CacheStats",
+    "CalibrationReport",
+    "Decision",
     "Encoder",
+    "Guards",
+    "IndexConfig",
+    "Pruned",
+    "Pruner",
+    "Router",
+    "Rule",
+    "SemanticCache",
+    "Tier",
     "__version__",
+    "analyze",
+    "calibrate",
     "default_encoder",
     "errors",
+    "prune",
 ]
 
 

@@ -40,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--model-dir", default=None, help="encoder directory (default: shipped)")
     encode.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads")
     encode.set_defaults(handler=_cmd_encode)
+
+    # Each job's sub-command lives beside its code; importing them is cheap.
+    from semroute._analyze import register as register_analyze
+    from semroute._calibrate_cli import register as register_calibrate
+    from semroute._prune_cli import register as register_prune
+
+    register_analyze(commands)
+    register_calibrate(commands)
+    register_prune(commands)
     return parser
 
 
