@@ -240,7 +240,9 @@ class Encoder:
     def tokenizer(self) -> Tokenizer:
         """The model's ``tokenizers.Tokenizer``, without padding or truncation."""
         if self._plain_tokenizer is None:
-            self._plain_tokenizer = self._new_tokenizer()
+            with self._lock:
+                if self._plain_tokenizer is None:
+                    self._plain_tokenizer = self._new_tokenizer()
         return self._plain_tokenizer
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
