@@ -158,6 +158,11 @@ def render_html(report: AnalysisReport) -> str:
         f"{p.ratio:g}: context tokens {p.tokens_before:,} → {p.tokens_after:,}, "
         f"saved ${p.dollars_saved:,.4f}.</p>"
     )
+    if p.errors:
+        parts.append(
+            f"<p>The pruner failed on {p.errors:,} contexts (billed unpruned); first at "
+            f"{escape(p.first_error or '')}.</p>"
+        )
     if report.malformed:
         parts.append("<h2>Malformed lines</h2><ul>")
         parts += [f"<li>line {m.line}: {escape(m.reason)}</li>" for m in report.malformed]

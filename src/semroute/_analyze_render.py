@@ -127,11 +127,18 @@ def _pruning_text(report: AnalysisReport) -> Text:
     if not p.records_with_context:
         return Text("Pruning: no record carries a context; nothing to prune.", style="dim")
     share = p.tokens_saved / p.tokens_before if p.tokens_before else 0.0
-    return Text(
+    text = Text(
         f"Pruning at ratio {p.ratio:g}: {p.records_with_context:,} calls with context, "
         f"context tokens {p.tokens_before:,} → {p.tokens_after:,} ({_pct(share)} fewer), "
         f"saved {_usd(p.dollars_saved)}"
     )
+    if p.errors:
+        text.append(
+            f"\nThe pruner failed on {p.errors:,} contexts (billed unpruned); "
+            f"first at {p.first_error}",
+            style="yellow",
+        )
+    return text
 
 
 def _totals_text(report: AnalysisReport) -> Text:

@@ -166,6 +166,8 @@ class Replay:
         self.context_tokens_before = 0
         self.context_tokens_after = 0
         self.prune_dollars = 0.0
+        self.prune_errors = 0
+        self.prune_error: str | None = None
 
     # -- driving -----------------------------------------------------------------------
 
@@ -284,7 +286,7 @@ class Replay:
         kept_input = item.input_tokens
         pruned_away = 0
         if record.context is not None:
-            pruned_away = self._prune(record.context, record.query, item.input_tokens)
+            pruned_away = self._prune(record.context, record.query, item.input_tokens, record.line)
             kept_input = item.input_tokens - pruned_away
         hits: list[Any] = []
         for cache in self._caches:
@@ -331,12 +333,20 @@ class Replay:
             return item.cost  # the logged cost stays the truth for the model it was logged on
         return tier.cost(input_tokens, item.output_tokens)
 
-    def _prune(self, context: str, query: str, input_tokens: int) -> int:
+    def _prune(self, context: str, query: str, input_tokens: int, line: int) -> int:
         """Tokens pruning removes from this call's input (memoised per query and context)."""
         key = hashlib.blake2b(f"{query}\x00{context}".encode(), digest_size=16).digest()
         cached = self._pruned_memo.get(key)
         if cached is None:
-            pruned = self._pruner(context, query=query, ratio=self.settings.prune_ratio)
+            try:
+                pruned = self._pruner(context, query=query, ratio=self.settings.prune_ratio)
+            except Exception as exc:
+                # The call still counts for the cache and the router; its context is
+                # billed unpruned and the failure is reported, not hidden.
+                self.prune_errors += 1
+                if self.prune_error is None:
+                    self.prune_error = f"line {line}: {type(exc).__name__}: {exc}"
+                return 0
             cached = (int(pruned.original_tokens), int(pruned.kept_tokens))
             self._remember(self._pruned_memo, key, cached, _MEMO_PRUNED)
         original, kept = cached
@@ -452,6 +462,8 @@ class Replay:
             tokens_before=self.context_tokens_before,
             tokens_after=self.context_tokens_after,
             dollars_saved=self.prune_dollars,
+            errors=self.prune_errors,
+            first_error=self.prune_error,
         )
 
     def totals(self) -> Totals:

@@ -107,13 +107,19 @@ class RoutingResult:
 
 @dataclass(frozen=True, slots=True)
 class PruningResult:
-    """Contexts pruned at ``ratio``; tokens counted by the shipped tokenizer."""
+    """Contexts pruned at ``ratio``; tokens counted by the encoder's tokenizer.
+
+    ``errors`` counts contexts the pruner failed on (billed unpruned);
+    ``first_error`` says where and why the first one failed.
+    """
 
     ratio: float
     records_with_context: int
     tokens_before: int
     tokens_after: int
     dollars_saved: float
+    errors: int = 0
+    first_error: str | None = None
 
     @property
     def tokens_saved(self) -> int:

@@ -340,6 +340,8 @@ def test_json_form_is_stable_and_serialisable() -> None:
         "tokens_after",
         "tokens_saved",
         "dollars_saved",
+        "errors",
+        "first_error",
     }
     assert set(data["totals"]) == {
         "bill_before",
@@ -456,3 +458,20 @@ def test_price_table_defaults_to_its_strongest_tier() -> None:
     table = PriceTable(tuple(load_prices(PRICES).prices))
     assert table.price("nobody").model == "big"
     assert table.price("mini").model == "mini"
+
+
+def test_a_failing_pruner_is_reported_and_the_call_still_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import semroute._prune as prune_module
+
+    def broken(self: object, *args: object, **kwargs: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(prune_module.Pruner, "prune", broken)
+    log = [rec("how long do refunds take", context=CONTEXT)] * 2 + [rec("plain")]
+    report = run(log)
+    assert report.records == 3 and report.cache.default.calls_saved == 1
+    assert report.pruning.errors == 2  # a failure is not memoised: each call tries again
+    assert report.pruning.first_error == "line 1: ValueError: boom"
+    assert report.pruning.tokens_saved == 0 and report.pruning.dollars_saved == 0
