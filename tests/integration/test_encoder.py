@@ -268,3 +268,9 @@ def test_import_semroute_does_not_load_the_model_runtime() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == ""
+
+
+def test_verify_accepts_the_shipped_files() -> None:
+    verified = Encoder(threads=1, verify=True)
+    assert verified.model_id == MANIFEST["model_id"]
+    assert verified.encode("hello").shape == (1, 384)
