@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from semroute import _prune_text as pt
 from semroute import _prunecore
 from semroute._prune import CHUNK_SEPARATOR, Pruner
 
@@ -183,6 +184,36 @@ def run_set(
     return table
 
 
+def run_needle(
+    articles: list[dict],
+    qs,
+    methods: dict[str, Callable[[object, str, float], str]],
+    count: Callable[[str], int],
+) -> dict[str, float]:
+    """Budget = one paragraph: the question's paragraph among its article's others, shuffled.
+
+    The ratio per question is the paragraph's share of the article's tokens
+    (about 2-3 %), so the pruner must find the right few sentences among ~40
+    same-topic paragraphs.
+    """
+    shuffled = {}
+    for a_i, art in enumerate(articles):
+        paras = [p["context"] for p in art["paragraphs"]]
+        order = list(range(len(paras)))
+        random.Random(a_i).shuffle(order)
+        total = sum(count(p) for p in paras)
+        shuffled[a_i] = ([paras[i] for i in order], [count(p) / total for p in paras])
+    row = {}
+    for m_name, fn in methods.items():
+        ok = 0
+        for a_i, p_i, q, ans in qs:
+            chunks, shares = shuffled[a_i]
+            ok += survives(fn(chunks, q, shares[p_i]), ans)
+        row[m_name] = round(100.0 * ok / len(qs), 1)
+        print(f"  needle {m_name:22s} {row[m_name]:>6}%  (budget: one paragraph)", flush=True)
+    return row
+
+
 def speed(
     pruner: Pruner, memo: Pruner, contexts: dict[int, object], qs, n: int
 ) -> dict[str, float]:
@@ -278,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, object] = {"questions": len(qs), "options": repr(pruner.options)}
     results["article"] = run_set("whole", whole, qs, methods)
     results["hard"] = run_set("hard", hard, qs, methods)
+    results["needle"] = run_needle(
+        articles, qs, methods, lambda t: sum(cached.count_tokens(pt.pieces(t)[0]))
+    )
     if achieved:
         results["kept_over_target"] = {
             "median": round(statistics.median(achieved), 3),

@@ -261,7 +261,10 @@ class Pruner:
 
         a = self._analyse(source, chunk_starts)
         original = int(a.costs.sum(dtype=np.int64))
-        budget = target_tokens if target_tokens is not None else int(original * (ratio or 1.0))
+        # At least one token: an empty prompt is never what the caller wants.
+        budget = max(
+            1, target_tokens if target_tokens is not None else int(original * (ratio or 1.0))
+        )
         n_units = len(a.unit_spans)
         if budget >= original or original == 0:
             return Pruned(
@@ -283,6 +286,7 @@ class Pruner:
             keep_piece &= ~self._fine_drop(
                 a, keep_units & (forced == 0), scores, query, kept - budget
             )
+            keep_piece = _drop_wordless_units(a, keep_piece)
             kept = int(a.costs[keep_piece].sum(dtype=np.int64))
         if kept > budget:
             keep_piece = self._trim_units(a, keep_piece, keep_units, forced, scores, budget)
@@ -445,9 +449,7 @@ class Pruner:
         self, a: _Analysis, scores: npt.NDArray[np.float64], query: str | None, budget: int
     ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
         n_units = len(a.unit_spans)
-        _, must = pt.protected_ranges(
-            a.source, self.options.patterns, [query] if query is not None else []
-        )
+        _, must = pt.protected_ranges(a.source, self.options.patterns, _literal(query))
         forced = np.zeros(n_units, dtype=np.uint8)
         if must:
             hit = pt.mark_ranges(a.starts, a.ends, must)
@@ -478,9 +480,7 @@ class Pruner:
         ids = a.term_ids[word_idx]
         flags = a.flags[word_idx]
         protected = pt.entity_like((flags & pt.STRONG) != 0, (flags & pt.CONNECTOR) != 0)
-        quoted, must = pt.protected_ranges(
-            a.source, self.options.patterns, [query] if query is not None else []
-        )
+        quoted, must = pt.protected_ranges(a.source, self.options.patterns, _literal(query))
         if quoted or must:
             protected |= pt.mark_ranges(a.starts[word_idx], a.ends[word_idx], quoted + must)
         q_ids = self._query_terms(a, query)
@@ -531,6 +531,32 @@ class Pruner:
             alive[u] = False
             total -= float(kept_cost[u])
         return keep_piece & alive[a.unit_of]
+
+
+def _literal(query: str | None) -> list[str]:
+    """The query as text to find in the context: only when it is a phrase.
+
+    A one- or two-word query occurs everywhere; forcing every unit holding it
+    would defeat pruning. A real question quoted in the prompt is longer.
+    """
+    return [query] if query is not None and len(query.split()) >= 3 else []
+
+
+def _drop_wordless_units(a: _Analysis, keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Remove the punctuation left behind in units whose every word was dropped.
+
+    The unit with the most kept tokens always stays, so the output is never empty.
+    """
+    n_units = len(a.unit_spans)
+    is_word = a.term_ids >= 0
+    had_words = np.bincount(a.unit_of[is_word], minlength=n_units) > 0
+    kept_words = np.bincount(a.unit_of[keep & is_word], minlength=n_units) > 0
+    orphaned = had_words & ~kept_words
+    if not orphaned.any():
+        return keep
+    if (orphaned | ~had_words)[a.unit_of[keep]].all():
+        return keep  # nothing else left: keep what there is
+    return keep & ~orphaned[a.unit_of]
 
 
 def _native_core() -> ModuleType:

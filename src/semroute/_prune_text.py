@@ -359,8 +359,9 @@ _WORD_END_PUNCT = ".!?\u2026\"'\u201d\u2019)]"
 def _is_abbreviation(text: str, start: int, end: int) -> bool:
     """Whether the word ending at ``end`` (with its full stop) is an abbreviation or initial."""
     word_start = max(text.rfind(" ", start, end) + 1, start)
-    word = text[word_start:end].rstrip(_WORD_END_PUNCT).lstrip("(\"'\u201c\u2018").casefold()
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+    word = text[word_start:end].rstrip(_WORD_END_PUNCT).lstrip("(\"'\u201c\u2018")
+    # A single capital is an initial ("J. R. Smith"); "a." ends a sentence.
+    return word.casefold() in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:

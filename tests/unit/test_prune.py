@@ -290,3 +290,21 @@ def test_any_document_maps_back_and_keeps_protected_words(text: str, ratio: floa
         touched = any(s < m.end() and m.start() < e for s, e in r.kept_spans)
         assert inside or not touched  # never cut through
     assert np.isfinite(r.ratio)
+
+
+def test_output_is_never_empty_even_for_tiny_budgets() -> None:
+    p = pruner()
+    assert p.prune("a", ratio=0.5).text == "a"
+    r = p.prune("x " * 50, ratio=0.01)
+    assert r.text == "x" and r.kept_tokens == 1
+
+
+def test_units_emptied_by_the_fine_pass_leave_no_stray_punctuation() -> None:
+    r = pruner().prune("The the the. Of of a. Paris is big.", query="Paris", ratio=0.3)
+    assert r.text == "Paris big."
+
+
+def test_a_one_word_query_does_not_force_every_unit_holding_it() -> None:
+    text = "Paris is big. Paris has many old bridges and busy streets. Paris is old."
+    r = pruner().prune(text, query="Paris", target_tokens=5)
+    assert r.kept_tokens <= 5
