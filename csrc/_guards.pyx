@@ -38,15 +38,17 @@ DEF F_SCALE = 16
 DEF F_ORDINAL = 32
 DEF F_UNIT = 64
 DEF F_ORD_SUFFIX = 128
+DEF F_OPPOSITE = 256
 DEF UNIT_SHIFT = 8
 DEF VALUE_SHIFT = 24
 DEF UNIT_ORDINAL = 1
-DEF HEADER = 5
+DEF HEADER = 6
 
 GUARD_NUMBERS = 1
 GUARD_NEGATION = 2
 GUARD_KEY_TERMS = 4
 GUARD_ENTITIES = 8
+GUARD_OPPOSITES = 16
 
 
 cdef struct Token:
@@ -269,18 +271,19 @@ cdef struct Counts:
     Py_ssize_t terms
     Py_ssize_t keys
     Py_ssize_t ents
+    Py_ssize_t opp
 
 
 cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scratch,
                    Token* toks, const Lexicon* lex, int64_t* nums, int64_t* terms,
-                   int64_t* keys, int64_t* ents, Counts* c) noexcept nogil:
+                   int64_t* keys, int64_t* ents, int64_t* opp, Counts* c) noexcept nogil:
     cdef Py_ssize_t ntok = _tokenise(text, n, low, toks)
     cdef Py_ssize_t i = 0, j, k, wl, dl, sl
     cdef const Py_UCS4* w
-    cdef int64_t code, next_code, scode, cc, ucode, h
+    cdef int64_t code, next_code, scode, cc, ucode, h, stem_code
     cdef uint64_t unit, value, current, total, v, digits_poly
     cdef bint plain_int, single_one, common
-    c.neg = c.nums = c.terms = c.keys = c.ents = 0
+    c.neg = c.nums = c.terms = c.keys = c.ents = c.opp = 0
     while i < ntok:
         w = low + toks[i].start
         wl = toks[i].end - toks[i].start
@@ -372,6 +375,9 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
                 c.neg += 1
             i += 1
             continue
+        if code & F_OPPOSITE:
+            opp[c.opp] = code >> VALUE_SHIFT
+            c.opp += 1
         if code & F_STOP:
             i += 1
             continue
@@ -381,8 +387,11 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
         h = <int64_t>_fmix64(_poly(scratch, sl))
         terms[c.terms] = h
         c.terms += 1
-        common = (code & (F_COMMON | F_UNIT)) != 0 or (
-            _lookup_hash(lex, h) & (F_COMMON | F_STOP)) != 0
+        stem_code = _lookup_hash(lex, h)
+        if stem_code & F_OPPOSITE and not code & F_OPPOSITE:
+            opp[c.opp] = stem_code >> VALUE_SHIFT
+            c.opp += 1
+        common = (code & (F_COMMON | F_UNIT)) != 0 or (stem_code & (F_COMMON | F_STOP)) != 0
         if not common:
             keys[c.keys] = h
             c.keys += 1
@@ -394,6 +403,7 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
     c.terms = _sort_unique(terms, c.terms, True)
     c.keys = _sort_unique(keys, c.keys, True)
     c.ents = _sort_unique(ents, c.ents, True)
+    c.opp = _sort_unique(opp, c.opp, True)
 
 
 def word_hash(str text not None):
@@ -424,7 +434,7 @@ def signature(str text not None, const int64_t[::1] lex_keys not None,
     cdef Py_ssize_t m = n + 1
     cdef Py_UCS4* low = <Py_UCS4*>malloc(2 * m * sizeof(Py_UCS4))
     cdef Token* toks = <Token*>malloc(m * sizeof(Token))
-    cdef int64_t* work = <int64_t*>malloc(4 * m * sizeof(int64_t))
+    cdef int64_t* work = <int64_t*>malloc(5 * m * sizeof(int64_t))
     cdef Counts c
     cdef Py_ssize_t total, pos, i
     cdef int64_t[::1] out
@@ -433,8 +443,8 @@ def signature(str text not None, const int64_t[::1] lex_keys not None,
             raise MemoryError()
         with nogil:
             _extract(buf, n, low, low + m, toks, &lex, work, work + m, work + 2 * m,
-                     work + 3 * m, &c)
-        total = HEADER + c.nums + c.terms + c.keys + c.ents
+                     work + 3 * m, work + 4 * m, &c)
+        total = HEADER + c.nums + c.terms + c.keys + c.ents + c.opp
         out_arr = np.empty(total, dtype=np.int64)
         out = out_arr
         out[0] = c.neg
@@ -442,6 +452,7 @@ def signature(str text not None, const int64_t[::1] lex_keys not None,
         out[2] = c.terms
         out[3] = c.keys
         out[4] = c.ents
+        out[5] = c.opp
         pos = HEADER
         for i in range(c.nums):
             out[pos] = work[i]
@@ -454,6 +465,9 @@ def signature(str text not None, const int64_t[::1] lex_keys not None,
             pos += 1
         for i in range(c.ents):
             out[pos] = work[3 * m + i]
+            pos += 1
+        for i in range(c.opp):
+            out[pos] = work[4 * m + i]
             pos += 1
         return out_arr
     finally:
@@ -476,6 +490,25 @@ cdef bint _has_outside(const int64_t* xs, Py_ssize_t nx, const int64_t* ys,
     return False
 
 
+cdef int _sides(const int64_t* xs, Py_ssize_t n, int64_t pair) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef int out = 0
+    for i in range(n):
+        if xs[i] >> 1 == pair:
+            out |= 1 << (xs[i] & 1)
+    return out
+
+
+cdef bint _opposed(const int64_t* a, Py_ssize_t na, const int64_t* b,
+                   Py_ssize_t nb) noexcept nogil:
+    """Each side uses one side of a pair, not the same one (see the twin)."""
+    cdef Py_ssize_t i
+    for i in range(na):
+        if (_sides(b, nb, a[i] >> 1) ^ _sides(a, na, a[i] >> 1)) == 3:
+            return True
+    return False
+
+
 cdef int _check(const int64_t[::1] sig) except -1:
     cdef Py_ssize_t n = sig.shape[0], k, total = HEADER
     if n < HEADER:
@@ -492,7 +525,7 @@ cdef int _check(const int64_t[::1] sig) except -1:
 def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long mask):
     """The first guard in ``mask`` that tells signatures ``a`` and ``b`` apart, or 0.
 
-    Order: numbers, negation, a swapped name, then key terms (see the twin).
+    Order: numbers, negation, opposites, a swapped name, key terms (see the twin).
     """
     _check(a)
     _check(b)
@@ -503,10 +536,12 @@ def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long m
     cdef const int64_t* terms_a = nums_a + pa[1]
     cdef const int64_t* keys_a = terms_a + pa[2]
     cdef const int64_t* ents_a = keys_a + pa[3]
+    cdef const int64_t* opp_a = ents_a + pa[4]
     cdef const int64_t* nums_b = pb + HEADER
     cdef const int64_t* terms_b = nums_b + pb[1]
     cdef const int64_t* keys_b = terms_b + pb[2]
     cdef const int64_t* ents_b = keys_b + pb[3]
+    cdef const int64_t* opp_b = ents_b + pb[4]
     cdef int result = 0
     cdef bint oka, okb, oea, oeb
     with nogil:
@@ -524,6 +559,8 @@ def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long m
                         break
         if result == 0 and mask & 2 and (pa[0] == 0) != (pb[0] == 0):
             result = 2
+        if result == 0 and mask & 16 and _opposed(opp_a, pa[5], opp_b, pb[5]):
+            result = 16
         if result == 0 and mask & 8 and ((oea and okb) or (oeb and oka)):
             result = 8
         if result == 0 and mask & 4 and ((oka and okb) or oea or oeb):

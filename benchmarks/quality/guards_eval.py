@@ -4,7 +4,7 @@ For every pair the shipped encoder's cosine is computed once (vectors cached
 in benchmarks/.cache/). Among pairs at or above each threshold, a guard that
 fires on a *duplicate* costs a hit; one that fires on a *non-duplicate*
 prevents a wrong answer. Each guard is measured alone, then the default set
-(numbers, negation, entities) and all four (adding the opt-in key_terms).
+(numbers, negation, opposites, entities) and all four (adding the opt-in key_terms).
 
     python benchmarks/quality/guards_eval.py            # writes benchmarks/results/guards_quality.json
     python benchmarks/quality/guards_eval.py --data ../shared/data --model-dir models
@@ -38,6 +38,7 @@ _OFF = Guards.none()
 SINGLE = {
     "numbers": dataclasses.replace(_OFF, numbers=True),
     "negation": dataclasses.replace(_OFF, negation=True),
+    "opposites": dataclasses.replace(_OFF, opposites=True),
     "entities": dataclasses.replace(_OFF, entities=True),
     "key_terms": dataclasses.replace(_OFF, key_terms=True),
     "default": Guards(),

@@ -7,6 +7,7 @@ GUARD_NUMBERS: int
 GUARD_NEGATION: int
 GUARD_KEY_TERMS: int
 GUARD_ENTITIES: int
+GUARD_OPPOSITES: int
 
 def word_hash(text: str) -> int: ...
 def signature(

@@ -7,6 +7,8 @@ It is refused when the two queries differ in
   numbers, dates, versions and units count ("five kilometres" == "5 km");
 - ``negation`` (on): one side is negated, the other not: "is X safe" /
   "is X not safe", "can" / "can't", "with" / "without", "a man" / "no man";
+- ``opposites`` (on): each uses one side of an opposite pair, not the same
+  one: "top" / "bottom", "jump into" / "jump out of", "buy" / "sell";
 - ``entities`` (on): a name (capitalised mid-sentence, "iPhone", "gpt4") is
   swapped for another term: "flights to Paris" / "flights to Rome";
 - ``key_terms`` (off): stricter; each side has a rare word the other lacks
@@ -39,6 +41,7 @@ _REASONS = {
     _ref.GUARD_NEGATION: "negation",
     _ref.GUARD_KEY_TERMS: "key_terms",
     _ref.GUARD_ENTITIES: "entities",
+    _ref.GUARD_OPPOSITES: "opposites",
 }
 
 
@@ -47,13 +50,14 @@ class Guards:
     """Which guards run on a candidate above the threshold.
 
     >>> Guards().enabled
-    ('numbers', 'negation', 'entities')
-    >>> Guards(key_terms=True).enabled
+    ('numbers', 'negation', 'opposites', 'entities')
+    >>> Guards(key_terms=True, opposites=False).enabled
     ('numbers', 'negation', 'entities', 'key_terms')
     """
 
     numbers: bool = True
     negation: bool = True
+    opposites: bool = True
     entities: bool = True
     key_terms: bool = False
 
@@ -65,7 +69,7 @@ class Guards:
     @classmethod
     def none(cls) -> Guards:
         """Every guard off: the similarity threshold alone decides."""
-        return cls(numbers=False, negation=False, entities=False, key_terms=False)
+        return cls(numbers=False, negation=False, opposites=False, entities=False, key_terms=False)
 
     @property
     def mask(self) -> int:
@@ -73,6 +77,7 @@ class Guards:
         return (
             (_ref.GUARD_NUMBERS if self.numbers else 0)
             | (_ref.GUARD_NEGATION if self.negation else 0)
+            | (_ref.GUARD_OPPOSITES if self.opposites else 0)
             | (_ref.GUARD_ENTITIES if self.entities else 0)
             | (_ref.GUARD_KEY_TERMS if self.key_terms else 0)
         )
@@ -134,6 +139,12 @@ def lexicon() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         add(word, _ref.ORDINAL, value=value)
     for word in _words.ORDINAL_SUFFIXES:
         add(word, _ref.ORD_SUFFIX)
+    for pair, sides in enumerate(_words.OPPOSITES):
+        for side, spellings in enumerate(sides):
+            for word in spellings:
+                if codes.get(word, 0) >> _ref.VALUE_SHIFT:  # pragma: no cover - list error
+                    raise ConfigError(f"guard word {word!r} has two values")
+                add(word, _ref.OPPOSITE, value=2 * pair + side)
     unit_ids = {name: i + 2 for i, name in enumerate(sorted(_words.UNITS))}
     for name, spellings in _words.UNITS.items():
         for word in spellings:

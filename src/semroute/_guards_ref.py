@@ -5,8 +5,8 @@ oracle and ``benchmarks/bench_guards.py`` shows what the native code buys.
 
 A *signature* is one int64 array::
 
-    [negations, n_numbers, n_terms, n_keys, n_entities,
-     numbers (sorted, repeats kept), terms, keys, entities (each sorted, unique)]
+    [negations, n_numbers, n_terms, n_keys, n_entities, n_opposites,
+     numbers (sorted, repeats kept), terms, keys, entities, opposites (sorted, unique)]
 
 - numbers: a hash per number, of its canonical digits and its unit
   ("5 km" == "five kilometres" != "5 miles"; "1st" == "first").
@@ -14,6 +14,8 @@ A *signature* is one int64 array::
 - keys: the terms outside the COMMON list (rare/content terms).
 - entities: keys written like a name (capitalised mid-sentence, inner capital,
   or a digit inside: "Paris", "iPhone", "gpt4").
+- opposites: ``2 * pair + side`` for each word of an opposite pair
+  ("top" / "bottom", "in" / "out", "buy" / "sell").
 
 The lexicon is two aligned int64 arrays built by ``semroute._guards.lexicon``:
 sorted word hashes and a code per word (flag bits, a unit id, a value).
@@ -40,6 +42,7 @@ SCALE = 16
 ORDINAL = 32
 UNIT = 64
 ORD_SUFFIX = 128
+OPPOSITE = 256
 UNIT_SHIFT = 8
 VALUE_SHIFT = 24
 
@@ -51,8 +54,9 @@ GUARD_NUMBERS = 1
 GUARD_NEGATION = 2
 GUARD_KEY_TERMS = 4
 GUARD_ENTITIES = 8
+GUARD_OPPOSITES = 16
 
-HEADER = 5
+HEADER = 6
 
 _SEPARATORS = ".,:/-"
 _SENTENCE_END = ".?!\n"
@@ -232,6 +236,7 @@ def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Ar
     terms: set[int] = set()
     keys: set[int] = set()
     entities: set[int] = set()
+    opposites: set[int] = set()
     i = 0
     while i < n:
         tok = toks[i]
@@ -313,35 +318,58 @@ def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Ar
                 negations += 1
             i += 1
             continue
+        if code & OPPOSITE:
+            opposites.add(_value_of(code))
         if code & STOP:
             i += 1
             continue
         stem = _stem(word)
         h = word_hash(stem)
         terms.add(h)
-        common = code & (COMMON | UNIT) or _lookup(lex_keys, lex_codes, stem) & (COMMON | STOP)
+        stem_code = _lookup(lex_keys, lex_codes, stem)
+        if stem_code & OPPOSITE and not code & OPPOSITE:
+            opposites.add(_value_of(stem_code))
+        common = code & (COMMON | UNIT) or stem_code & (COMMON | STOP)
         if not common:
             keys.add(h)
             if tok.entityish:
                 entities.add(h)
         i += 1
-    parts = [sorted(numbers), sorted(terms), sorted(keys), sorted(entities)]
+    parts = [sorted(numbers), sorted(terms), sorted(keys), sorted(entities), sorted(opposites)]
     header = [negations, *(len(p) for p in parts)]
     return np.array(header + [x for p in parts for x in p], dtype=np.int64)
 
 
-def _sections(sig: Int64Array) -> tuple[int, list[int], set[int], set[int], set[int]]:
-    if sig.shape[0] < HEADER:
-        raise ValueError("signature too short")
-    counts = [int(c) for c in sig[1:HEADER]]
-    if min(counts) < 0 or HEADER + sum(counts) != sig.shape[0]:
-        raise ValueError("signature length does not match its header")
-    out: list[list[int]] = []
-    pos = HEADER
-    for c in counts:
-        out.append([int(x) for x in sig[pos : pos + c]])
-        pos += c
-    return int(sig[0]), out[0], set(out[1]), set(out[2]), set(out[3])
+class _Sig:
+    __slots__ = ("entities", "keys", "negations", "numbers", "opposites", "terms")
+
+    def __init__(self, sig: Int64Array) -> None:
+        if sig.shape[0] < HEADER:
+            raise ValueError("signature too short")
+        counts = [int(c) for c in sig[1:HEADER]]
+        if min(counts) < 0 or HEADER + sum(counts) != sig.shape[0]:
+            raise ValueError("signature length does not match its header")
+        parts: list[list[int]] = []
+        pos = HEADER
+        for c in counts:
+            parts.append([int(x) for x in sig[pos : pos + c]])
+            pos += c
+        self.negations = int(sig[0])
+        self.numbers = parts[0]
+        self.terms, self.keys, self.entities = set(parts[1]), set(parts[2]), set(parts[3])
+        self.opposites = set(parts[4])
+
+
+def _sides(opposites: set[int], pair: int) -> int:
+    return sum(1 << (v & 1) for v in opposites if v >> 1 == pair)
+
+
+def _opposed(a: set[int], b: set[int]) -> bool:
+    # A clean swap: each side uses one side of the pair, not the same one
+    # ("top" / "bottom"). "log out of" / "log out in" or "pros" / "pros and
+    # cons" use both sides somewhere and are too often paraphrases.
+    pairs = {v >> 1 for v in a} & {v >> 1 for v in b}
+    return any(_sides(a, p) ^ _sides(b, p) == 3 for p in pairs)
 
 
 def compare(a: Int64Array, b: Int64Array, mask: int) -> int:
@@ -351,19 +379,21 @@ def compare(a: Int64Array, b: Int64Array, mask: int) -> int:
 
     - numbers: the multisets of numbers (with units) differ;
     - negation: one side has a negation cue and the other has none;
+    - opposites: each uses one side of an opposite pair, not the same one;
     - entities: a name on one side is missing from the other, which has a
       rare term of its own in its place (a swap, not an addition);
     - key terms: each side has a rare term the other lacks, or a name is
       added on one side (strict: also fires on many synonym paraphrases).
     """
-    neg_a, nums_a, terms_a, keys_a, ents_a = _sections(a)
-    neg_b, nums_b, terms_b, keys_b, ents_b = _sections(b)
-    only_keys_a, only_keys_b = keys_a - terms_b, keys_b - terms_a
-    only_ents_a, only_ents_b = ents_a - terms_b, ents_b - terms_a
-    if mask & GUARD_NUMBERS and nums_a != nums_b:
+    sa, sb = _Sig(a), _Sig(b)
+    only_keys_a, only_keys_b = sa.keys - sb.terms, sb.keys - sa.terms
+    only_ents_a, only_ents_b = sa.entities - sb.terms, sb.entities - sa.terms
+    if mask & GUARD_NUMBERS and sa.numbers != sb.numbers:
         return GUARD_NUMBERS
-    if mask & GUARD_NEGATION and (neg_a == 0) != (neg_b == 0):
+    if mask & GUARD_NEGATION and (sa.negations == 0) != (sb.negations == 0):
         return GUARD_NEGATION
+    if mask & GUARD_OPPOSITES and _opposed(sa.opposites, sb.opposites):
+        return GUARD_OPPOSITES
     if mask & GUARD_ENTITIES and ((only_ents_a and only_keys_b) or (only_ents_b and only_keys_a)):
         return GUARD_ENTITIES
     if mask & GUARD_KEY_TERMS and ((only_keys_a and only_keys_b) or only_ents_a or only_ents_b):

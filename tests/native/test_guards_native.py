@@ -20,6 +20,7 @@ VOCAB = sorted(
     | set(words.SCALES)
     | set(words.ORDINALS)
     | {s for spellings in words.UNITS.values() for s in spellings}
+    | {w for pair in words.OPPOSITES for side in pair for w in side}
     | {"Paris", "Rome", "iPhone", "gpt4", "can't", "doesn’t", "studies", "running", "France's"}
 )
 
@@ -41,7 +42,7 @@ def test_signature_matches_reference(text: str) -> None:
     np.testing.assert_array_equal(got, want)
 
 
-@given(texts, texts, st.integers(0, 15))
+@given(texts, texts, st.integers(0, 31))
 def test_compare_matches_reference(a: str, b: str, mask: int) -> None:
     sa = native.signature(a, KEYS, CODES)
     sb = native.signature(b, KEYS, CODES)
@@ -56,15 +57,20 @@ def test_word_hash_matches_reference(text: str) -> None:
 
 def test_signature_layout() -> None:
     sig = native.signature("Is Paris not 5 km away?", KEYS, CODES)
-    negations, n_nums, n_terms, n_keys, n_ents = (int(x) for x in sig[:5])
+    negations, n_nums, n_terms, n_keys, n_ents, n_opp = (int(x) for x in sig[:6])
     assert (negations, n_nums) == (1, 1)
-    assert sig.shape[0] == 5 + n_nums + n_terms + n_keys + n_ents
+    assert sig.shape[0] == 6 + n_nums + n_terms + n_keys + n_ents + n_opp
     assert n_ents == 1 and n_keys >= 1
+    # "away" is no opposite; "top" / "bottom" are.
+    assert n_opp == 0
+    top = native.signature("the top shelf", KEYS, CODES)
+    bottom = native.signature("the bottom shelf", KEYS, CODES)
+    assert int(top[5]) == int(bottom[5]) == 1 and top[-1] != bottom[-1]
 
 
 def test_empty_lexicon_and_empty_text() -> None:
     empty = np.zeros(0, dtype=np.int64)
-    np.testing.assert_array_equal(native.signature("", empty, empty), [0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(native.signature("", empty, empty), [0, 0, 0, 0, 0, 0])
     np.testing.assert_array_equal(
         native.signature("no 5", empty, empty), ref.signature("no 5", empty, empty)
     )
@@ -78,6 +84,6 @@ def test_malformed_input_raises_value_error(impl) -> None:
     with pytest.raises(ValueError):
         impl.compare(np.zeros(3, dtype=np.int64), good, 15)
     with pytest.raises(ValueError):
-        impl.compare(np.array([0, 2, 0, 0, 0], dtype=np.int64), good, 15)
+        impl.compare(np.array([0, 2, 0, 0, 0, 0], dtype=np.int64), good, 15)
     with pytest.raises(ValueError):
-        impl.compare(np.array([0, -1, 0, 0, 0, 7], dtype=np.int64), good, 15)
+        impl.compare(np.array([0, -1, 0, 0, 0, 0, 7], dtype=np.int64), good, 15)

@@ -40,6 +40,13 @@ BLOCKED = [
     ("There is sugar in this recipe", "There is no sugar in this recipe", "negation"),
     ("He won’t come", "He will come", "negation"),
     ("Is the coffee shop open?", "The coffee shop is not open?", "negation"),
+    # opposite pairs, each side using one side of the pair
+    ("Which book is on the top shelf?", "Which book is on the bottom shelf?", "opposites"),
+    ("A dog is jumping into the pool", "A dog is jumping out of the pool", "opposites"),
+    ("Where can I buy used bikes?", "Where can I sell used bikes?", "opposites"),
+    ("How do I turn on dark mode?", "How do I turn off dark mode?", "opposites"),
+    ("Is the battery life long?", "Is the battery life short?", "opposites"),
+    ("Why is the sky darker before sunrise?", "Why is the sky darker after sunrise?", "opposites"),
     # a name swapped for another term
     ("cheap flights to Paris", "cheap flights to Rome", "entities"),
     ("How do I install numpy on Windows?", "How do I install numpy on Linux?", "entities"),
@@ -89,6 +96,8 @@ PARAPHRASES = [
         "Which institute teaches Python in Hyderabad?",
     ),
     ("Five children stand in front of a wooden hut", "Five children stand in front of a wood hut"),
+    ("Find out what is in the box", "Find out what the box contains"),
+    ("How do I log out of my account?", "How do I log out in my account?"),
 ]
 
 
@@ -117,7 +126,7 @@ def test_identical_queries_never_fire() -> None:
         assert guard_reason(b, b) is None
 
 
-@pytest.mark.parametrize("reason", ["numbers", "negation", "entities"])
+@pytest.mark.parametrize("reason", ["numbers", "negation", "opposites", "entities"])
 def test_each_guard_can_be_switched_off(reason: str) -> None:
     guards = dataclasses.replace(Guards(), **{reason: False})
     assert reason not in guards.enabled
