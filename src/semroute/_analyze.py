@@ -138,9 +138,8 @@ def analyze(
     dicts with at least a ``query``. Costs come from each record's ``cost_usd``,
     else its tokens priced with ``prices`` (default: the router's tiers).
 
-    >>> from tests.fakes import FakeEncoder
     >>> log = [{"query": "How do I reset my password?", "cost_usd": 0.01}] * 3
-    >>> report = analyze(log, encoder=FakeEncoder())
+    >>> report = analyze(log)
     >>> report.records, report.cache.default.calls_saved
     (3, 2)
     """

@@ -11,6 +11,7 @@ from semroute._analyze_report import AnalysisReport
 __all__ = ["print_summary"]
 
 _BAR = 20
+_EXAMPLES_SHOWN = 2  # the terminal is narrow; the JSON and HTML reports carry them all
 
 
 def _usd(value: float) -> str:
@@ -48,8 +49,9 @@ def _cache_table(report: AnalysisReport) -> Table:
     table = Table(title="Semantic cache (replayed in memory)", title_justify="left")
     for name in ("threshold", "exact hits", "semantic hits", "hit rate", "calls saved", "saved"):
         table.add_column(name, justify="right")
+    table.caption = "* the operating threshold: it drives the time series and the totals"
     for row in report.cache.thresholds:
-        mark = " (default)" if row.threshold == report.cache.threshold else ""
+        mark = " *" if row.threshold == report.cache.threshold else ""
         table.add_row(
             f"{row.threshold:.2f}{mark}",
             f"{row.hits_exact:,}",
@@ -95,13 +97,13 @@ def _intent_table(report: AnalysisReport) -> Table:
     table.add_column("saved", justify="right")
     table.add_column("also asked as")
     for intent in report.cache.top_intents:
-        cells = [_short(intent.query, 40)]
+        cells = [_short(intent.query, 48)]
         if len(table.columns) == 5:
             cells.append(intent.namespace or "")
         cells += [
             f"{intent.hits:,}",
             _usd(intent.dollars_saved),
-            " | ".join(_short(e, 32) for e in intent.examples),
+            "\n".join(_short(e, 48) for e in intent.examples[:_EXAMPLES_SHOWN]),
         ]
         table.add_row(*cells)
     return table
