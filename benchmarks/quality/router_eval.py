@@ -193,8 +193,12 @@ def main() -> None:
     per_bench = {}
     for fam in families:
         mask = (np.array(groups) == fam) & (source == "routerarena")
+        # Small groups or gaps make APGR swing on one query: report, but flag them.
         if mask.sum() >= 30:
             per_bench[fam] = split(mask)
+            gap = per_bench[fam]["strong_quality"] - per_bench[fam]["weak_quality"]
+            if gap < 0.1:
+                per_bench[fam]["note"] = f"gap {gap:.3f} < 0.1: APGR is unstable here"
     default = "emb+feat/soft (default)"
     result = {
         "machine": "2-core shared VM (noisy), 1 onnxruntime thread",
@@ -229,6 +233,16 @@ def main() -> None:
             print(
                 f"  {name:28s} APGR {m['apgr']:.3f}  CPT50 {m['cpt50']:.1%}  CPT80 {m['cpt80']:.1%}"
             )
+    print(f"\nRouterArena per source (n >= 30), {default} vs length:")
+    for fam, s in per_bench.items():
+        if "routers" not in s:
+            print(f"  {fam:16s} n={s['n']:3d}  {s['note']}")
+            continue
+        d, ln = s["routers"][default], s["routers"]["baseline/length"]
+        print(
+            f"  {fam:16s} n={s['n']:3d}  APGR {d['apgr']:.3f} vs {ln['apgr']:.3f}  "
+            f"CPT50 {d['cpt50']:.0%} vs {ln['cpt50']:.0%}  {s.get('note', '')}"
+        )
     print("\ncost curve (default prices, routerarena):")
     for row in result["cost_curve_default_prices"]["routerarena"]:
         print(
