@@ -259,7 +259,12 @@ def _run(args: argparse.Namespace) -> int:
         disable=not show,
         transient=True,
     ) as bar:
-        task = bar.add_task("replay", total=None, records=0)
+        size = (
+            None
+            if args.log == "-" or not Path(args.log).is_file()
+            else Path(args.log).stat().st_size
+        )
+        task = bar.add_task("replay", total=size, records=0)
 
         def tick(p: Progress) -> None:
             bar.update(task, completed=p.bytes_read, total=p.bytes_total, records=p.records)
