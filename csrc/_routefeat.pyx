@@ -31,6 +31,11 @@ cdef enum:
 
 N_FEATURES = N_BASE + N_GROUPS
 
+# Shrinkage of the rates towards plain prose; see semroute._routefeat_ref.
+cdef double PRIOR_CHARS = 40.0
+cdef double PRIOR_WORDS = 5.0
+cdef double PRIOR_WORD_LEN = 4.5
+
 cdef uint64_t FNV_SEED = 0xCBF29CE484222325ULL
 cdef uint64_t FNV_MULT = 0x100000001B3ULL
 cdef uint64_t BIGRAM_MULT = 0x9E3779B97F4A7C15ULL
@@ -171,17 +176,17 @@ cdef void _scan(int kind, void* data, Py_ssize_t n, const int64_t* keys,
                 nxt = PyUnicode_READ(kind, data, i + 1)
                 if Py_UNICODE_ISSPACE(nxt):
                     sentences += 1
-    cdef double chars = n if n > 0 else 1
+    cdef double chars = n + PRIOR_CHARS
     out[0] = <float>log1p(<double>n)
     out[1] = <float>log1p(words)
-    out[2] = <float>(word_chars / words if words > 0 else 0.0)
+    out[2] = <float>((word_chars + PRIOR_WORD_LEN * PRIOR_WORDS) / (words + PRIOR_WORDS))
     out[3] = <float>log1p(max_word)
     out[4] = <float>(digits / chars)
     out[5] = <float>log1p(numbers)
     out[6] = <float>log1p(max_number)
     out[7] = <float>(math / chars)
     out[8] = <float>(code / chars)
-    out[9] = <float>(upper / letters if letters > 0 else 0.0)
+    out[9] = <float>(upper / (letters + PRIOR_CHARS))
     out[10] = <float>(non_ascii / chars)
     out[11] = <float>log1p(newlines)
     out[12] = <float>log1p(sentences)

@@ -206,6 +206,14 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"cue_{name}" for name, _ in CUE_GROUPS),
 )
 N_FEATURES = len(FEATURE_NAMES)
+
+# Rates are shrunk towards plain prose, as if every text carried PRIOR_CHARS
+# more characters (PRIOR_WORDS more words of PRIOR_WORD_LEN letters) with no
+# digits, symbols or capitals: "2+2?" is not 40 % formula in any useful sense,
+# and the shrinkage keeps short chat queries from looking like maths papers.
+PRIOR_CHARS = 40.0
+PRIOR_WORDS = 5.0
+PRIOR_WORD_LEN = 4.5
 N_BASE = N_FEATURES - len(CUE_GROUPS)
 
 
@@ -310,18 +318,18 @@ def _row(text: str, lookup: dict[int, int], n_groups: int) -> list[float]:
             if group is not None:
                 cues[group] += 1
     word_chars = sum(len(w) for w in words)
-    chars = max(n, 1)
+    chars = n + PRIOR_CHARS
     base = [
         math.log1p(n),
         math.log1p(len(words)),
-        word_chars / len(words) if words else 0.0,
+        (word_chars + PRIOR_WORD_LEN * PRIOR_WORDS) / (len(words) + PRIOR_WORDS),
         math.log1p(max((len(w) for w in words), default=0)),
         digits / chars,
         math.log1p(numbers),
         math.log1p(max_number),
         math_chars / chars,
         code / chars,
-        upper / letters if letters else 0.0,
+        upper / (letters + PRIOR_CHARS),
         non_ascii / chars,
         math.log1p(newlines),
         math.log1p(sentences),

@@ -55,8 +55,15 @@ def test_features_see_what_they_claim() -> None:
     assert rows[2, COL["log_words"]] == pytest.approx(np.log1p(2))
 
 
-def test_empty_text_gives_a_zero_row() -> None:
-    assert not native.text_features([""], *CUES).any()
+def test_empty_text_gives_the_prior() -> None:
+    row = native.text_features([""], *CUES)[0]
+    assert row[COL["mean_word_len"]] == ref.PRIOR_WORD_LEN
+    assert not np.delete(row, COL["mean_word_len"]).any()
+
+
+def test_rates_of_short_texts_are_shrunk_towards_prose() -> None:
+    short, long = native.text_features(["2+2?", "2+2? " * 40], *CUES)
+    assert 0 < short[COL["math_frac"]] < long[COL["math_frac"]]
 
 
 def test_bad_arguments_raise_value_error() -> None:
