@@ -55,6 +55,9 @@ cdef struct Token:
     Py_ssize_t start
     Py_ssize_t end
     bint entityish
+    bint caps
+    bint by_case
+    bint by_digit
 
 
 cdef struct Lexicon:
@@ -221,9 +224,9 @@ cdef Py_ssize_t _sort_unique(int64_t* xs, Py_ssize_t n, bint unique) noexcept no
 
 cdef Py_ssize_t _tokenise(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low,
                           Token* toks) noexcept nogil:
-    cdef Py_ssize_t i = 0, j, start, count = 0, prev_end = 0
+    cdef Py_ssize_t i = 0, j, start, count = 0, prev_end = 0, n_caps = 0
     cdef Py_UCS4 ch
-    cdef bint sentence_start, ent
+    cdef bint sentence_start, title
     for i in range(n):
         ch = text[i]
         if ch >= u'A' and ch <= u'Z':
@@ -251,17 +254,24 @@ cdef Py_ssize_t _tokenise(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low,
         for j in range(prev_end, start):
             if _sentence_end(text[j]):
                 sentence_start = True
-        ent = Py_UNICODE_ISUPPER(text[start]) and not sentence_start
-        if not ent:
-            for j in range(start + 1, i):
-                if Py_UNICODE_ISUPPER(text[j]) or _digit(text[j]):
-                    ent = True
-                    break
+        toks[count].caps = Py_UNICODE_ISUPPER(text[start])
+        toks[count].by_case = toks[count].caps and not sentence_start
+        toks[count].by_digit = False
+        for j in range(start + 1, i):
+            if Py_UNICODE_ISUPPER(text[j]):
+                toks[count].by_case = True
+            if _digit(text[j]):
+                toks[count].by_digit = True
+        if toks[count].caps:
+            n_caps += 1
         toks[count].start = start
         toks[count].end = i
-        toks[count].entityish = ent
         count += 1
         prev_end = i
+    # In Title Case or ALL CAPS text, capitals say nothing about names.
+    title = count >= 4 and 4 * n_caps >= 3 * count
+    for j in range(count):
+        toks[j].entityish = toks[j].by_digit or (toks[j].by_case and not title)
     return count
 
 

@@ -125,6 +125,9 @@ class _Token:
 def _tokens(text: str) -> list[_Token]:
     n = len(text)
     out: list[_Token] = []
+    caps: list[bool] = []
+    by_case: list[bool] = []
+    by_digit: list[bool] = []
     i = 0
     prev_end = 0
     while i < n:
@@ -151,11 +154,18 @@ def _tokens(text: str) -> list[_Token]:
             if text[j] in _SENTENCE_END:
                 sentence_start = True
         raw = text[start:i]
-        entityish = (raw[0].isupper() and not sentence_start) or any(
-            ch.isupper() or _is_ascii_digit(ch) for ch in raw[1:]
+        tok = _Token(start, i, "".join(_lower(ch) for ch in raw), False, sentence_start)
+        caps.append(raw[0].isupper())
+        by_case.append(
+            (raw[0].isupper() and not sentence_start) or any(ch.isupper() for ch in raw[1:])
         )
-        out.append(_Token(start, i, "".join(_lower(ch) for ch in raw), entityish, sentence_start))
+        by_digit.append(any(_is_ascii_digit(ch) for ch in raw[1:]))
+        out.append(tok)
         prev_end = i
+    # In Title Case or ALL CAPS text, capitals say nothing about names.
+    title = len(out) >= 4 and 4 * sum(caps) >= 3 * len(out)
+    for k, tok in enumerate(out):
+        tok.entityish = by_digit[k] or (by_case[k] and not title)
     return out
 
 
