@@ -98,6 +98,8 @@ PARAPHRASES = [
     ("Five children stand in front of a wooden hut", "Five children stand in front of a wood hut"),
     ("Find out what is in the box", "Find out what the box contains"),
     ("How do I log out of my account?", "How do I log out in my account?"),
+    ("HOW DO I RESET MY ROUTER", "how can i reset my router"),
+    ("Senator Smith To Visit Local School Today", "Smith to visit a school today"),
 ]
 
 
