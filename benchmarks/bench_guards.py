@@ -1,6 +1,7 @@
 """Hit-guard kernels, native against the plain-Python twin, in the same run.
 
 pytest benchmarks/bench_guards.py --benchmark-only --benchmark-group-by=group
+python benchmarks/bench_guards.py        # median and p99 per call, same cases
 
 ``signature`` runs once per query (and once per stored entry, at put time);
 ``compare`` runs once per candidate above the threshold, on stored signatures.
@@ -41,3 +42,35 @@ def test_guard_reason_public_path(benchmark) -> None:
     benchmark.group = "guard_reason (query text vs stored signature)"
     cached = guard_signature(CACHED)
     assert benchmark(guard_reason, QUERY, cached) is not None
+
+
+def _percentiles() -> None:
+    import time
+
+    a = _guards.signature(QUERY, KEYS, CODES)
+    b = _guards.signature(CACHED, KEYS, CODES)
+    mask = Guards().mask
+    stored = guard_signature(CACHED)
+    cases = {
+        "signature native": (lambda: _guards.signature(QUERY, KEYS, CODES), 20000),
+        "signature reference": (lambda: _guards_ref.signature(QUERY, KEYS, CODES), 3000),
+        "compare native": (lambda: _guards.compare(a, b, mask), 50000),
+        "compare reference": (lambda: _guards_ref.compare(a, b, mask), 5000),
+        "guard_reason(text, stored signature)": (lambda: guard_reason(QUERY, stored), 20000),
+    }
+    for name, (call, n) in cases.items():
+        for _ in range(200):
+            call()
+        spent = np.empty(n)
+        for i in range(n):
+            started = time.perf_counter_ns()
+            call()
+            spent[i] = time.perf_counter_ns() - started
+        print(
+            f"{name:38s} median {np.median(spent) / 1e3:8.2f} us"
+            f"  p99 {np.percentile(spent, 99) / 1e3:8.2f} us  (n={n})"
+        )
+
+
+if __name__ == "__main__":
+    _percentiles()
