@@ -187,7 +187,9 @@ def bench_propagation(url: str, n: int, *, use_cache: bool) -> tuple[str, float,
     return (f"propagation put -> {where} in another process (ms)", pct(delays, 50), pct(delays, 99))
 
 
-def bench_catch_up_and_memory(url: str, port: int, n: int) -> list[tuple[str, float]]:
+def bench_catch_up_and_memory(
+    url: str, port: int, n: int, *, with_cache: bool = True
+) -> list[tuple[str, float]]:
     raw = redis.Redis(host="127.0.0.1", port=port)
     raw.flushdb()
     before = int(raw.info("memory")["used_memory"])
@@ -210,17 +212,25 @@ def bench_catch_up_and_memory(url: str, port: int, n: int) -> list[tuple[str, fl
     load_s = time.perf_counter() - started
     fresh.close()
     assert loaded == n
-    started = time.perf_counter()
-    cache = SemanticCache(RedisBackend(url, name="catchup"), encoder=FakeEncoder(dim=DIM))
-    cache._wait_index()
-    cache_s = time.perf_counter() - started
-    assert len(cache) == min(n, 100_000)
-    cache.close()
-    raw.close()
-    return [
+    rows = [
         (f"write {n} entries (queue drained into Redis), s", write_s),
         (f"backend.load() of {n} entries, s", load_s),
-        (f"new SemanticCache catches up on {n} entries (load + index), s", cache_s),
+    ]
+    if with_cache:
+        started = time.perf_counter()
+        cache = SemanticCache(RedisBackend(url, name="catchup"), encoder=FakeEncoder(dim=DIM))
+        cache._wait_index()
+        rows.append(
+            (
+                f"new SemanticCache catches up on {n} entries (load + index), s",
+                time.perf_counter() - started,
+            )
+        )
+        assert len(cache) == min(n, 100_000)
+        cache.close()
+    raw.close()
+    return [
+        *rows,
         ("Redis used_memory per entry (INFO memory delta / n), bytes", (after - before) / n),
         ("MEMORY USAGE of one entry hash, bytes", one_entry),
         (f"MEMORY USAGE of the change log ({n} changes, trimmed to ~100k), bytes", log),
@@ -233,21 +243,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--lookups", type=int, default=10_000, help="entries for lookup/put")
     parser.add_argument("--changes", type=int, default=500, help="propagation samples")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--no-cache-catch-up",
+        action="store_true",
+        help="skip timing a new SemanticCache on the big store (its index build is slow)",
+    )
+    parser.add_argument("--only-catch-up", action="store_true", help="catch-up and memory only")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp))
         server.start()
         try:
             url = server.url()
-            latency = bench_lookup_and_put(url, args.lookups)
-            latency.append(bench_durable_put(url, min(args.lookups, 2000)))
-            for use_cache in (False, True):
-                row = bench_propagation(url, args.changes, use_cache=use_cache)
-                if row is not None:
-                    latency.append(row)
-                else:
-                    print("propagation through SemanticCache: n/a (the cache does not poll)")
-            totals = bench_catch_up_and_memory(url, server.port, args.entries)
+            latency = []
+            if not args.only_catch_up:
+                latency = bench_lookup_and_put(url, args.lookups)
+                latency.append(bench_durable_put(url, min(args.lookups, 2000)))
+                for use_cache in (False, True):
+                    row = bench_propagation(url, args.changes, use_cache=use_cache)
+                    if row is not None:
+                        latency.append(row)
+                    else:
+                        print("propagation through SemanticCache: n/a (the cache does not poll)")
+            totals = bench_catch_up_and_memory(
+                url, server.port, args.entries, with_cache=not args.no_cache_catch_up
+            )
             version = redis.Redis(port=server.port).info("server")["redis_version"]
         finally:
             server.stop()

@@ -188,6 +188,8 @@ class Follower:
         return changes, corrupt
 
     def _resync(self) -> None:
+        # Own writes still queued would be missing from the snapshot, and own changes
+        # are never echoed back: send them first so the mirror keeps them.
         self._flush_writes()
         pos, epoch, entries = self._snapshot()
         with self._lock:

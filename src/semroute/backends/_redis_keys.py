@@ -147,10 +147,14 @@ FETCH = """
 local out = {}
 for i = 1, #KEYS do
   local values = redis.call('HMGET', KEYS[i], unpack(ARGV))
-  local parts = {}
+  local parts, n = {}, 0
   for j = 1, #ARGV do
     local v = values[j]
-    if v then parts[j] = #v .. ':' .. v else parts[j] = '-' end
+    if v then
+      parts[n + 1], parts[n + 2], parts[n + 3], n = #v, ':', v, n + 3
+    else
+      parts[n + 1], n = '-', n + 1
+    end
   end
   out[i] = table.concat(parts)
 end

@@ -168,7 +168,7 @@ class RedisBackend:
                 src=self._src,
                 dim=dim,
                 snapshot=self._snapshot,
-                flush_writes=lambda: self._writer.flush(self.settings.socket_timeout),
+                flush_writes=lambda: self._writer.flush(self.settings.close_timeout),
             )
             self._follower.follow_from(seq, epoch)
 
