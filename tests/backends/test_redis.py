@@ -128,6 +128,17 @@ def test_name_comes_from_the_url_or_the_argument() -> None:
         store.close()
 
 
+def test_a_password_never_shows_in_messages() -> None:
+    store = RedisBackend(
+        f"redis://user:s3cret@127.0.0.1:{free_port()}/0?name=x", connect_timeout=0.2
+    )
+    with pytest.raises(BackendError) as info:
+        store.bind(model_id="m", dim=4)
+    assert "s3cret" not in str(info.value) and "s3cret" not in repr(store)
+    assert "user:***@127.0.0.1" in repr(store)
+    store.close()
+
+
 def test_opening_a_down_redis_raises_backend_error_but_writes_never_raise() -> None:
     store = RedisBackend(
         f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.2, socket_timeout=0.2, max_pending=3

@@ -53,6 +53,16 @@ def _split_url(url: str, name: str | None) -> tuple[str, str]:
     return client_url, name or from_url or "default"
 
 
+def _redacted(url: str) -> str:
+    """``url`` fit for messages and logs: a password becomes ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 class RedisBackend:
     """Entries in Redis, shared by every process that opens the same ``url`` and ``name``.
 
@@ -93,7 +103,7 @@ class RedisBackend:
             expire_grace=expire_grace,
         )
         self._redis = _import_redis()
-        self.url = url
+        self.url = _redacted(url)  # messages and repr never show a password
         self._keys = Keys.of(store_name)
         self._src = secrets.token_hex(8).encode()
         self._client = self._redis.Redis.from_url(
