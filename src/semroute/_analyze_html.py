@@ -64,6 +64,24 @@ def _hit_rate_plot(report: AnalysisReport) -> str:
     return _svg(figure)
 
 
+def _cost_over_time_plot(report: AnalysisReport) -> str:
+    figure = _figure()
+    axes = figure.add_subplot()
+    buckets = report.cache.over_time
+    xs = list(range(len(buckets)))
+    axes.plot(xs, [b.cost_before for b in buckets], marker="o", color="#999999", label="as logged")
+    axes.plot(
+        xs, [b.cost_after for b in buckets], marker="o", color="#55a868", label="with semroute"
+    )
+    step = max(1, len(xs) // 10)
+    axes.set_xticks(xs[::step], [b.label for b in buckets][::step], rotation=30, ha="right")
+    axes.set_ylabel("US$ per bucket")
+    axes.set_title("Cost over time: cache, routing and pruning together")
+    axes.set_ylim(0, 1.3 * max((b.cost_before for b in buckets), default=0.0) or 1.0)
+    axes.legend(loc="upper right", ncols=2)
+    return _svg(figure)
+
+
 def _cost_plot(report: AnalysisReport) -> str:
     figure = _figure()
     axes = figure.add_subplot()
@@ -119,6 +137,8 @@ def render_html(report: AnalysisReport) -> str:
             f"saving ${t.projected_monthly_saving:,.2f}</p>"
         )
     parts.append(_cost_plot(report))
+    if report.cache.over_time:
+        parts.append(_cost_over_time_plot(report))
     if report.cache.over_time:
         parts.append("<h2>Semantic cache</h2>" + _hit_rate_plot(report))
     parts.append(

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from semroute.errors import ConfigError, InputError
+from semroute.errors import ConfigError, InputTypeError
 
 __all__ = ["LogReader", "LogRecord", "Malformed"]
 
@@ -36,6 +36,7 @@ _CONTEXT = ("context", "contexts", "documents")
 # Epoch numbers above this are milliseconds (1e11 s is the year 5138).
 _EPOCH_MS_ABOVE = 1e11
 _MAX_SAMPLES = 20
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,12 @@ class LogReader:
                 if not path.is_file():
                     raise ConfigError(f"log file not found: {path}")
                 self.bytes_total = path.stat().st_size
-        else:
+        elif isinstance(src, Iterable) and not isinstance(src, bytes | Mapping):
             self.label = "<records>"
+        else:
+            raise InputTypeError(
+                f"a log is a path, '-' or an iterable of dicts, not {type(src).__name__}"
+            )
 
     def __iter__(self) -> Iterator[LogRecord]:
         src = self.source
@@ -154,6 +159,8 @@ class LogReader:
         for number, raw in enumerate(stream, start=1):
             self.lines_read = number
             self.bytes_read += len(raw)
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]  # editors on Windows start UTF-8 files with one
             if not raw.strip():
                 continue
             try:
@@ -171,7 +178,8 @@ class LogReader:
                 self._skip(number, str(exc))
 
     def _from_csv(self, stream: IO[bytes]) -> Iterator[LogRecord]:
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        # utf-8-sig: spreadsheet exports start with a BOM that would rename the first column.
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
         try:
             reader = csv.DictReader(text)
             line = 1
@@ -311,9 +319,3 @@ def parse_record(row: Mapping[str, Any], line: int) -> LogRecord:
         feature=_text(_first(row, _FEATURE), "feature"),
         context=_context(_first(row, _CONTEXT)),
     )
-
-
-def check_limit(limit: int | None) -> None:
-    """Reject a ``--limit`` that is not a positive integer."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InputError(f"limit must be a positive integer, got {limit!r}")

@@ -364,7 +364,7 @@ def test_html_report_is_one_self_contained_file(tmp_path: Path) -> None:
     write_html(run(log), path)
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>")
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3
     assert "reset my &lt;password&gt;" in page
     assert "<script" not in page and "<link" not in page and "<img" not in page
 
@@ -417,7 +417,7 @@ def test_cli_writes_summary_json_and_html(
     assert "line 7: invalid JSON" in shown
     data = json.loads(out_json.read_text())
     assert data["records"] == 6 and data["cache"]["default"]["calls_saved"] == 5
-    assert out_html.read_text().count("<svg") == 2
+    assert out_html.read_text().count("<svg") == 3
 
 
 def test_cli_reads_csv_from_stdin(

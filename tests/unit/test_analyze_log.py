@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from semroute._analyze_log import LogReader
-from semroute.errors import ConfigError
+from semroute.errors import ConfigError, InputTypeError
 
 
 def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
@@ -145,3 +145,18 @@ def test_stdin_is_sniffed(payload: bytes, kind: str) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         LogReader(tmp_path / "nope.jsonl")
+
+
+def test_a_leading_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    jsonl = LogReader(write(tmp_path, "bom.jsonl", bom + b'{"query": "one"}\n'))
+    csv_ = LogReader(write(tmp_path, "bom.csv", bom + b"query,user\ntwo,u1\n"))
+    assert [r.query for r in jsonl] == ["one"]
+    assert [r.query for r in csv_] == ["two"]
+    assert jsonl.malformed_count == csv_.malformed_count == 0
+
+
+@pytest.mark.parametrize("source", [42, b"bytes", {"query": "a dict is one record, not a log"}])
+def test_a_source_that_is_no_log_is_a_type_error(source: object) -> None:
+    with pytest.raises(InputTypeError):
+        LogReader(source)  # type: ignore[arg-type]
