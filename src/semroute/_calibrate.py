@@ -57,8 +57,9 @@ class ThresholdStats:
 class CalibrationReport:
     """Per-threshold figures and the recommended threshold (None if none qualifies).
 
-    ``recommended`` is the lowest threshold of the sweep from which precision
-    stays at or above ``target_precision`` at every higher threshold that hits.
+    ``recommended`` is the lowest threshold of the sweep whose precision (over
+    every pair it would serve, i.e. all pairs at or above it) reaches
+    ``target_precision``: the most hits at that precision.
     """
 
     rows: tuple[ThresholdStats, ...]
@@ -317,13 +318,9 @@ def calibrate(
 
 
 def _recommend(rows: list[ThresholdStats], target: float) -> float | None:
-    # Scan from the top: precision is noisy, so one lucky low threshold below a
-    # failing one is not trusted; the answer must hold at every higher threshold.
-    best = None
-    for row in reversed(rows):
-        if row.precision is None:
-            continue
-        if row.precision < target:
-            break
-        best = row.threshold
-    return best
+    # Precision at t already covers every pair served at t, so the lowest
+    # qualifying threshold is the answer even if a higher one dips below.
+    for row in rows:
+        if row.precision is not None and row.precision >= target:
+            return row.threshold
+    return None

@@ -81,13 +81,15 @@ def test_recommends_the_lowest_threshold_reaching_the_target() -> None:
     assert (report.positives, report.negatives) == (5, 2)
 
 
-def test_recommendation_must_hold_at_every_higher_threshold() -> None:
+def test_lowest_qualifying_threshold_wins_even_if_a_higher_one_dips() -> None:
     pairs, encoder = constructed()
     loose = calibrate(pairs, encoder=encoder, target_precision=0.75, thresholds=SWEEP)
     assert loose.recommended == 0.85
-    # 0.85 reaches 0.78 but 0.90 above it does not: not trusted.
+    # 0.85 reaches 0.78 while 0.90 does not: serving at 0.85 still has precision 0.8.
     middle = calibrate(pairs, encoder=encoder, target_precision=0.78, thresholds=SWEEP)
-    assert middle.recommended == 0.95
+    assert middle.recommended == 0.85
+    strict = calibrate(pairs, encoder=encoder, target_precision=0.81, thresholds=SWEEP)
+    assert strict.recommended == 0.95
 
 
 def test_no_threshold_reaching_the_target_is_reported() -> None:
@@ -127,9 +129,12 @@ def test_fixture_file_with_fake_encoder() -> None:
     report = calibrate(pairs, encoder=FakeEncoder())
     assert [r.threshold for r in report.rows] == list(default_thresholds())
     assert report.recommended is not None
+    assert report.recommended_row is not None
+    assert report.recommended_row.precision is not None
+    assert report.recommended_row.precision >= 0.99
     for row in report.rows:
-        if row.threshold >= report.recommended and row.precision is not None:
-            assert row.precision >= 0.99
+        if row.threshold < report.recommended:
+            assert row.precision is not None and row.precision < 0.99
     recalls = [r.recall for r in report.rows]
     assert recalls == sorted(recalls, reverse=True)
 
