@@ -136,7 +136,11 @@ def analyze(
 
     ``source`` is a ``.jsonl``/``.csv`` path, ``"-"`` for stdin, or an iterable of
     dicts with at least a ``query``. Costs come from each record's ``cost_usd``,
-    else its tokens priced with ``prices`` (default: the router's tiers).
+    else its tokens priced with ``prices`` (default: the router's tiers). One cache
+    is replayed per value of ``thresholds`` (``threshold`` is added if missing and
+    drives the totals). ``encoder`` and ``router`` default to the shipped encoder
+    and ``Router()`` (with ``prices`` as its tiers when given). ``on_progress`` is
+    called after every chunk of records.
 
     >>> log = [{"query": "How do I reset my password?", "cost_usd": 0.01}] * 3
     >>> report = analyze(log)
@@ -185,7 +189,7 @@ def analyze(
     return AnalysisReport(
         source=reader.label,
         records=replay.records,
-        malformed_count=reader.malformed_count + len(rejected),
+        malformed_count=reader.malformed_count + replay.rejected_count,
         malformed=tuple(malformed[: reader.max_samples]),
         costs_estimated=replay.costs_estimated,
         first_ts=replay.first_ts,

@@ -46,6 +46,7 @@ _EXAMPLES_PER_INTENT = 3
 _RECORDS_PER_BLOCK = 100  # time-less logs: one bucket per this many records before merging
 _MAX_BUCKETS = 40
 _BUCKET_WIDTHS_H = (1, 3, 6, 24, 24 * 7, 24 * 30)
+_MAX_REJECTED = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -155,7 +156,8 @@ class Replay:
         self._tier_calls: dict[str, int] = {p.model: 0 for p in prices.prices}
         self._tier_cost: dict[str, float] = {p.model: 0.0 for p in prices.prices}
         self.records = 0
-        self.rejected: list[tuple[int, str]] = []
+        self.rejected: list[tuple[int, str]] = []  # the first few, as the reader keeps them
+        self.rejected_count = 0
         self.costs_estimated = 0
         self.first_ts: datetime | None = None
         self.last_ts: datetime | None = None
@@ -185,7 +187,7 @@ class Replay:
         good: list[tuple[_Priced, FloatArray]] = []
         for item, vector in zip(self._price(chunk), vectors, strict=True):
             if vector is None:
-                self.rejected.append((item.record.line, "the encoder refused the query"))
+                self._reject((item.record.line, "the encoder refused the query"))
             else:
                 good.append((item, vector))
         if not good:
@@ -193,13 +195,18 @@ class Replay:
         models = self._route([item.record.query for item, _ in good], [v for _, v in good])
         for (item, vector), model in zip(good, models, strict=True):
             if model is None:
-                self.rejected.append((item.record.line, "the router refused the query"))
+                self._reject((item.record.line, "the router refused the query"))
                 continue
             try:
                 self._one(item, vector, model)
             except SemrouteError as exc:
                 # One odd query (too long, say) must not end a replay of millions.
-                self.rejected.append((item.record.line, f"{type(exc).__name__}: {exc}"))
+                self._reject((item.record.line, f"{type(exc).__name__}: {exc}"))
+
+    def _reject(self, where: tuple[int, str]) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < _MAX_REJECTED:
+            self.rejected.append(where)
 
     def _route(self, queries: list[str], vectors: list[FloatArray]) -> list[str | None]:
         try:
@@ -280,8 +287,8 @@ class Replay:
         kwargs: dict[str, Any] = {"embedding": vector}
         if namespace is not None:
             kwargs["namespace"] = namespace
-        # Prune before touching the caches: a query the pruner rejects is skipped
-        # whole, so every figure counts the same records.
+        # Everything that may refuse the record (the caches raise on a query they
+        # cannot take) runs before any counter moves: every figure counts the same records.
         tier = self._prices.get(model) or self._prices.default
         kept_input = item.input_tokens
         pruned_away = 0

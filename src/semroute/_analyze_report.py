@@ -48,6 +48,7 @@ class TimeBucket:
     """Traffic and cache hits (default threshold) in one time slice as the cache warms.
 
     ``start`` is ``None`` when the log has no time stamps; buckets then count records.
+    In a time-stamped log, a record without a time stamp counts everywhere but here.
     """
 
     label: str

@@ -475,3 +475,10 @@ def test_a_failing_pruner_is_reported_and_the_call_still_counts(
     assert report.pruning.errors == 2  # a failure is not memoised: each call tries again
     assert report.pruning.first_error == "line 1: ValueError: boom"
     assert report.pruning.tokens_saved == 0 and report.pruning.dollars_saved == 0
+
+
+def test_rejections_are_all_counted_but_only_the_first_are_kept() -> None:
+    report = run([rec("?!?")] * 30 + [rec("a real question")])
+    assert report.records == 1
+    assert report.malformed_count == 30
+    assert [m.line for m in report.malformed] == list(range(1, 21))
