@@ -486,6 +486,7 @@ class Pruner:
         q_ids = self._query_terms(a, query)
         if q_ids.size:
             protected |= np.isin(ids, q_ids)
+        protected |= pt.glued(a.starts, a.ends, a.flags)[word_idx]
         units = a.unit_of[word_idx]
         # keep_units here excludes forced units: they stay whole.
         droppable = keep_units[units] & ~a.unit_code[units] & ~protected

@@ -472,6 +472,9 @@ IS_WORD = 1
 STRONG = 2  # a number or a capitalised non-stop word: the fine pass keeps it
 STOP = 4
 CONNECTOR = 8
+JOINER = 16  # an apostrophe, hyphen or slash that can glue two words into one
+
+_JOINERS = frozenset("'\u2019-/\u2010\u2011")
 
 
 def piece_flags(piece: str) -> int:
@@ -482,7 +485,7 @@ def piece_flags(piece: str) -> int:
     """
     first = piece[:1]
     if not (first.isalnum() or first == "_"):
-        return 0
+        return JOINER if piece in _JOINERS else 0
     folded = piece.casefold()
     flags = IS_WORD
     if folded in STOP_WORDS:
@@ -494,6 +497,30 @@ def piece_flags(piece: str) -> int:
     ):
         flags |= STRONG
     return flags
+
+
+def glued(
+    starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64], flags: npt.NDArray[np.uint8]
+) -> npt.NDArray[np.bool_]:
+    """Pieces that are part of a longer word ("don't", "x-ray", "and/or"): never cut apart.
+
+    >>> words, s, e = pieces("don't x - y x-ray")
+    >>> [w for w, g in zip(words, glued(s, e, np.array([piece_flags(w) for w in words], np.uint8)))
+    ...  if g]
+    ['don', "'", 't', 'x', '-', 'ray']
+    """
+    n = starts.shape[0]
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    touch = ends[:-1] == starts[1:]  # touch[i]: piece i and i + 1 have no space between
+    joiner = (flags & JOINER) != 0
+    link = np.zeros(n, dtype=bool)  # a joiner touching words on both sides
+    link[1:-1] = joiner[1:-1] & touch[:-1] & touch[1:]
+    out |= link
+    out[:-1] |= link[1:]
+    out[1:] |= link[:-1]
+    return out
 
 
 def entity_like(

@@ -285,7 +285,7 @@ def test_any_document_maps_back_and_keeps_protected_words(text: str, ratio: floa
     # Within each kept sentence, protected pieces never go missing.
     for start, end in r.kept_spans:
         assert text[start:end] in kept_text
-    for m in re.finditer(r"1999|Beta|\"quoted words\"", text):
+    for m in re.finditer(r"1999|Beta|\"quoted words\"|x-ray", text):
         inside = any(s <= m.start() and m.end() <= e for s, e in r.kept_spans)
         touched = any(s < m.end() and m.start() < e for s, e in r.kept_spans)
         assert inside or not touched  # never cut through

@@ -108,3 +108,10 @@ def test_stop_words_are_lower_case_function_words() -> None:
     assert {"the", "of", "and", "is"} <= pt.STOP_WORDS
     assert all(w == w.lower() for w in pt.STOP_WORDS)
     assert not {"france", "king", "war"} & pt.STOP_WORDS
+
+
+def test_glued_pieces_are_whole_words() -> None:
+    words, starts, ends = pt.pieces("it's a well-known and/or - loose dash")
+    flags = np.array([pt.piece_flags(w) for w in words], np.uint8)
+    got = [w for w, g in zip(words, pt.glued(starts, ends, flags), strict=True) if g]
+    assert got == ["it", "'", "s", "well", "-", "known", "and", "/", "or"]
