@@ -20,7 +20,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from importlib import import_module, resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,8 @@ import numpy.typing as npt
 from semroute.errors import ConfigError, EncoderError, EncoderInputTypeError
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # 3.11+; annotations only
+
     from tokenizers import Tokenizer
 
 __all__ = ["Encoder", "default_encoder"]
@@ -134,7 +135,9 @@ class Encoder:
         batch_size: int = 32,
         verify: bool = False,
     ) -> None:
-        if threads is not None and (not isinstance(threads, int) or threads < 1):
+        if threads is not None and (
+            not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
+        ):
             raise ConfigError(f"threads must be a positive int or None, got {threads!r}")
         if not isinstance(cache_size, int) or cache_size < 0:
             raise ConfigError(f"cache_size must be an int >= 0, got {cache_size!r}")
