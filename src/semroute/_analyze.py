@@ -249,9 +249,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.html is not None:
         # Fail before a long replay, not after it.
-        from semroute._analyze_html import _figure
+        from semroute._analyze_html import check_available
 
-        _figure()
+        check_available()
     err = Console(stderr=True)
     show = not args.no_progress and err.is_terminal
     with Bar(

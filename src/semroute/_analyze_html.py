@@ -16,7 +16,7 @@ from semroute.errors import ConfigError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["render_html", "write_html"]
+__all__ = ["check_available", "render_html", "write_html"]
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -36,6 +36,11 @@ def _figure() -> Figure:
             "the HTML report needs matplotlib: pip install 'semroute[report]'"
         ) from exc
     return Figure(figsize=(8, 3.2), layout="constrained")
+
+
+def check_available() -> None:
+    """Raise ``ConfigError`` naming the ``report`` extra when matplotlib is missing."""
+    _figure()
 
 
 def _svg(figure: Figure) -> str:

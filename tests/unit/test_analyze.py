@@ -482,3 +482,24 @@ def test_rejections_are_all_counted_but_only_the_first_are_kept() -> None:
     assert report.records == 1
     assert report.malformed_count == 30
     assert [m.line for m in report.malformed] == list(range(1, 21))
+
+
+def test_cli_html_without_matplotlib_fails_before_the_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps(rec("hello")) + "\n")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    import semroute._analyze as module
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the replay ran")
+
+    monkeypatch.setattr(module, "analyze", never)
+    parser = argparse.ArgumentParser(prog="semroute")
+    register(parser.add_subparsers())
+    args = parser.parse_args(["analyze", str(log), "--html", str(tmp_path / "r.html")])
+    with pytest.raises(ConfigError, match=r"semroute\[report\]"):
+        args.handler(args)
+    assert not (tmp_path / "r.html").exists()
