@@ -203,8 +203,8 @@ def bench_catch_up_and_memory(
     write_s = time.perf_counter() - started
     store.close()
     after = int(raw.info("memory")["used_memory"])
-    one_entry = int(raw.memory_usage("semroute:{catchup}:e:1") or 0)
-    log = int(raw.memory_usage("semroute:{catchup}:log") or 0)
+    one_entry = int(raw.memory_usage("semroute:{catchup}:e:1", samples=0) or 0)
+    log = int(raw.memory_usage("semroute:{catchup}:log", samples=0) or 0)
     fresh = RedisBackend(url, name="catchup")
     fresh.bind(model_id=FakeEncoder(dim=DIM).model_id, dim=DIM)
     started = time.perf_counter()
