@@ -80,7 +80,8 @@ class Rule:
     """Force ``tier`` (a model name or index) for queries matching ``pattern``.
 
     ``pattern`` is a regular expression searched anywhere in the query,
-    case-insensitive unless ``ignore_case=False``.
+    case-insensitive unless ``ignore_case=False``. ``name`` is what
+    ``Decision.rule`` and ``Decision.reason`` show (default: the pattern).
 
     >>> Rule(r"\\bcontract", "gpt-4o").matches("Review this Contract clause")
     True
@@ -89,6 +90,7 @@ class Rule:
     pattern: str
     tier: str | int
     ignore_case: bool = True
+    name: str = ""
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,13 +103,16 @@ class Rule:
         except re.error as exc:
             raise ConfigError(f"Rule pattern {self.pattern!r} is not a valid regex: {exc}") from exc
         object.__setattr__(self, "_regex", regex)
+        if not self.name:
+            object.__setattr__(self, "name", self.pattern)
 
     @classmethod
     def keyword(cls, word: str, tier: str | int) -> Rule:
         """A rule matching ``word`` as a whole word (or phrase), any case."""
         if not isinstance(word, str) or not word.strip():
             raise ConfigError("keyword must be a non-empty string")
-        return cls(rf"(?<!\w){re.escape(word.strip())}(?!\w)", tier)
+        word = word.strip()
+        return cls(rf"(?<!\w){re.escape(word)}(?!\w)", tier, name=f"keyword {word!r}")
 
     def matches(self, query: str) -> bool:
         return self._regex.search(query) is not None
@@ -384,7 +389,7 @@ class Router:
             forced = next(((r, t) for r, t in self._rules if r.matches(query)), None)
             if forced is not None:
                 index = forced[1]
-                reason = f"rule {forced[0].pattern!r} -> {self._tiers[index].model}"
+                reason = f"rule {forced[0].name} -> {self._tiers[index].model}"
             else:
                 reason = self._explain(score, index, scorer.part_names, parts[i])
             tier = self._tiers[index]
@@ -395,7 +400,7 @@ class Router:
                     score=score,
                     reason=reason,
                     estimated_cost=tier.cost(-(-len(query) // 4), self._output_tokens),
-                    rule=forced[0].pattern if forced is not None else None,
+                    rule=forced[0].name if forced is not None else None,
                 )
             )
         return out
@@ -488,7 +493,7 @@ class Router:
             "tiers": [[t.model, t.input_per_mtok, t.output_per_mtok] for t in self._tiers],
             "thresholds": list(self._thresholds) if self._fixed is not None else None,
             "strong_share": self._share,
-            "rules": [[r.pattern, t, r.ignore_case] for r, t in self._rules],
+            "rules": [[r.pattern, t, r.ignore_case, r.name] for r, t in self._rules],
             "output_tokens": self._output_tokens,
         }
         scorer.save(path, extra={"router": settings})
@@ -509,7 +514,10 @@ class Router:
                     Tier(str(m), input_per_mtok=i, output_per_mtok=o)
                     for m, i, o in settings["tiers"]
                 ]
-                rules = [Rule(p, int(t), ignore_case=bool(c)) for p, t, c in settings["rules"]]
+                rules = [
+                    Rule(p, int(t), ignore_case=bool(c), name=str(n))
+                    for p, t, c, n in settings["rules"]
+                ]
                 fixed = settings["thresholds"]
                 router = cls(
                     tiers=tiers,

@@ -176,7 +176,7 @@ def test_rules_override_the_score(router: Router, data: tuple[list[str], np.ndar
         keywords={"contract": "gpt-4o"},
     ).fit(queries, labels)
     d = forced.choose("hello, can you check this contract")
-    assert d.model == "gpt-4o" and d.rule is not None and "rule" in d.reason
+    assert d.model == "gpt-4o" and d.rule == "keyword 'contract'" and "contract" in d.reason
     assert d.score == pytest.approx(router.choose("hello, can you check this contract").score)
     assert forced.choose("derive the theorem about weather").tier_index == 0
 
