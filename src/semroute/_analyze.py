@@ -234,10 +234,13 @@ def _positive(text: str) -> int:
     return value
 
 
-def _encoder_for(threads: int | None) -> TextEncoder:
-    from semroute._encoder import Encoder, default_encoder
+def _encoder_for(threads: int | None) -> TextEncoder | None:
+    """``None`` lets ``analyze`` take the shared default encoder when it needs one."""
+    if threads is None:
+        return None
+    from semroute._encoder import Encoder
 
-    return default_encoder() if threads is None else Encoder(threads=threads)
+    return Encoder(threads=threads)
 
 
 def _run(args: argparse.Namespace) -> int:
