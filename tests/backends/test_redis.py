@@ -194,6 +194,19 @@ def test_changes_reach_other_processes_in_order_and_not_the_writer(
     assert reader.stats.lag_s >= 0.0 and reader.stats.changes_received >= 9
 
 
+def test_changes_flow_over_resp3_too(url: str) -> None:
+    writer = RedisBackend(url)
+    reader = RedisBackend(url + "&protocol=3")
+    for store in (writer, reader):
+        store.bind(model_id="m", dim=4)
+    mirror = Mirror(reader)
+    writer.put(make_entry(1))
+    mirror.wait_for(lambda got: set(got) == {make_entry(1).id})
+    assert mirror.entries[make_entry(1).id] == make_entry(1)
+    writer.close()
+    reader.close()
+
+
 def test_ttl_is_redis_expiry_with_a_grace(
     opened: Callable[..., RedisBackend], raw: redis.Redis
 ) -> None:

@@ -127,10 +127,7 @@ class Follower:
             return
         if self._stop.is_set():
             return
-        log = self._keys.log.encode()
-        messages: list[tuple[bytes, dict[bytes, bytes]]] = next(
-            (m for stream, m in read or [] if stream == log), []
-        )
+        messages = _log_messages(read, self._keys.log.encode())
         expected = pos
         wanted: list[tuple[int, dict[bytes, bytes]]] = []
         for message_id, fields in messages:
@@ -199,3 +196,11 @@ class Follower:
             self._pos, self._epoch = pos, epoch
             self._generation += 1
         self._counters.add("resyncs")
+
+
+def _log_messages(read: Any, log: bytes) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    """The log's messages in an XREAD reply, RESP2 (list) or RESP3 (dict, ``?protocol=3``)."""
+    if isinstance(read, dict):
+        found = read.get(log)
+        return list(found[0]) if found else []
+    return next((list(m) for stream, m in read or [] if stream == log), [])
