@@ -69,7 +69,7 @@ COMMON: frozenset[str] = _split(
     right wrong correct proper properly possible impossible important main major
     real really actual actually true false new old big small large little high low
     long short free cheap cheapest expensive safe safely common popular famous useful
-    interesting good-looking beautiful hard difficult normal typical general basic
+    interesting beautiful hard difficult normal typical general basic
     different similar whole full complete certain sure likely
     first last next early late recent
     people person man men woman women guy guys child children kid kids friend friends
@@ -173,7 +173,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "gallon": ("gal", "gallon", "gallons"),
     "celsius": ("c", "celsius", "centigrade"),
     "fahrenheit": ("f", "fahrenheit"),
-    "percent": ("percent", "per-cent", "pct"),
+    "percent": ("percent", "pct"),
     "usd": ("usd", "dollar", "dollars", "bucks"),
     "eur": ("eur", "euro", "euros"),
     "gbp": ("gbp", "sterling"),
@@ -219,33 +219,46 @@ OPPOSITES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("over",), ("under",)),
     (("before",), ("after",)),
     (("more", "most"), ("less", "least", "fewer", "fewest")),
-    (("increase", "increases", "increased", "increasing"), ("decrease", "decreases",
-     "decreased", "decreasing")),
+    (
+        ("increase", "increases", "increased", "increasing"),
+        ("decrease", "decreases", "decreased", "decreasing"),
+    ),
     (("rise", "rises", "rising", "rose"), ("fall", "falls", "falling", "fell")),
-    (("buy", "buys", "buying", "bought", "buyer", "buyers"), ("sell", "sells", "selling",
-     "sold", "seller", "sellers")),
+    (
+        ("buy", "buys", "buying", "bought", "buyer", "buyers"),
+        ("sell", "sells", "selling", "sold", "seller", "sellers"),
+    ),
     (("win", "wins", "winning", "won", "winner"), ("lose", "loses", "losing", "lost", "loser")),
     (("open", "opens", "opened", "opening"), ("close", "closes", "closed", "closing", "shut")),
-    (("start", "starts", "started", "starting", "begin", "begins", "beginning"), ("end", "ends",
-     "ended", "ending", "finish", "finished")),
+    (
+        ("start", "starts", "started", "starting", "begin", "begins", "beginning"),
+        ("end", "ends", "ended", "ending", "finish", "finished"),
+    ),
     (("enable", "enabled", "enabling"), ("disable", "disabled", "disabling")),
-    (("include", "includes", "included", "including"), ("exclude", "excludes", "excluded",
-     "excluding")),
+    (
+        ("include", "includes", "included", "including"),
+        ("exclude", "excludes", "excluded", "excluding"),
+    ),
     (("import", "imports", "imported"), ("export", "exports", "exported")),
-    (("add", "adds", "added", "adding"), ("remove", "removes", "removed", "removing", "delete",
-     "deletes", "deleted", "deleting")),
-    (("upload", "uploads", "uploaded", "uploading"), ("download", "downloads", "downloaded",
-     "downloading")),
-    (("login", "log-in", "signin"), ("logout", "log-out", "signout")),
+    (
+        ("add", "adds", "added", "adding"),
+        ("remove", "removes", "removed", "removing", "delete", "deletes", "deleted", "deleting"),
+    ),
+    (
+        ("upload", "uploads", "uploaded", "uploading"),
+        ("download", "downloads", "downloaded", "downloading"),
+    ),
+    (("login", "signin"), ("logout", "signout")),
     (("maximum", "max", "maximise", "maximize"), ("minimum", "minimise", "minimize")),
     (("high", "higher", "highest"), ("low", "lower", "lowest")),
     (("long", "longer", "longest"), ("short", "shorter", "shortest")),
-    (("big", "bigger", "biggest", "large", "larger", "largest"), ("small", "smaller",
-     "smallest", "little", "tiny")),
+    (
+        ("big", "bigger", "biggest", "large", "larger", "largest"),
+        ("small", "smaller", "smallest", "little", "tiny"),
+    ),
     (("hot", "hotter", "warm", "warmer"), ("cold", "colder", "cool", "cooler")),
     (("heavy", "heavier"), ("light", "lighter")),
-    (("fast", "faster", "fastest", "quick", "quickly"), ("slow", "slower", "slowest",
-     "slowly")),
+    (("fast", "faster", "fastest", "quick", "quickly"), ("slow", "slower", "slowest", "slowly")),
     (("early", "earlier"), ("late", "later")),
     (("cheap", "cheaper", "cheapest"), ("expensive", "costly")),
     (("good", "better", "best"), ("bad", "worse", "worst")),

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semroute import _guards as native
@@ -34,6 +34,8 @@ pieces = st.one_of(
 texts = st.lists(pieces, max_size=24).map(" ".join) | st.text(max_size=60)
 
 
+# No deadline: the Python twin is slow and CI machines are shared.
+@settings(deadline=None)
 @given(texts)
 def test_signature_matches_reference(text: str) -> None:
     got = native.signature(text, KEYS, CODES)
@@ -42,6 +44,7 @@ def test_signature_matches_reference(text: str) -> None:
     np.testing.assert_array_equal(got, want)
 
 
+@settings(deadline=None)
 @given(texts, texts, st.integers(0, 31))
 def test_compare_matches_reference(a: str, b: str, mask: int) -> None:
     sa = native.signature(a, KEYS, CODES)
