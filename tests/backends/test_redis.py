@@ -224,6 +224,22 @@ def test_ttl_is_redis_expiry_with_a_grace(
     assert {e.id for e in store.load()} == {1001, 1002, 1003}
 
 
+def test_a_write_redis_refuses_is_dropped_and_counted_not_retried_forever(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    store = opened()
+    keys = Keys.of(store.settings.name)
+    raw.set(keys.namespace("blocked"), "a string, not a set")  # WRONGTYPE for the script
+    store.put(make_entry(1, "blocked"))
+    store.put(make_entry(2, "fine"))
+    assert store.flush()
+    stats = store.stats
+    assert stats.dropped_writes == 1 and "WRONGTYPE" in (stats.last_error or "")
+    assert stats.written == 1
+    assert [e.id for e in store.load()] == [make_entry(2).id]  # the next write went through
+    assert not raw.exists(keys.entry(make_entry(1).id))  # nothing half-written
+
+
 def test_touch_never_recreates_a_deleted_entry(
     opened: Callable[..., RedisBackend], raw: redis.Redis
 ) -> None:

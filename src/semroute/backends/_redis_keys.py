@@ -75,12 +75,13 @@ return redis.call('HMGET', KEYS[1], 'format', 'schema_version', 'model_id', 'dim
 
 # KEYS: entry, namespace set, namespaces, seq, log.
 # ARGV: id, namespace, expire-at ms ('' = never), log_max, src, ts, field, value, ...
+# The set updates come first: a key of the wrong type fails the script before any write.
 PUT = """
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[2])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[2])
 local seq = redis.call('INCR', KEYS[4])
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '0-' .. seq,
            'op', 'put', 'id', ARGV[1], 'src', ARGV[5], 'ts', ARGV[6])

@@ -92,7 +92,7 @@ class WriteBehind:
                     return
                 batch = [self._queue[i] for i in range(min(self._settings.batch, len(self._queue)))]
             try:
-                self._send(batch)
+                refused = self._send(batch)
             except Exception as exc:  # any client failure: retry, never lose the queue
                 self._counters.failed(exc)
                 with self._cond:
@@ -101,7 +101,7 @@ class WriteBehind:
                 continue
             backoff = _BACKOFF_MIN_S
             self._counters.ok()
-            self._counters.add("written", len(batch))
+            self._counters.add("written", len(batch) - refused)
             last = batch[-1].number
             with self._cond:
                 # The head may have been dropped meanwhile (queue full): pop by number.
@@ -110,7 +110,8 @@ class WriteBehind:
                 self._acked = max(self._acked, last)
                 self._cond.notify_all()
 
-    def _send(self, batch: list[Op]) -> None:
+    def _send(self, batch: list[Op]) -> int:
+        """Run ``batch`` in one round trip; how many writes Redis refused (dropped)."""
         import redis
 
         pipe = self._client.pipeline(transaction=False)
@@ -126,11 +127,14 @@ class WriteBehind:
             for op in batch:
                 pipe.evalsha(SCRIPTS[op.script][1], len(op.keys), *op.keys, *op.args)
             results = pipe.execute(raise_on_error=False)
+        refused = 0
         for result in results:
             if isinstance(result, redis.exceptions.ResponseError):
                 # Redis refused this one write (out of memory, a foreign key in the way):
                 # retrying would stall every write behind it, so it is dropped and counted.
                 self._counters.failed(result)
                 self._counters.add("dropped_writes")
+                refused += 1
             elif isinstance(result, Exception):
                 raise result
+        return refused
