@@ -11,6 +11,7 @@ already computed.
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -58,8 +59,8 @@ class Tier:
         return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
 
 
-# List prices as in RouterArena's model_cost.json (RouteWorks/RouterArena) and
-# OpenAI's price page for these models; copied on PRICES_AS_OF. Prices change:
+# List prices as given in RouterArena's model_cost.json (RouteWorks/RouterArena,
+# shipped with the development data), copied on PRICES_AS_OF. Prices change:
 # pass your own tiers.
 PRICES_AS_OF = "2026-11-26"
 DEFAULT_TIERS = (
@@ -73,6 +74,15 @@ DEFAULT_L2_EMBEDDING = 1.0
 DEFAULT_L2_FEATURES = 0.3
 _NEVER = float(np.nextafter(1.0, 2.0))  # above any probability: the tier is never used
 _DEFAULT_MODEL = "router_default.npz"
+
+
+class _Shipped(enum.Enum):
+    """Marks "the model installed with semroute", distinct from any user path."""
+
+    MODEL = "shipped"
+
+
+SHIPPED = _Shipped.MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +166,13 @@ class Router:
     development queries, the hardest-scored ones, go to the strong tier; on
     easier traffic fewer do.
 
+    ``rules`` (and ``keywords``, word -> tier) force a tier when they match,
+    first match wins. ``encoder`` defaults to the shared shipped encoder and
+    must be the one the model was trained with. ``model`` is the shipped
+    classifier by default, a file from :meth:`save`, or ``None`` for an
+    untrained router to :meth:`fit`. ``output_tokens`` is the answer length
+    assumed by ``Decision.estimated_cost``.
+
     >>> from tests.fakes import FakeEncoder
     >>> router = Router(encoder=FakeEncoder(), model=None)
     >>> router.fit(["hi", "thanks", "prove the theorem", "derive the integral"], [0, 0, 1, 1])
@@ -173,7 +190,7 @@ class Router:
         rules: Sequence[Rule] = (),
         keywords: Mapping[str, str | int] | None = None,
         encoder: TextEncoder | None = None,
-        model: str | Path | None = _DEFAULT_MODEL,
+        model: str | Path | _Shipped | None = SHIPPED,
         output_tokens: int = 256,
     ) -> None:
         self._tiers = tuple(tiers)
@@ -203,7 +220,7 @@ class Router:
             self._share = _check_share(strong_share)
         self._encoder = encoder
         self._scorer: Scorer | None = None
-        if model == _DEFAULT_MODEL:
+        if model is SHIPPED:
             model = _default_model_path()
         if model is not None:
             self._scorer, _ = Scorer.load(model)
