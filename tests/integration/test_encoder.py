@@ -274,3 +274,11 @@ def test_verify_accepts_the_shipped_files() -> None:
     verified = Encoder(threads=1, verify=True)
     assert verified.model_id == MANIFEST["model_id"]
     assert verified.encode("hello").shape == (1, 384)
+
+
+def test_max_tokens_can_use_every_position_of_the_model() -> None:
+    longest = Encoder(threads=1, max_tokens=512, cache_size=0)
+    text = "word " * 2000
+    vectors = longest.encode([text, text + "and a different ending"])
+    np.testing.assert_array_equal(vectors[0], vectors[1])
+    assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-5)
