@@ -12,7 +12,8 @@ Steps:
      in ``semroute._pool.mean_pool_normalize``;
   2. fuse it with onnxruntime's transformer optimizer (attention, layer norm,
      GELU and embedding fusions);
-  3. quantise it to int8 (dynamic, per-tensor and per-channel);
+  3. quantise it to int8 (dynamic: per-tensor, per-channel, and per-channel
+     with the embeddings or the attention projections left in fp32);
   4. evaluate every variant against the fp32 graph on the development data
      (``../shared/data/paraphrase``): per-sentence cosine to fp32, STS-B dev
      Spearman and QQP dev ROC-AUC (research-only licence: figures for internal
@@ -28,7 +29,8 @@ Steps:
 Run from the repository root::
 
     python models/scripts/export_encoder.py            # full rebuild + evaluation
-    python models/scripts/export_encoder.py --qqp-pairs 2000 --force int8-per-channel
+    python models/scripts/export_encoder.py --force fp32 --no-eval \
+        --out-dir /tmp/check --fixture /tmp/check/ref.npz   # byte-identical rebuild check
 """
 
 from __future__ import annotations
