@@ -79,7 +79,7 @@ class PruneOptions:
     lexical_weight: float = 0.5
     neighbor_weight: float = 0.25
     keep_code: bool = True
-    dense_tokens: int | None = 256
+    dense_tokens: int | None = 128
     patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -187,7 +187,7 @@ class Pruner:
         lexical_weight: float = 0.5,
         neighbor_weight: float = 0.25,
         keep_code: bool = True,
-        dense_tokens: int | None = 256,
+        dense_tokens: int | None = 128,
     ) -> None:
         self.options = PruneOptions(
             keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
