@@ -244,9 +244,14 @@ def _encoder_for(threads: int | None) -> TextEncoder | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, TextColumn
-    from rich.progress import Progress as Bar
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, TextColumn
+        from rich.progress import Progress as Bar
+    except ImportError as exc:
+        raise ConfigError(
+            "semroute analyze needs rich for its tables: pip install 'semroute[report]'"
+        ) from exc
 
     from semroute._analyze_render import print_summary
 

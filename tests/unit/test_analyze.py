@@ -503,3 +503,15 @@ def test_cli_html_without_matplotlib_fails_before_the_replay(
     with pytest.raises(ConfigError, match=r"semroute\[report\]"):
         args.handler(args)
     assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_without_rich_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps(rec("hello")) + "\n")
+    for name in ("rich", "rich.console", "rich.progress"):
+        monkeypatch.setitem(sys.modules, name, None)
+    parser = argparse.ArgumentParser(prog="semroute")
+    register(parser.add_subparsers())
+    args = parser.parse_args(["analyze", str(log)])
+    with pytest.raises(ConfigError, match=r"semroute\[report\]"):
+        args.handler(args)
