@@ -317,7 +317,9 @@ def register(subparsers: Any) -> None:
             "'query') through semroute and report the savings."
         ),
     )
-    parser.add_argument("log", help="the call log: a .jsonl or .csv file, or - for stdin")
+    parser.add_argument(
+        "log", metavar="LOG", help="the call log: a .jsonl or .csv file, or - for stdin"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     parser.add_argument("--html", metavar="FILE", help="also write an HTML report with plots")
     parser.add_argument(
@@ -326,7 +328,11 @@ def register(subparsers: Any) -> None:
         help='JSON {"model": {"input_per_mtok": x, "output_per_mtok": y}, ...}, cheapest first',
     )
     parser.add_argument(
-        "--prune-ratio", type=_ratio, default=0.5, help="share of context tokens kept (0.5)"
+        "--prune-ratio",
+        type=_ratio,
+        default=0.5,
+        metavar="R",
+        help="share of context tokens kept (0.5)",
     )
     parser.add_argument(
         "--namespace-by",
@@ -335,7 +341,11 @@ def register(subparsers: Any) -> None:
         help="partition the cache by this field of each record",
     )
     parser.add_argument(
-        "--threshold", type=_cosine, default=0.95, help="the cache's operating threshold (0.95)"
+        "--threshold",
+        type=_cosine,
+        default=0.95,
+        metavar="T",
+        help="the cache's operating threshold (0.95)",
     )
     parser.add_argument(
         "--thresholds",
@@ -345,12 +355,22 @@ def register(subparsers: Any) -> None:
         metavar="T",
         help="also replay at these thresholds (0.90 0.92 0.95 0.97)",
     )
-    parser.add_argument("--limit", type=_positive, default=None, help="replay only the first N")
     parser.add_argument(
-        "--max-entries", type=_positive, default=100_000, help="cap of each replay cache"
+        "--limit", type=_positive, default=None, metavar="N", help="replay only the first N"
     )
     parser.add_argument(
-        "--threads", type=_positive, default=None, help="encoder threads (default: up to 4)"
+        "--max-entries",
+        type=_positive,
+        default=100_000,
+        metavar="N",
+        help="cap of each replay cache",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="encoder threads (default: up to 4)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_run)
