@@ -513,8 +513,10 @@ cdef bint _opposed(const int64_t* a, Py_ssize_t na, const int64_t* b,
                    Py_ssize_t nb) noexcept nogil:
     """Each side uses one side of a pair, not the same one (see the twin)."""
     cdef Py_ssize_t i
+    cdef int sb
     for i in range(na):
-        if (_sides(b, nb, a[i] >> 1) ^ _sides(a, na, a[i] >> 1)) == 3:
+        sb = _sides(b, nb, a[i] >> 1)
+        if sb != 0 and (sb ^ _sides(a, na, a[i] >> 1)) == 3:
             return True
     return False
 

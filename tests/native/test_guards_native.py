@@ -71,6 +71,17 @@ def test_signature_layout() -> None:
     assert int(top[5]) == int(bottom[5]) == 1 and top[-1] != bottom[-1]
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "fires"),
+    [("add delete", "", False), ("add delete", "add", False), ("add", "delete", True)],
+)
+def test_opposites_need_a_clean_swap(a: str, b: str, fires: bool) -> None:
+    sa, sb = native.signature(a, KEYS, CODES), native.signature(b, KEYS, CODES)
+    for impl in (native, ref):
+        assert (impl.compare(sa, sb, 16) == 16) is fires
+        assert (impl.compare(sb, sa, 16) == 16) is fires
+
+
 def test_empty_lexicon_and_empty_text() -> None:
     empty = np.zeros(0, dtype=np.int64)
     np.testing.assert_array_equal(native.signature("", empty, empty), [0, 0, 0, 0, 0, 0])
