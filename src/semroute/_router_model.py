@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,10 @@ class Scorer:
     score_quantiles: F64  # training scores at _QUANTILE_GRID, for strong_share
     feature_names: tuple[str, ...] = FEATURE_NAMES
     info: str = ""
+    _coef_emb: F64 = field(init=False, repr=False)
+    _offset_emb: float = field(init=False, repr=False)
+    _coef_feat: F64 = field(init=False, repr=False)
+    _offset_feat: F64 = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         width = self.dim + len(self.feature_names)
@@ -60,13 +64,17 @@ class Scorer:
             raise ConfigError("router model: weights are not finite")
         if self.score_quantiles.shape != _QUANTILE_GRID.shape:
             raise ConfigError("router model: score quantile table has the wrong length")
-
-    def logits(self, embeddings: F32, features: F32) -> F64:
-        x = np.concatenate([embeddings, features], axis=1).astype(np.float64)
-        return np.asarray(((x - self.mean) / self.scale) @ self.weights + self.bias)
+        # Fold the standardisation into the weights once: w * (x - m) / s = x * c - o.
+        coef = self.weights / self.scale
+        offset = self.mean * coef
+        d = self.dim
+        object.__setattr__(self, "_coef_emb", coef[:d])
+        object.__setattr__(self, "_offset_emb", float(offset[:d].sum()))
+        object.__setattr__(self, "_coef_feat", coef[d:])
+        object.__setattr__(self, "_offset_feat", offset[d:])
 
     def scores(self, embeddings: F32, features: F32) -> F64:
-        return _sigmoid(self.logits(embeddings, features))
+        return self.explain(embeddings, features)[0]
 
     @property
     def part_names(self) -> tuple[str, ...]:
@@ -75,13 +83,12 @@ class Scorer:
 
     def explain(self, embeddings: F32, features: F32) -> tuple[F64, F64]:
         """Scores and each row's logit contributions (embedding block summed, then features)."""
-        x = np.concatenate([embeddings, features], axis=1).astype(np.float64)
-        parts = (x - self.mean) / self.scale * self.weights
-        scores = _sigmoid(parts.sum(axis=1) + self.bias)
-        named = np.concatenate(
-            [parts[:, : self.dim].sum(axis=1, keepdims=True), parts[:, self.dim :]], axis=1
-        )
-        return scores, named
+        named = np.empty((len(embeddings), 1 + len(self.feature_names)))
+        named[:, 0] = embeddings @ self._coef_emb
+        named[:, 0] -= self._offset_emb
+        named[:, 1:] = features * self._coef_feat
+        named[:, 1:] -= self._offset_feat
+        return _sigmoid(named.sum(axis=1) + self.bias), named
 
     def share_threshold(self, share: float) -> float:
         """The score above which ``share`` of the training queries fall."""
