@@ -187,6 +187,18 @@ def test_pick_candidate(benchmark, impl: str, k: int) -> None:  # type: ignore[n
 
 
 @pytest.mark.parametrize("impl", ["native", "reference"])
+def test_best_row(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "best_row: exact scan of a 2048-entry partition (BLAS matvec + pick vs fused)"
+    alive, expires, ns_ids, _ = slot_table(2048)
+    matrix = unit(np.random.default_rng(6), 2048)
+    vector = matrix[7].copy()
+    slots = np.arange(2048, dtype=np.int64)
+    args = (matrix, vector, slots, alive, np.full(2048, np.inf), ns_ids, int(ns_ids[7]), 0.0, 0.5)
+    out = benchmark(CORE[impl].best_row, *args)
+    assert out[0] == (7 if alive[7] else -1)
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
 def test_lru_victim(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
     benchmark.group = "lru_victims: 1 of 100k slots (one eviction per put at the cap)"
     alive, _, _, stamps = slot_table(100_000)

@@ -56,6 +56,71 @@ def pick_candidate(const int64_t[::1] slots not None,
     return best, n_expired
 
 
+cdef inline float _dot(const float* a, const float* b, Py_ssize_t d) noexcept nogil:
+    # Eight independent sums: the compiler can keep them in SIMD registers without
+    # -ffast-math (which would let it reorder one sum) or -march=native.
+    cdef float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0
+    cdef Py_ssize_t i = 0
+    while i + 8 <= d:
+        s0 += a[i] * b[i]
+        s1 += a[i + 1] * b[i + 1]
+        s2 += a[i + 2] * b[i + 2]
+        s3 += a[i + 3] * b[i + 3]
+        s4 += a[i + 4] * b[i + 4]
+        s5 += a[i + 5] * b[i + 5]
+        s6 += a[i + 6] * b[i + 6]
+        s7 += a[i + 7] * b[i + 7]
+        i += 8
+    while i < d:
+        s0 += a[i] * b[i]
+        i += 1
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+def best_row(const float[:, ::1] matrix not None,
+             const float[::1] vector not None,
+             const int64_t[::1] slots not None,
+             const uint8_t[::1] alive not None,
+             const double[::1] expires not None,
+             const int32_t[::1] ns_ids not None,
+             int ns_id, double now, double min_sim):
+    """Exact search of a small partition: ``(row, cosine, n_expired)``, row -1 if none.
+
+    Row ``i`` holds the vector of slot ``slots[i]``; rows whose slot is free,
+    dead, in another namespace or expired are skipped before any arithmetic,
+    the others scored by a dot product and the best at or above ``min_sim``
+    (in float32) kept. One pass, single-threaded, GIL released: a BLAS
+    matrix-vector product may fan out to threads, which on a busy machine
+    costs milliseconds per lookup.
+    """
+    cdef Py_ssize_t n = matrix.shape[0], d = matrix.shape[1], cap = alive.shape[0], i
+    cdef int64_t s
+    cdef Py_ssize_t best = -1, n_expired = 0
+    cdef float sim, best_sim = 0
+    cdef float threshold = <float>min_sim
+    if vector.shape[0] != d:
+        raise ValueError("vector length differs from the matrix width")
+    if slots.shape[0] != n:
+        raise ValueError("slots and matrix rows differ in number")
+    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    if n == 0 or d == 0:
+        return -1, 0.0, 0
+    with nogil:
+        for i in range(n):
+            s = slots[i]
+            if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
+                continue
+            if expires[s] <= now:
+                n_expired += 1
+                continue
+            sim = _dot(&matrix[i, 0], &vector[0], d)
+            if sim >= threshold and (best < 0 or sim > best_sim):
+                best = i
+                best_sim = sim
+    return best, (best_sim if best >= 0 else 0.0), n_expired
+
+
 def lru_victims(const int64_t[::1] stamps not None,
                 const uint8_t[::1] alive not None,
                 Py_ssize_t count):

@@ -82,8 +82,8 @@ def stored_set(
 
 def exact_best(matrix: np.ndarray, probes: np.ndarray) -> np.ndarray:
     best = np.full(len(probes), -2.0, dtype=np.float32)
-    for lo in range(0, len(matrix), 50_000):
-        best = np.maximum(best, (matrix[lo : lo + 50_000] @ probes.T).max(axis=0))
+    for lo in range(0, len(matrix), 10_000):
+        best = np.maximum(best, (matrix[lo : lo + 10_000] @ probes.T).max(axis=0))
     return best
 
 
@@ -160,7 +160,9 @@ def main() -> None:
         for a, b, _ in qqp_pairs(data)
         if a in index_of and b in index_of and index_of[a] < args.n
     ]
-    partner_v = vectors[np.unique(partner)]
+    # A sample keeps the exact search (stored x probes) small in time and memory.
+    sample = rng.choice(np.unique(partner), min(len(set(partner)), 4 * args.probes), replace=False)
+    partner_v = vectors[sample]
     best = exact_best(matrix, partner_v)
     real = partner_v[best >= 0.95][: args.probes // 2]
     copies = perturb(rng, matrix[rng.choice(args.n, args.probes - len(real), replace=False)], 0.97)

@@ -355,14 +355,23 @@ class SemanticCache:
             ns = self._namespaces.get(ns_name)
             if ns is None:
                 return None
-            slots, sims = ns.partition.search(vector)
             table = self._table
-            best, n_expired = _cachecore.pick_candidate(
-                slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now, threshold
-            )
+            rows = ns.partition.exact_rows()
+            if rows is not None:
+                matrix, slots = rows
+                best, sim, n_expired = _cachecore.best_row(
+                    matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id, now,
+                    threshold,
+                )  # fmt: skip
+            else:
+                slots, sims = ns.partition.search(vector)
+                best, n_expired = _cachecore.pick_candidate(
+                    slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now, threshold
+                )
+                sim = float(sims[best]) if best >= 0 else 0.0
             hit = None
             if best >= 0:
-                hit = self._hit(int(slots[best]), ns_name, float(sims[best]), False, now)
+                hit = self._hit(int(slots[best]), ns_name, sim, False, now)
             if n_expired:
                 # Expired candidates leave the index now so they never shadow a neighbour.
                 for slot in slots[slots >= 0].tolist():

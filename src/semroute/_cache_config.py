@@ -34,14 +34,14 @@ class IndexConfig:
     """How the vector index searches one namespace.
 
     A namespace holding fewer than ``brute_force_below`` entries is searched
-    exactly with one matrix-vector product (faster than HNSW there, measured
-    in ``benchmarks/bench_cache.py``); a larger one moves to an hnswlib graph
+    exactly by one native pass (faster than HNSW there, measured by
+    ``benchmarks/quality/cache_scale.py``); a larger one moves to an hnswlib graph
     with ``m`` links per node, ``ef_construction`` and search width
     ``ef_search`` over ``k`` candidates. The graph is built in a background
     thread (``background_build``) while exact search keeps serving.
     """
 
-    brute_force_below: int = 4096
+    brute_force_below: int = 2048
     m: int = 16
     ef_construction: int = 100
     ef_search: int = 64

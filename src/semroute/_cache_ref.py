@@ -37,6 +37,27 @@ def pick_candidate(
     return int(np.argmax(masked)), n_expired
 
 
+def best_row(
+    matrix: npt.NDArray[np.float32],
+    vector: npt.NDArray[np.float32],
+    slots: npt.NDArray[np.int64],
+    alive: npt.NDArray[np.uint8],
+    expires: npt.NDArray[np.float64],
+    ns_ids: npt.NDArray[np.int32],
+    ns_id: int,
+    now: float,
+    min_sim: float,
+) -> tuple[int, float, int]:
+    """Exact search of a small partition: ``(row, cosine, n_expired)``, row -1 if none."""
+    if vector.shape[0] != matrix.shape[1]:
+        raise ValueError("vector length differs from the matrix width")
+    if slots.shape[0] != matrix.shape[0]:
+        raise ValueError("slots and matrix rows differ in number")
+    sims = (matrix @ vector).astype(np.float32)
+    best, n_expired = pick_candidate(slots, sims, alive, expires, ns_ids, ns_id, now, min_sim)
+    return best, float(sims[best]) if best >= 0 else 0.0, n_expired
+
+
 def lru_victims(
     stamps: npt.NDArray[np.int64], alive: npt.NDArray[np.uint8], count: int
 ) -> npt.NDArray[np.int64]:

@@ -2,10 +2,11 @@
 
 Each stored vector gets a *label*, dense and reused after deletes, mapped to
 the cache's slot. Below ``IndexConfig.brute_force_below`` entries the vectors
-sit in one matrix searched with a single BLAS product (exact, and faster than
-HNSW there). Crossing it builds an hnswlib graph, in a background thread so no
-caller stalls; the matrix keeps serving until the graph is installed, and the
-changes made meanwhile are replayed onto it. In the graph a deleted label is
+sit in one matrix scanned exactly by ``_cachecore.best_row`` (faster than HNSW
+there, and single-threaded: a BLAS product may fan out to threads). Crossing
+it builds an hnswlib graph, in a background thread so no caller stalls; the
+matrix keeps serving until the graph is installed, and the changes made
+meanwhile are replayed onto it. In the graph a deleted label is
 ``mark_deleted`` at once (it can never be returned again) and its node is
 reused by the next insert, which hnswlib re-links in place.
 """
@@ -133,6 +134,14 @@ class Partition:
         elif self._building is not None:
             with self._replay_lock:
                 self._replay.append((False, label))
+
+    def exact_rows(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]] | None:
+        """``(matrix, slots)`` to scan exactly (``_cachecore.best_row``), or None for the graph."""
+        self._install_if_built()
+        if self._hnsw is not None or self._matrix is None:
+            return None
+        n = self._n_labels
+        return self._matrix[:n], self._label_slot[:n]
 
     def search(
         self, vector: npt.NDArray[np.float32]

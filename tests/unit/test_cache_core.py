@@ -86,3 +86,39 @@ def test_shape_mismatches_raise_value_error(impl: object) -> None:
         impl.lru_victims(np.zeros(4, np.int64), alive, -1)  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         impl.expired_slots(alive, np.zeros(3), 0.0)  # type: ignore[attr-defined]
+
+
+@settings(max_examples=100)
+@given(
+    table=tables(),
+    data=st.data(),
+    ns_id=st.integers(0, 2),
+    min_sim=st.sampled_from([-1.0, 0.0, 3.0, 9.0]),
+)
+def test_best_row_agrees(
+    table: tuple[np.ndarray, ...], data: st.DataObject, ns_id: int, min_sim: float
+) -> None:
+    alive, expires, ns_ids, _ = table
+    cap = alive.shape[0]
+    n = data.draw(st.integers(0, 12))
+    d = data.draw(st.integers(1, 20))
+    # Small integers: every dot product is exact in float32, so both sides agree bit for bit.
+    matrix = data.draw(hnp.arrays(np.float32, (n, d), elements=st.integers(-3, 3).map(float)))
+    vector = data.draw(hnp.arrays(np.float32, d, elements=st.integers(-3, 3).map(float)))
+    slots = data.draw(hnp.arrays(np.int64, n, elements=st.integers(-1, cap + 1)))
+    args = (matrix, vector, slots, alive, expires, ns_ids, ns_id, 1.0, min_sim)
+    assert native.best_row(*args) == ref.best_row(*args)
+
+
+@pytest.mark.parametrize("impl", [native, ref])
+def test_best_row_shape_mismatches_raise_value_error(impl: object) -> None:
+    alive = np.ones(4, dtype=np.uint8)
+    table = (alive, np.zeros(4), np.zeros(4, np.int32), 0, 0.0, 0.0)
+    with pytest.raises(ValueError):
+        impl.best_row(
+            np.zeros((2, 3), np.float32), np.zeros(4, np.float32), np.zeros(2, np.int64), *table
+        )  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        impl.best_row(
+            np.zeros((2, 3), np.float32), np.zeros(3, np.float32), np.zeros(3, np.int64), *table
+        )  # type: ignore[attr-defined]
