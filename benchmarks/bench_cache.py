@@ -189,7 +189,7 @@ def test_pick_candidate(benchmark, impl: str, k: int) -> None:  # type: ignore[n
 @pytest.mark.parametrize("impl", ["native", "reference"])
 def test_best_row(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
     benchmark.group = "best_row: exact scan of a 2048-entry partition (BLAS matvec + pick vs fused)"
-    alive, expires, ns_ids, _ = slot_table(2048)
+    alive, _, ns_ids, _ = slot_table(2048)
     matrix = unit(np.random.default_rng(6), 2048)
     vector = matrix[7].copy()
     slots = np.arange(2048, dtype=np.int64)
