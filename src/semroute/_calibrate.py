@@ -251,13 +251,12 @@ def calibrate(
     ``guards`` defaults to ``Guards()`` (what the cache applies); pass
     ``Guards.none()`` to calibrate similarity alone.
 
-    >>> from tests.fakes import FakeEncoder
     >>> report = calibrate(
-    ...     [("reset my password", "reset my password please", True),
-    ...      ("reset my password", "delete my account", False)],
-    ...     encoder=FakeEncoder(), target_precision=0.99, thresholds=[0.5, 0.9])
-    >>> report.recommended, report.rows[0].recall
-    (0.5, 1.0)
+    ...     [("How do I reset my password?", "How can I reset my password?", True),
+    ...      ("How do I reset my password?", "How do I delete my account?", False)],
+    ...     target_precision=0.99)
+    >>> report.recommended, report.recommended_row.recall
+    (0.8, 1.0)
     """
     if isinstance(target_precision, bool) or not isinstance(target_precision, int | float):
         raise ConfigError(f"target_precision must be a number, got {target_precision!r}")
