@@ -66,6 +66,14 @@ def opened(url: str) -> Iterator[Callable[..., RedisBackend]]:
         store.close()
 
 
+def bind_once(url: str, model_id: str = "m") -> None:
+    store = RedisBackend(url)
+    try:
+        store.bind(model_id=model_id, dim=4)
+    finally:
+        store.close()
+
+
 class Mirror:
     """What a cache would hold after applying every change a backend reported."""
 
@@ -165,11 +173,11 @@ def test_foreign_or_newer_store_is_refused_untouched(url: str, raw: redis.Redis)
     keys = Keys.of(RedisBackend(url).settings.name)
     raw.hset(keys.meta, mapping={"format": "something-else"})
     with pytest.raises(CorruptStoreError):
-        RedisBackend(url).bind(model_id="m", dim=4)
+        bind_once(url)
     assert raw.hgetall(keys.meta) == {b"format": b"something-else"}
     raw.hset(keys.meta, mapping={"format": "semroute-cache", "schema_version": "999"})
     with pytest.raises(ConfigError, match="schema version"):
-        RedisBackend(url).bind(model_id="m", dim=4)
+        bind_once(url)
 
 
 def test_changes_reach_other_processes_in_order_and_not_the_writer(
@@ -331,7 +339,7 @@ def test_a_flushed_store_resyncs_and_is_recreated(
     mirror.wait_for(lambda got: set(got) == {make_entry(2).id})
     assert raw.hget(Keys.of(writer.settings.name).meta, "model_id") == b"m"
     with pytest.raises(ConfigError):
-        RedisBackend(writer.url).bind(model_id="other", dim=4)
+        bind_once(writer.url, "other")
 
 
 def test_expired_entry_is_dropped_from_the_namespace_index(
