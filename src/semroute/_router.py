@@ -14,10 +14,11 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import pairwise
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -261,17 +262,26 @@ class Router:
         raise ConfigError(f"unknown tier {tier!r}; tiers are {[t.model for t in self._tiers]}")
 
     def _check_thresholds(self, threshold: float | Sequence[float]) -> tuple[float, ...]:
-        values = (threshold,) if isinstance(threshold, int | float) else tuple(threshold)
+        if isinstance(threshold, Real):
+            values: tuple[object, ...] = (threshold,)
+        elif isinstance(threshold, str) or not isinstance(threshold, Iterable):
+            raise ConfigError(
+                f"threshold must be a number or a sequence of numbers, got {threshold!r}"
+            )
+        else:
+            values = tuple(threshold)
         if len(values) != len(self._tiers) - 1:
             raise ConfigError(
                 f"{len(self._tiers)} tiers need {len(self._tiers) - 1} threshold(s), got {values}"
             )
+        cuts: list[float] = []
         for v in values:
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+            if isinstance(v, bool) or not isinstance(v, Real) or not 0 <= float(v) <= 1:
                 raise ConfigError(f"thresholds must be numbers in [0, 1], got {values}")
-        if any(a > b for a, b in pairwise(values)):
+            cuts.append(float(v))
+        if any(a > b for a, b in pairwise(cuts)):
             raise ConfigError(f"thresholds must be ascending, got {values}")
-        return tuple(float(v) for v in values)
+        return tuple(cuts)
 
     def _share_thresholds(
         self, share: float, scores: npt.NDArray[np.float64] | None = None

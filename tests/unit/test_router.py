@@ -76,6 +76,8 @@ def test_default_tiers_are_cheap_then_strong() -> None:
         {"tiers": ["a", "b"]},
         {"threshold": 0.5, "strong_share": 0.2},
         {"threshold": 1.5},
+        {"threshold": "0.5"},
+        {"threshold": None, "strong_share": True},
         {"threshold": [0.2, 0.4]},
         {"tiers": [Tier("a"), Tier("b"), Tier("c")], "threshold": [0.6, 0.4]},
         {"strong_share": 1.2},
@@ -204,7 +206,9 @@ def test_three_tiers_follow_ordered_thresholds(data: tuple[list[str], np.ndarray
     assert indices == sorted(indices)  # higher score never gets a cheaper tier
     counts = np.bincount(indices, minlength=3) / len(queries)
     np.testing.assert_allclose(counts, [0.4, 0.3, 0.3], atol=0.03)
-    fixed = Router(tiers=tiers, encoder=FakeEncoder(), model=None, threshold=[0.3, 0.7])
+    fixed = Router(
+        tiers=tiers, encoder=FakeEncoder(), model=None, threshold=np.array([0.3, 0.7], np.float32)
+    )
     fixed.fit(queries, labels)
     for d in fixed.choose_many(queries[:50]):
         assert d.tier_index == (d.score >= 0.3) + (d.score >= 0.7)

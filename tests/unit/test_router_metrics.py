@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from semroute._router_data import targets
 from semroute._router_metrics import routing_curve
 
 
@@ -38,3 +39,13 @@ def test_a_constant_router_scores_one_half(pairs: list[tuple[bool, bool]]) -> No
 def test_shape_mismatch_is_refused() -> None:
     with pytest.raises(ValueError):
         routing_curve([0.1, 0.2], [0.0], [1.0, 1.0])
+
+
+def test_training_targets() -> None:
+    weak = np.array([0.0, 0.0, 1.0, 1.0, 0.25])
+    strong = np.array([0.0, 1.0, 0.0, 1.0, 0.75])
+    np.testing.assert_allclose(targets(weak, strong, "needs_strong"), [0, 1, 0, 0, 0.5])
+    np.testing.assert_allclose(targets(weak, strong, "weak_wrong"), [1, 1, 0, 0, 0.75])
+    np.testing.assert_allclose(targets(weak, strong, "soft"), [0.5, 1, 0, 0, 0.625])
+    with pytest.raises(ValueError):
+        targets(weak, strong, "other")
