@@ -21,7 +21,7 @@ import numpy.typing as npt
 _PIECE_SPLIT = re.compile(r"(\w+|[^\w\s])")
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[^\n]*$", re.M | re.S)
-_PASSAGE_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_PASSAGE_BREAK = re.compile(r"\n[ \t\r]*\n\s*")
 # Sentence end: terminal punctuation, closing quotes/brackets, whitespace, then
 # something that can open a sentence. A newline always ends a unit: lists,
 # headings and table rows read as separate lines.

@@ -14,6 +14,13 @@ from semroute import _prunecore_ref as ref
 I32 = np.int32
 
 
+def test_native_module_is_a_compiled_extension() -> None:
+    import importlib.machinery
+
+    assert native.__file__ is not None
+    assert native.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
 @st.composite
 def corpora(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     n_terms = draw(st.integers(1, 12))

@@ -115,3 +115,8 @@ def test_glued_pieces_are_whole_words() -> None:
     flags = np.array([pt.piece_flags(w) for w in words], np.uint8)
     got = [w for w, g in zip(words, pt.glued(starts, ends, flags), strict=True) if g]
     assert got == ["it", "'", "s", "well", "-", "known", "and", "/", "or"]
+
+
+def test_windows_line_endings_still_separate_passages() -> None:
+    spans, passage, _ = pt.units("One two.\r\n\r\nThree four.", granularity="passage")
+    assert len(spans) == 2 and passage == [0, 1]
