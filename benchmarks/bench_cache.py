@@ -204,11 +204,3 @@ def test_lru_victim(benchmark, impl: str) -> None:  # type: ignore[no-untyped-de
     alive, _, _, stamps = slot_table(100_000)
     out = benchmark(CORE[impl].lru_victims, stamps, alive, 1)
     np.testing.assert_array_equal(out, _cache_ref.lru_victims(stamps, alive, 1))
-
-
-@pytest.mark.parametrize("impl", ["native", "reference"])
-def test_expired_slots(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
-    benchmark.group = "expired_slots over 100k slots (TTL sweep)"
-    alive, expires, _, _ = slot_table(100_000)
-    out = benchmark(CORE[impl].expired_slots, alive, expires, 2.0)
-    np.testing.assert_array_equal(out, _cache_ref.expired_slots(alive, expires, 2.0))

@@ -6,9 +6,11 @@ namespace id, LRU stamp). After the index returns candidates (k from HNSW, or
 every row of a small brute-force partition), ``pick_candidate`` keeps the best
 one that is alive, unexpired, in the asked namespace and above the threshold:
 numpy needs a gather per array, a mask per test and an argmax, each a pass with
-a temporary; this is one pass, GIL released. ``lru_victims`` and
-``expired_slots`` pick eviction victims in one pass each. The plain-numpy twin
-is ``semroute._cache_ref``.
+a temporary; this is one pass, GIL released. ``best_row`` fuses that with the
+dot products of a small exact partition; ``lru_victims`` picks eviction
+victims in one pass. (A native TTL sweep lost to numpy's vectorised
+``flatnonzero`` and was removed.) The plain-numpy twin is
+``semroute._cache_ref``.
 """
 
 import numpy as np
@@ -171,26 +173,3 @@ def lru_victims(const int64_t[::1] stamps not None,
     out = heap_arr[:size]
     order = np.argsort(np.asarray(stamps)[out], kind="stable")
     return np.ascontiguousarray(out[order])
-
-
-def expired_slots(const uint8_t[::1] alive not None,
-                  const double[::1] expires not None,
-                  double now):
-    """Alive slots whose expiry is ``<= now``, ascending (int64)."""
-    cdef Py_ssize_t cap = alive.shape[0], i, n = 0, j = 0
-    if expires.shape[0] != cap:
-        raise ValueError("slot arrays differ in length")
-    # Count first: usually nothing has expired, and then nothing is allocated.
-    with nogil:
-        for i in range(cap):
-            n += alive[i] != 0 and expires[i] <= now
-    out_arr = np.empty(n, dtype=np.int64)
-    if n == 0:
-        return out_arr
-    cdef int64_t[::1] out = out_arr
-    with nogil:
-        for i in range(cap):
-            if alive[i] and expires[i] <= now:
-                out[j] = i
-                j += 1
-    return out_arr

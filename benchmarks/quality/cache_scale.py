@@ -144,6 +144,9 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=2000)
     parser.add_argument("--data", default=None)
     parser.add_argument("--skip-crossover", action="store_true")
+    parser.add_argument("--ef", type=int, default=IndexConfig().ef_search, help="HNSW ef_search")
+    parser.add_argument("--k", type=int, default=IndexConfig().k, help="HNSW candidates")
+    parser.add_argument("--skip-reopen", action="store_true")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
     args = parser.parse_args()
 
@@ -178,7 +181,15 @@ def main() -> None:
     db = tmp / "scale.db"
     try:
         rss0 = rss_bytes()
-        cache = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None)
+        index = IndexConfig(ef_search=args.ef, k=args.k)
+        report["index"] = {
+            "m": index.m,
+            "ef_construction": index.ef_construction,
+            "ef_search": index.ef_search,
+            "k": index.k,
+            "brute_force_below": index.brute_force_below,
+        }
+        cache = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None, index=index)
         started = time.perf_counter()
         per_put = build(cache, texts, matrix)
         built = time.perf_counter() - started
@@ -207,6 +218,25 @@ def main() -> None:
             "recall": float((found & need).sum() / max(1, need.sum())),
             "false_hits_without_neighbour": int((found & ~need).sum()),
         }
+        # ef_search sweep on the same graph: latency against near-duplicate recall.
+        sweep = {}
+        graphs = [
+            ns.partition._hnsw for ns in cache._namespaces.values() if ns.partition.uses_graph
+        ]
+        for ef in (16, 24, 32, 48, 64):
+            for graph in graphs:
+                graph.set_ef(ef)
+            ef_times, ef_hits = lookups(cache, probes, rounds=2)
+            got = np.array([h is not None for h in ef_hits])
+            sweep[str(ef)] = {
+                "p50_us": pct(ef_times)[0],
+                "p99_us": pct(ef_times)[1],
+                "recall": float((got & need).sum() / max(1, need.sum())),
+            }
+            print(f"ef={ef}: {sweep[str(ef)]}", file=sys.stderr)
+        for graph in graphs:
+            graph.set_ef(args.ef)
+        report["ef_search_sweep"] = sweep
         exact_times = []
         for _ in range(3):
             for j in rng.choice(args.n, 2000, replace=False):
@@ -221,12 +251,15 @@ def main() -> None:
             file=sys.stderr,
         )
 
+        if args.skip_reopen:
+            cache.close()
+            return print(json.dumps(report, indent=2))
         started = time.perf_counter()
         cache.close()
         report["close_seconds_incl_graph_save"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        again = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None)
+        again = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None, index=index)
         reopen = time.perf_counter() - started
         uses_graph = all(ns.partition.uses_graph for ns in again._namespaces.values())
         times, _ = lookups(again, probes[:500], rounds=2)
@@ -238,7 +271,7 @@ def main() -> None:
         again._backend.close()  # type: ignore[union-attr]  # skip re-saving the graph
         shutil.rmtree(tmp / "scale.db.index")
         started = time.perf_counter()
-        cold = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None)
+        cold = SemanticCache(f"sqlite:///{db}", encoder=enc, max_entries=None, index=index)
         serving = time.perf_counter() - started
         cold._wait_index()
         report["reopen"]["seconds_without_graph_until_serving"] = serving  # type: ignore[index]

@@ -565,7 +565,8 @@ class SemanticCache:
         table = self._table
         if now >= self._next_sweep:
             self._next_sweep = now + _SWEEP_EVERY_S
-            for slot in _cachecore.expired_slots(table.alive, table.expires, now).tolist():
+            expired = np.flatnonzero((table.alive != 0) & (table.expires <= now))
+            for slot in expired.tolist():
                 self._remove(slot, "expirations")
         while self._over_caps():
             if not self._lru_pool:

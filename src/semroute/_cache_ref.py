@@ -72,12 +72,3 @@ def lru_victims(
         candidates = candidates[part]
     order = np.argsort(stamps[candidates], kind="stable")
     return candidates[order].astype(np.int64)
-
-
-def expired_slots(
-    alive: npt.NDArray[np.uint8], expires: npt.NDArray[np.float64], now: float
-) -> npt.NDArray[np.int64]:
-    """Alive slots whose expiry is ``<= now``, ascending."""
-    if expires.shape[0] != alive.shape[0]:
-        raise ValueError("slot arrays differ in length")
-    return np.flatnonzero((alive != 0) & (expires <= now)).astype(np.int64)

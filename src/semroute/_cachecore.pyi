@@ -25,6 +25,3 @@ def best_row(
 def lru_victims(
     stamps: npt.NDArray[np.int64], alive: npt.NDArray[np.uint8], count: int
 ) -> npt.NDArray[np.int64]: ...
-def expired_slots(
-    alive: npt.NDArray[np.uint8], expires: npt.NDArray[np.float64], now: float
-) -> npt.NDArray[np.int64]: ...

@@ -57,15 +57,6 @@ def test_lru_victims_agrees(table: tuple[np.ndarray, ...], count: int) -> None:
     assert got.dtype == np.int64 and got.size == min(count, int(alive.sum()))
 
 
-@settings(max_examples=80)
-@given(table=tables(), now=st.sampled_from([0.0, 1.0, 3.0, np.inf]))
-def test_expired_slots_agrees(table: tuple[np.ndarray, ...], now: float) -> None:
-    alive, expires, _, _ = table
-    np.testing.assert_array_equal(
-        native.expired_slots(alive, expires, now), ref.expired_slots(alive, expires, now)
-    )
-
-
 @pytest.mark.parametrize("impl", [native, ref])
 def test_shape_mismatches_raise_value_error(impl: object) -> None:
     alive = np.ones(4, dtype=np.uint8)
@@ -84,8 +75,6 @@ def test_shape_mismatches_raise_value_error(impl: object) -> None:
         impl.lru_victims(np.zeros(3, np.int64), alive, 1)  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         impl.lru_victims(np.zeros(4, np.int64), alive, -1)  # type: ignore[attr-defined]
-    with pytest.raises(ValueError):
-        impl.expired_slots(alive, np.zeros(3), 0.0)  # type: ignore[attr-defined]
 
 
 @settings(max_examples=100)
