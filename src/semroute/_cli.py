@@ -45,10 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     from semroute._analyze import register as register_analyze
     from semroute._calibrate_cli import register as register_calibrate
     from semroute._prune_cli import register as register_prune
+    from semroute._router_cli import register as register_route
 
     register_analyze(commands)
     register_calibrate(commands)
     register_prune(commands)
+    register_route(commands)
     return parser
 
 
