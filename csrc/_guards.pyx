@@ -42,7 +42,7 @@ DEF F_OPPOSITE = 256
 DEF UNIT_SHIFT = 8
 DEF VALUE_SHIFT = 24
 DEF UNIT_ORDINAL = 1
-DEF HEADER = 6
+DEF HEADER = 7
 
 GUARD_NUMBERS = 1
 GUARD_NEGATION = 2
@@ -222,6 +222,28 @@ cdef Py_ssize_t _sort_unique(int64_t* xs, Py_ssize_t n, bint unique) noexcept no
     return k
 
 
+cdef int _cmp_pair(const void* a, const void* b) noexcept nogil:
+    cdef const int64_t* x = <const int64_t*>a
+    cdef const int64_t* y = <const int64_t*>b
+    if x[0] != y[0]:
+        return (x[0] > y[0]) - (x[0] < y[0])
+    return (x[1] > y[1]) - (x[1] < y[1])
+
+
+cdef Py_ssize_t _sort_unique_pairs(int64_t* xs, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, k
+    if n == 0:
+        return 0
+    qsort(xs, n, 2 * sizeof(int64_t), _cmp_pair)
+    k = 1
+    for i in range(1, n):
+        if xs[2 * i] != xs[2 * k - 2] or xs[2 * i + 1] != xs[2 * k - 1]:
+            xs[2 * k] = xs[2 * i]
+            xs[2 * k + 1] = xs[2 * i + 1]
+            k += 1
+    return k
+
+
 cdef Py_ssize_t _tokenise(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low,
                           Token* toks) noexcept nogil:
     cdef Py_ssize_t i = 0, j, start, count = 0, prev_end = 0, n_caps = 0
@@ -278,6 +300,7 @@ cdef Py_ssize_t _tokenise(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low,
 cdef struct Counts:
     Py_ssize_t neg
     Py_ssize_t nums
+    Py_ssize_t units
     Py_ssize_t terms
     Py_ssize_t keys
     Py_ssize_t ents
@@ -286,14 +309,15 @@ cdef struct Counts:
 
 cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scratch,
                    Token* toks, const Lexicon* lex, int64_t* nums, int64_t* terms,
-                   int64_t* keys, int64_t* ents, int64_t* opp, Counts* c) noexcept nogil:
+                   int64_t* keys, int64_t* ents, int64_t* opp, int64_t* units,
+                   Counts* c) noexcept nogil:
     cdef Py_ssize_t ntok = _tokenise(text, n, low, toks)
     cdef Py_ssize_t i = 0, j, k, wl, dl, sl
     cdef const Py_UCS4* w
     cdef int64_t code, next_code, scode, cc, ucode, h, stem_code
     cdef uint64_t unit, value, current, total, v, digits_poly
     cdef bint plain_int, single_one, common
-    c.neg = c.nums = c.terms = c.keys = c.ents = c.opp = 0
+    c.neg = c.nums = c.units = c.terms = c.keys = c.ents = c.opp = 0
     while i < ntok:
         w = low + toks[i].start
         wl = toks[i].end - toks[i].start
@@ -363,8 +387,14 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
             if unit == 0:
                 unit = _char_unit(lex, text, n, toks[i].start - 1)
             if not (single_one and (unit == 0 or unit == UNIT_ORDINAL)):
-                nums[c.nums] = <int64_t>_number_hash(digits_poly, unit)
+                h = <int64_t>_number_hash(digits_poly,
+                                          UNIT_ORDINAL if unit == UNIT_ORDINAL else 0)
+                nums[c.nums] = h
                 c.nums += 1
+                if unit != 0 and unit != UNIT_ORDINAL:
+                    units[2 * c.units] = h
+                    units[2 * c.units + 1] = <int64_t>unit
+                    c.units += 1
             i = j + 1
             continue
         if code & F_ORDINAL:
@@ -410,6 +440,7 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
                 c.ents += 1
         i += 1
     c.nums = _sort_unique(nums, c.nums, False)
+    c.units = _sort_unique_pairs(units, c.units)
     c.terms = _sort_unique(terms, c.terms, True)
     c.keys = _sort_unique(keys, c.keys, True)
     c.ents = _sort_unique(ents, c.ents, True)
@@ -444,7 +475,7 @@ def signature(str text not None, const int64_t[::1] lex_keys not None,
     cdef Py_ssize_t m = n + 1
     cdef Py_UCS4* low = <Py_UCS4*>malloc(2 * m * sizeof(Py_UCS4))
     cdef Token* toks = <Token*>malloc(m * sizeof(Token))
-    cdef int64_t* work = <int64_t*>malloc(5 * m * sizeof(int64_t))
+    cdef int64_t* work = <int64_t*>malloc(7 * m * sizeof(int64_t))
     cdef Counts c
     cdef Py_ssize_t total, pos, i
     cdef int64_t[::1] out
@@ -453,19 +484,23 @@ def signature(str text not None, const int64_t[::1] lex_keys not None,
             raise MemoryError()
         with nogil:
             _extract(buf, n, low, low + m, toks, &lex, work, work + m, work + 2 * m,
-                     work + 3 * m, work + 4 * m, &c)
-        total = HEADER + c.nums + c.terms + c.keys + c.ents + c.opp
+                     work + 3 * m, work + 4 * m, work + 5 * m, &c)
+        total = HEADER + c.nums + 2 * c.units + c.terms + c.keys + c.ents + c.opp
         out_arr = np.empty(total, dtype=np.int64)
         out = out_arr
         out[0] = c.neg
         out[1] = c.nums
-        out[2] = c.terms
-        out[3] = c.keys
-        out[4] = c.ents
-        out[5] = c.opp
+        out[2] = c.units
+        out[3] = c.terms
+        out[4] = c.keys
+        out[5] = c.ents
+        out[6] = c.opp
         pos = HEADER
         for i in range(c.nums):
             out[pos] = work[i]
+            pos += 1
+        for i in range(2 * c.units):
+            out[pos] = work[5 * m + i]
             pos += 1
         for i in range(c.terms):
             out[pos] = work[m + i]
@@ -521,6 +556,32 @@ cdef bint _opposed(const int64_t* a, Py_ssize_t na, const int64_t* b,
     return False
 
 
+cdef bint _units_differ(const int64_t* a, Py_ssize_t na, const int64_t* b,
+                       Py_ssize_t nb) noexcept nogil:
+    """A number both sides give units for, with different units (pairs sorted)."""
+    cdef Py_ssize_t i = 0, j = 0, i_end, j_end, k
+    while i < na and j < nb:
+        if a[2 * i] < b[2 * j]:
+            i += 1
+        elif a[2 * i] > b[2 * j]:
+            j += 1
+        else:
+            i_end = i
+            while i_end < na and a[2 * i_end] == a[2 * i]:
+                i_end += 1
+            j_end = j
+            while j_end < nb and b[2 * j_end] == b[2 * j]:
+                j_end += 1
+            if i_end - i != j_end - j:
+                return True
+            for k in range(i_end - i):
+                if a[2 * (i + k) + 1] != b[2 * (j + k) + 1]:
+                    return True
+            i = i_end
+            j = j_end
+    return False
+
+
 cdef int _check(const int64_t[::1] sig) except -1:
     cdef Py_ssize_t n = sig.shape[0], k, total = HEADER
     if n < HEADER:
@@ -528,7 +589,7 @@ cdef int _check(const int64_t[::1] sig) except -1:
     for k in range(1, HEADER):
         if sig[k] < 0:
             raise ValueError("signature length does not match its header")
-        total += sig[k]
+        total += 2 * sig[k] if k == 2 else sig[k]
     if total != n:
         raise ValueError("signature length does not match its header")
     return 0
@@ -537,7 +598,8 @@ cdef int _check(const int64_t[::1] sig) except -1:
 def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long mask):
     """The first guard in ``mask`` that tells signatures ``a`` and ``b`` apart, or 0.
 
-    Order: numbers, negation, opposites, a swapped name, key terms (see the twin).
+    Order: numbers (and their units), negation, opposites, a swapped name, key
+    terms (see the twin).
     """
     _check(a)
     _check(b)
@@ -545,22 +607,24 @@ def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long m
     cdef const int64_t* pb = &b[0]
     cdef Py_ssize_t i
     cdef const int64_t* nums_a = pa + HEADER
-    cdef const int64_t* terms_a = nums_a + pa[1]
-    cdef const int64_t* keys_a = terms_a + pa[2]
-    cdef const int64_t* ents_a = keys_a + pa[3]
-    cdef const int64_t* opp_a = ents_a + pa[4]
+    cdef const int64_t* units_a = nums_a + pa[1]
+    cdef const int64_t* terms_a = units_a + 2 * pa[2]
+    cdef const int64_t* keys_a = terms_a + pa[3]
+    cdef const int64_t* ents_a = keys_a + pa[4]
+    cdef const int64_t* opp_a = ents_a + pa[5]
     cdef const int64_t* nums_b = pb + HEADER
-    cdef const int64_t* terms_b = nums_b + pb[1]
-    cdef const int64_t* keys_b = terms_b + pb[2]
-    cdef const int64_t* ents_b = keys_b + pb[3]
-    cdef const int64_t* opp_b = ents_b + pb[4]
+    cdef const int64_t* units_b = nums_b + pb[1]
+    cdef const int64_t* terms_b = units_b + 2 * pb[2]
+    cdef const int64_t* keys_b = terms_b + pb[3]
+    cdef const int64_t* ents_b = keys_b + pb[4]
+    cdef const int64_t* opp_b = ents_b + pb[5]
     cdef int result = 0
     cdef bint oka, okb, oea, oeb
     with nogil:
-        oka = _has_outside(keys_a, pa[3], terms_b, pb[2])
-        okb = _has_outside(keys_b, pb[3], terms_a, pa[2])
-        oea = _has_outside(ents_a, pa[4], terms_b, pb[2])
-        oeb = _has_outside(ents_b, pb[4], terms_a, pa[2])
+        oka = _has_outside(keys_a, pa[4], terms_b, pb[3])
+        okb = _has_outside(keys_b, pb[4], terms_a, pa[3])
+        oea = _has_outside(ents_a, pa[5], terms_b, pb[3])
+        oeb = _has_outside(ents_b, pb[5], terms_a, pa[3])
         if mask & 1:
             if pa[1] != pb[1]:
                 result = 1
@@ -569,9 +633,11 @@ def compare(const int64_t[::1] a not None, const int64_t[::1] b not None, long m
                     if nums_a[i] != nums_b[i]:
                         result = 1
                         break
+            if result == 0 and _units_differ(units_a, pa[2], units_b, pb[2]):
+                result = 1
         if result == 0 and mask & 2 and (pa[0] == 0) != (pb[0] == 0):
             result = 2
-        if result == 0 and mask & 16 and _opposed(opp_a, pa[5], opp_b, pb[5]):
+        if result == 0 and mask & 16 and _opposed(opp_a, pa[6], opp_b, pb[6]):
             result = 16
         if result == 0 and mask & 8 and ((oea and okb) or (oeb and oka)):
             result = 8

@@ -5,11 +5,15 @@ oracle and ``benchmarks/bench_guards.py`` shows what the native code buys.
 
 A *signature* is one int64 array::
 
-    [negations, n_numbers, n_terms, n_keys, n_entities, n_opposites,
-     numbers (sorted, repeats kept), terms, keys, entities, opposites (sorted, unique)]
+    [negations, n_numbers, n_units, n_terms, n_keys, n_entities, n_opposites,
+     numbers (sorted, repeats kept), units (2 * n_units: number, unit pairs),
+     terms, keys, entities, opposites (sorted, unique)]
 
-- numbers: a hash per number, of its canonical digits and its unit
-  ("5 km" == "five kilometres" != "5 miles"; "1st" == "first").
+- numbers: a hash per number, of its canonical digits (and whether it is an
+  ordinal): "five" == "5", "2nd" != "2".
+- units: (number hash, unit id) for each number written with a unit. Units are
+  compared only where both sides give one for the same number: "5 km" ==
+  "five kilometres" != "5 miles", while "under 15000" == "under 15000 INR".
 - terms: stems of every word that is neither a stop word nor a negation cue.
 - keys: the terms outside the COMMON list (rare/content terms).
 - entities: keys written like a name (capitalised mid-sentence, inner capital,
@@ -56,7 +60,7 @@ GUARD_KEY_TERMS = 4
 GUARD_ENTITIES = 8
 GUARD_OPPOSITES = 16
 
-HEADER = 6
+HEADER = 7
 
 _SEPARATORS = ".,:/-"
 _SENTENCE_END = ".?!\n"
@@ -243,6 +247,7 @@ def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Ar
     n = len(toks)
     negations = 0
     numbers: list[int] = []
+    units: set[tuple[int, int]] = set()
     terms: set[int] = set()
     keys: set[int] = set()
     entities: set[int] = set()
@@ -307,7 +312,10 @@ def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Ar
             if unit == 0:
                 unit = _char_unit(text, tok.start - 1, lex_keys, lex_codes)
             if not (single_one and unit in (0, UNIT_ORDINAL)):
-                numbers.append(_number_hash(digits, unit))
+                value = _number_hash(digits, UNIT_ORDINAL if unit == UNIT_ORDINAL else 0)
+                numbers.append(value)
+                if unit not in (0, UNIT_ORDINAL):
+                    units.add((value, _signed(unit)))
             i = j + 1
             continue
         if code & ORDINAL:
@@ -345,19 +353,24 @@ def signature(text: str, lex_keys: Int64Array, lex_codes: Int64Array) -> Int64Ar
             if tok.entityish:
                 entities.add(h)
         i += 1
-    parts = [sorted(numbers), sorted(terms), sorted(keys), sorted(entities), sorted(opposites)]
-    header = [negations, *(len(p) for p in parts)]
+    unit_pairs = [x for pair in sorted(units) for x in pair]
+    parts = [sorted(numbers), unit_pairs, sorted(terms), sorted(keys), sorted(entities)]
+    parts.append(sorted(opposites))
+    header = [negations, len(parts[0]), len(units), *(len(p) for p in parts[2:])]
     return np.array(header + [x for p in parts for x in p], dtype=np.int64)
 
 
 class _Sig:
-    __slots__ = ("entities", "keys", "negations", "numbers", "opposites", "terms")
+    __slots__ = ("entities", "keys", "negations", "numbers", "opposites", "terms", "units")
 
     def __init__(self, sig: Int64Array) -> None:
         if sig.shape[0] < HEADER:
             raise ValueError("signature too short")
         counts = [int(c) for c in sig[1:HEADER]]
-        if min(counts) < 0 or HEADER + sum(counts) != sig.shape[0]:
+        if min(counts) < 0:
+            raise ValueError("signature length does not match its header")
+        counts[1] *= 2
+        if HEADER + sum(counts) != sig.shape[0]:
             raise ValueError("signature length does not match its header")
         parts: list[list[int]] = []
         pos = HEADER
@@ -366,8 +379,11 @@ class _Sig:
             pos += c
         self.negations = int(sig[0])
         self.numbers = parts[0]
-        self.terms, self.keys, self.entities = set(parts[1]), set(parts[2]), set(parts[3])
-        self.opposites = set(parts[4])
+        self.units: dict[int, set[int]] = {}
+        for k in range(0, len(parts[1]), 2):
+            self.units.setdefault(parts[1][k], set()).add(parts[1][k + 1])
+        self.terms, self.keys, self.entities = set(parts[2]), set(parts[3]), set(parts[4])
+        self.opposites = set(parts[5])
 
 
 def _sides(opposites: set[int], pair: int) -> int:
@@ -387,7 +403,8 @@ def compare(a: Int64Array, b: Int64Array, mask: int) -> int:
 
     Checked in this order:
 
-    - numbers: the multisets of numbers (with units) differ;
+    - numbers: the multisets of numbers differ, or a number both sides give a
+      unit for has different units;
     - negation: one side has a negation cue and the other has none;
     - opposites: each uses one side of an opposite pair, not the same one;
     - entities: a name on one side is missing from the other, which has a
@@ -398,7 +415,10 @@ def compare(a: Int64Array, b: Int64Array, mask: int) -> int:
     sa, sb = _Sig(a), _Sig(b)
     only_keys_a, only_keys_b = sa.keys - sb.terms, sb.keys - sa.terms
     only_ents_a, only_ents_b = sa.entities - sb.terms, sb.entities - sa.terms
-    if mask & GUARD_NUMBERS and sa.numbers != sb.numbers:
+    if mask & GUARD_NUMBERS and (
+        sa.numbers != sb.numbers
+        or any(sa.units[v] != sb.units[v] for v in sa.units.keys() & sb.units.keys())
+    ):
         return GUARD_NUMBERS
     if mask & GUARD_NEGATION and (sa.negations == 0) != (sb.negations == 0):
         return GUARD_NEGATION

@@ -136,6 +136,11 @@ SCALES: dict[str, int] = {
     "thousand": 1_000,
     "million": 1_000_000,
     "billion": 1_000_000_000,
+    # "several thousand" == "thousands": both vague, read alike.
+    "hundreds": 100,
+    "thousands": 1_000,
+    "millions": 1_000_000,
+    "billions": 1_000_000_000,
 }
 
 ORDINALS: dict[str, int] = {

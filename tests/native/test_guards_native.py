@@ -60,15 +60,15 @@ def test_word_hash_matches_reference(text: str) -> None:
 
 def test_signature_layout() -> None:
     sig = native.signature("Is Paris not 5 km away?", KEYS, CODES)
-    negations, n_nums, n_terms, n_keys, n_ents, n_opp = (int(x) for x in sig[:6])
-    assert (negations, n_nums) == (1, 1)
-    assert sig.shape[0] == 6 + n_nums + n_terms + n_keys + n_ents + n_opp
+    negations, n_nums, n_units, n_terms, n_keys, n_ents, n_opp = (int(x) for x in sig[:7])
+    assert (negations, n_nums, n_units) == (1, 1, 1)
+    assert sig.shape[0] == 7 + n_nums + 2 * n_units + n_terms + n_keys + n_ents + n_opp
     assert n_ents == 1 and n_keys >= 1
     # "away" is no opposite; "top" / "bottom" are.
     assert n_opp == 0
     top = native.signature("the top shelf", KEYS, CODES)
     bottom = native.signature("the bottom shelf", KEYS, CODES)
-    assert int(top[5]) == int(bottom[5]) == 1 and top[-1] != bottom[-1]
+    assert int(top[6]) == int(bottom[6]) == 1 and top[-1] != bottom[-1]
 
 
 @pytest.mark.parametrize(
@@ -82,9 +82,26 @@ def test_opposites_need_a_clean_swap(a: str, b: str, fires: bool) -> None:
         assert (impl.compare(sb, sa, 16) == 16) is fires
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "fires"),
+    [
+        ("5 km", "5 miles", True),
+        ("5 km", "five kilometres", False),
+        ("under 15000 INR", "under 15000", False),
+        ("5 km and 5 miles", "5 miles and 5 km", False),
+        ("5 km and 5 miles", "5 km and 5 km", True),
+    ],
+)
+def test_units_compare_only_where_both_sides_give_one(a: str, b: str, fires: bool) -> None:
+    sa, sb = native.signature(a, KEYS, CODES), native.signature(b, KEYS, CODES)
+    for impl in (native, ref):
+        assert (impl.compare(sa, sb, 1) == 1) is fires
+        assert (impl.compare(sb, sa, 1) == 1) is fires
+
+
 def test_empty_lexicon_and_empty_text() -> None:
     empty = np.zeros(0, dtype=np.int64)
-    np.testing.assert_array_equal(native.signature("", empty, empty), [0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(native.signature("", empty, empty), [0, 0, 0, 0, 0, 0, 0])
     np.testing.assert_array_equal(
         native.signature("no 5", empty, empty), ref.signature("no 5", empty, empty)
     )
@@ -100,4 +117,6 @@ def test_malformed_input_raises_value_error(impl) -> None:
     with pytest.raises(ValueError):
         impl.compare(np.array([0, 2, 0, 0, 0, 0], dtype=np.int64), good, 15)
     with pytest.raises(ValueError):
-        impl.compare(np.array([0, -1, 0, 0, 0, 0, 7], dtype=np.int64), good, 15)
+        impl.compare(np.array([0, -1, 0, 0, 0, 0, 0, 7], dtype=np.int64), good, 15)
+    with pytest.raises(ValueError):  # one unit pair needs two values
+        impl.compare(np.array([0, 0, 1, 0, 0, 0, 0, 5], dtype=np.int64), good, 15)

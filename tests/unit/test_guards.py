@@ -99,6 +99,8 @@ PARAPHRASES = [
     ("Find out what is in the box", "Find out what the box contains"),
     ("How do I log out of my account?", "How do I log out in my account?"),
     ("HOW DO I RESET MY ROUTER", "how can i reset my router"),
+    ("Which phone is best under 15000 INR?", "Which phone is best under 15000?"),
+    ("a library with several thousand files", "a library with thousands of files"),
     ("Senator Smith To Visit Local School Today", "Smith to visit a school today"),
 ]
 
