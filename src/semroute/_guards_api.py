@@ -45,7 +45,7 @@ _REASONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Guards:
     """Which guards run on a candidate above the threshold.
 

@@ -161,6 +161,8 @@ def test_signature_exposes_counts() -> None:
 def test_guards_validate_on_creation() -> None:
     with pytest.raises(ConfigError):
         Guards(numbers=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Guards(True)  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         Guards().numbers = False  # type: ignore[misc]
     with pytest.raises(ConfigError):
