@@ -41,10 +41,10 @@ class IndexConfig:
     thread (``background_build``) while exact search keeps serving.
     """
 
-    brute_force_below: int = 2048
+    brute_force_below: int = 1024
     m: int = 16
     ef_construction: int = 100
-    ef_search: int = 64
+    ef_search: int = 32
     k: int = 8
     background_build: bool = True
 
