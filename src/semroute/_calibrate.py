@@ -117,7 +117,7 @@ class CalibrationReport:
         except ImportError as exc:
             raise ConfigError(
                 "CalibrationReport.save_plot needs matplotlib: "
-                "pip install 'semroute[plot]' (or pip install matplotlib)"
+                "pip install 'semroute[report]' (or pip install matplotlib)"
             ) from exc
         xs = [r.threshold for r in self.rows]
         fig = Figure(figsize=(7, 4.5), dpi=100)
