@@ -219,7 +219,7 @@ def test_save_plot_without_matplotlib_names_the_extra(
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ConfigError, match=r"semroute\[plot\]"):
+    with pytest.raises(ConfigError, match=r"semroute\[report\]"):
         _report().save_plot(tmp_path / "x.png")
 
 
