@@ -41,7 +41,7 @@ class IndexConfig:
     thread (``background_build``) while exact search keeps serving.
     """
 
-    brute_force_below: int = 1024
+    brute_force_below: int = 512
     m: int = 16
     ef_construction: int = 100
     ef_search: int = 32
