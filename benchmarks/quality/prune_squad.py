@@ -261,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fine", type=float, default=None)
     parser.add_argument("--lexical-weight", type=float, default=None)
     parser.add_argument("--neighbor-weight", type=float, default=None)
+    parser.add_argument("--passage-weight", type=float, default=None)
     parser.add_argument("--dense-tokens", type=int, default=None, help="-1: embed every unit")
     args = parser.parse_args(argv)
     if not (args.data / "pruning" / "squad_v2_dev_small.json").exists():
@@ -285,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "fine": args.fine,
             "lexical_weight": args.lexical_weight,
             "neighbor_weight": args.neighbor_weight,
+            "passage_weight": args.passage_weight,
             "dense_tokens": None if args.dense_tokens == -1 else args.dense_tokens,
         }.items()
         if not (k == "dense_tokens" and args.dense_tokens is None)

@@ -7,8 +7,9 @@ Two levels, one embedding call:
    with IDF counted inside this context and half embedding similarity to the
    query; without a query, half in-context information density and half
    closeness to the context's centroid. The encoder embeds the query and the
-   lexically best units (``dense_tokens``) in one batch. A unit also borrows
-   from its best neighbour in the same passage. The best unit, then the best
+   lexically best units (``dense_tokens``) in one batch. A unit also gains
+   from its passage's BM25 and borrows from its best neighbour in the same
+   passage. The best unit, then the best
    that fit a slightly larger budget, are kept in their original order.
 2. *Fine*: inside kept units, the least informative words (in-context
    surprisal, stop words discounted, words of the most relevant units
@@ -64,7 +65,9 @@ class PruneOptions:
     of BM25 against embedding similarity in [0, 1]. ``neighbor_weight``: how
     much a unit borrows from its best neighbour in the same passage (answers
     often sit next to the sentence that matches the question). ``keep_code``:
-    fenced code blocks are always kept. ``dense_tokens``: the encoder embeds
+    fenced code blocks are always kept. ``passage_weight``: weight of the
+    BM25 score of a unit's whole passage (a sentence in a relevant paragraph
+    is likelier to matter). ``dense_tokens``: the encoder embeds
     the query plus only the lexically best units, up to this many tokens
     (``None``: every unit). The model costs far more per token than the rest
     of pruning, so this bounds latency whatever the context's size.
@@ -80,6 +83,7 @@ class PruneOptions:
     neighbor_weight: float = 0.25
     keep_code: bool = True
     dense_tokens: int | None = 128
+    passage_weight: float = 0.25
     patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +105,7 @@ class PruneOptions:
             ("fine", self.fine, 0.9),
             ("lexical_weight", self.lexical_weight, 1.0),
             ("neighbor_weight", self.neighbor_weight, 1.0),
+            ("passage_weight", self.passage_weight, 1.0),
         ):
             if not isinstance(value, (int, float)) or not 0.0 <= value <= hi:
                 raise ConfigError(f"{name} must be a number in [0, {hi}], not {value!r}")
@@ -188,6 +193,7 @@ class Pruner:
         neighbor_weight: float = 0.25,
         keep_code: bool = True,
         dense_tokens: int | None = 128,
+        passage_weight: float = 0.25,
     ) -> None:
         self.options = PruneOptions(
             keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
@@ -197,6 +203,7 @@ class Pruner:
             neighbor_weight=neighbor_weight,
             keep_code=keep_code,
             dense_tokens=dense_tokens,
+            passage_weight=passage_weight,
         )
         self._encoder = encoder
         self._lock = threading.Lock()
@@ -381,7 +388,9 @@ class Pruner:
             q_ids = self._query_terms(a, query)
             lexical = self._core.bm25_scores(ids, bounds, q_ids, n_terms, 1.2, 0.75)
             lexical = lexical.astype(np.float64)
+            passage_z = self._passage_scores(a, ids, word_unit, q_ids)
         else:
+            passage_z = np.zeros(n_units)
             # Information density: mean in-context surprisal of a unit's words,
             # stop words discounted.
             counts = np.bincount(ids, minlength=n_terms)
@@ -431,9 +440,29 @@ class Pruner:
             # Units the encoder skipped rank as the least similar embedded one.
             dense_z[has_words] = float(z.min())
             dense_z[embed] = z
-        fused = (1.0 - lw) * dense_z + lw * lexical_z
+        fused = (1.0 - lw) * dense_z + lw * lexical_z + self.options.passage_weight * passage_z
         scores = np.where(has_words, fused, -1e9)
         return self._smooth(a, scores), encoder_ms
+
+    def _passage_scores(
+        self,
+        a: _Analysis,
+        ids: npt.NDArray[np.int32],
+        word_unit: npt.NDArray[np.int64],
+        q_ids: npt.NDArray[np.int32],
+    ) -> npt.NDArray[np.float64]:
+        """Each unit's passage BM25, z-scored over passages: context for lone sentences."""
+        n_units = len(a.unit_spans)
+        if self.options.passage_weight == 0.0 or n_units == 0:
+            return np.zeros(n_units)
+        n_passages = int(a.unit_passage[-1]) + 1
+        per = np.bincount(a.unit_passage[word_unit], minlength=n_passages)
+        bounds = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
+        scores = self._core.bm25_scores(ids, bounds, q_ids, a.n_terms, 1.2, 0.75)
+        z = np.zeros(n_passages)
+        has = per > 0
+        z[has] = _z(scores[has].astype(np.float64))
+        return z[a.unit_passage]
 
     def _smooth(self, a: _Analysis, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         w = self.options.neighbor_weight

@@ -171,6 +171,7 @@ def test_bad_input_raises_clear_errors(context, kwargs, error) -> None:
         {"keep": ["("]},
         {"keep": "abc"},
         {"dense_tokens": -5},
+        {"passage_weight": 2.0},
     ],
 )
 def test_bad_options_raise_config_error(kwargs) -> None:
