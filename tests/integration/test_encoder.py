@@ -78,12 +78,13 @@ def test_batch_rows_equal_single_encodes(uncached: Encoder) -> None:
     np.testing.assert_allclose(batch, singles, atol=2e-5)
 
 
-def test_batches_split_by_length_keep_input_order() -> None:
+def test_batches_split_by_length_keep_input_order(uncached: Encoder) -> None:
     small_batches = Encoder(threads=1, cache_size=0, batch_size=2)
-    texts = [*QUESTIONS, *QUESTIONS[::-1]]
+    # Distinct texts whose length order differs from their input order.
+    texts = [*QUESTIONS, "a", "tell me everything about the history of Lisbon's trams please"]
     got = small_batches.encode(texts)
-    np.testing.assert_allclose(got, np.vstack([got[:6], got[:6][::-1]]), atol=2e-5)
-    np.testing.assert_allclose(got[:6], small_batches.encode(QUESTIONS), atol=2e-5)
+    expected = np.vstack([uncached.encode(t) for t in texts])
+    np.testing.assert_allclose(got, expected, atol=2e-5)
 
 
 def test_long_text_is_truncated_at_max_tokens(encoder: Encoder) -> None:
