@@ -29,7 +29,6 @@ class SlotTable:
         self.labels: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.nbytes: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.queries: list[str] = []
-        self.norms: list[str] = []
         # The response as given when it is a str (returned as is: str is immutable),
         # else its JSON text, decoded per hit so callers never share a mutable object.
         self.values: list[Any] = []
@@ -60,7 +59,6 @@ class SlotTable:
         self.expires[self.capacity :] = math.inf
         extra = capacity - self.capacity
         self.queries.extend([""] * extra)
-        self.norms.extend([""] * extra)
         self.values.extend([None] * extra)
         self.is_json.extend([False] * extra)
         self.capacity = capacity
@@ -78,7 +76,6 @@ class SlotTable:
         self.alive[slot] = 0
         self.expires[slot] = math.inf
         self.queries[slot] = ""
-        self.norms[slot] = ""
         self.values[slot] = None
         self._free.append(slot)
 
