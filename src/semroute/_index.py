@@ -26,7 +26,8 @@ from semroute._cache_config import IndexConfig
 
 _EMPTY_SLOTS = np.empty(0, dtype=np.int64)
 _BUILD_CHUNK = 256
-_INSTALL_REPLAY = 64  # changes left for the installing caller to replay under the lock
+_INSTALL_REPLAY = 64
+_MAX_REPLAY = 100_000  # changes queued behind a running build before a caller waits for it  # changes left for the installing caller to replay under the lock
 _EMPTY_SIMS = np.empty(0, dtype=np.float32)
 
 
@@ -118,6 +119,10 @@ class Partition:
         elif self._building is not None:
             with self._replay_lock:
                 self._replay.append((True, label))
+                backlog = len(self._replay)
+            if backlog > _MAX_REPLAY:
+                # Inserts outpace the builder: let it catch up rather than grow without bound.
+                self.wait()
         elif self.size >= self.config.brute_force_below:
             self._start_build()
         return label

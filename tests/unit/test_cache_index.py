@@ -57,3 +57,30 @@ def test_empty_partition_returns_no_candidates() -> None:
     part = Partition(8, IndexConfig())
     slots, sims = part.search(np.ones(8, dtype=np.float32) / np.sqrt(8))
     assert slots.size == 0 and sims.size == 0
+
+
+def test_a_builder_outpaced_by_inserts_is_waited_for(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    import semroute._index as module
+
+    monkeypatch.setattr(module, "_MAX_REPLAY", 50)
+    gate = threading.Event()
+    new_graph = Partition._new_graph
+
+    def held_graph(self: Partition, capacity: int) -> object:
+        gate.wait(10)  # the builder cannot progress until the gate opens
+        return new_graph(self, capacity)
+
+    monkeypatch.setattr(Partition, "_new_graph", held_graph)
+    rng = np.random.default_rng(2)
+    vectors = unit(rng, 400)
+    part = Partition(32, IndexConfig(brute_force_below=100))
+    threading.Timer(0.2, gate.set).start()
+    for i in range(400):
+        part.add(i, vectors[i])
+    # Without the bound, 300 changes would still be queued behind the held builder and
+    # the matrix would serve; with it, an add waited for the build and installed it.
+    assert part._hnsw is not None and part._matrix is None
+    slots, sims = part.search(vectors[399])
+    assert slots[0] == 399 and sims[0] > 0.999
