@@ -26,8 +26,8 @@ from semroute._cache_config import IndexConfig
 
 _EMPTY_SLOTS = np.empty(0, dtype=np.int64)
 _BUILD_CHUNK = 256
-_INSTALL_REPLAY = 64
-_MAX_REPLAY = 100_000  # changes queued behind a running build before a caller waits for it  # changes left for the installing caller to replay under the lock
+_INSTALL_REPLAY = 64  # changes left for the installing caller to replay under the lock
+_MAX_REPLAY = 100_000  # changes queued behind a running build before a caller waits for it
 _EMPTY_SIMS = np.empty(0, dtype=np.float32)
 
 
