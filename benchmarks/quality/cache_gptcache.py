@@ -1,6 +1,7 @@
 """semroute's SemanticCache and GPTCache side by side, in one run, same vectors.
 
     pip install gptcache sqlalchemy   # comparison only; not a semroute dependency
+                                      # (measured: gptcache 0.1.44, SQLAlchemy 2.1.9)
     python benchmarks/quality/cache_gptcache.py [--data ../shared/data]
 
 Both caches get the same embedding function (a lookup of vectors the shipped
@@ -52,6 +53,10 @@ def run_gptcache(
             index_path=str(tmp / f"gpt_{threshold}.bin"),
         ),
     )
+    # GPTCache's hnswlib store returns numpy uint64 ids, which SQLAlchemy 2.x does not
+    # match against its integer key (every lookup misses); hand it plain ints.
+    search = manager.search
+    manager.search = lambda *a, **k: [(float(d), int(i)) for d, i in search(*a, **k)]  # type: ignore[method-assign]
     cache.init(
         pre_embedding_func=get_prompt,
         embedding_func=lambda text, **_: embed(text),
