@@ -83,8 +83,7 @@ class SemanticCache:
     longer than the encoder's limit is truncated for embedding; its exact key
     uses the whole text.
 
-    >>> from tests.fakes import FakeEncoder
-    >>> cache = SemanticCache(encoder=FakeEncoder())
+    >>> cache = SemanticCache()
     >>> cache.get_or_call("How do I reset my password?", lambda q: "Click 'Forgot'.")
     "Click 'Forgot'."
     >>> cache.get("how do I reset my password").exact
@@ -596,8 +595,7 @@ class SemanticCache:
     ) -> CacheHit | None:
         """The stored answer for ``query`` (or one meaning the same), else ``None``.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> cache.put("capital of France?", "Paris")
         >>> cache.get("Capital of France").response
         'Paris'
@@ -624,8 +622,7 @@ class SemanticCache:
         ``ttl`` overrides the cache's default for this entry (``None``: the default).
         An entry larger than ``max_bytes`` alone is not stored.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> cache.put("2+2", {"answer": 4}, namespace="math", ttl=60)
         >>> cache.get("2+2", namespace="math").response
         {'answer': 4}
@@ -653,8 +650,7 @@ class SemanticCache:
         ``None`` result is stored only with ``store_none=True``. Concurrent
         identical misses (same namespace and normalised query) call ``fn`` once.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> cache.get_or_call("What is 2+2?", lambda q: "4")
         '4'
         >>> cache.get_or_call("what is 2+2", lambda q: "never called")
@@ -709,8 +705,7 @@ class SemanticCache:
         """The asyncio twin of :meth:`get_or_call`; the encoder runs in a worker thread.
 
         >>> import asyncio
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> async def llm(q: str) -> str:
         ...     return "4"
         >>> asyncio.run(cache.aget_or_call("What is 2+2?", llm))
@@ -753,8 +748,7 @@ class SemanticCache:
     def delete(self, query: str, *, namespace: str | None = None) -> bool:
         """Remove the entry stored for this exact (normalised) query; True if one was.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> cache.put("hi", "hello"); cache.delete("HI!")
         True
         """
@@ -776,8 +770,7 @@ class SemanticCache:
 
         Returns the removed hit, or ``None`` when nothing would have answered.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> cache.put("is it safe", "yes")
         >>> cache.report_wrong("is it safe").matched_query
         'is it safe'
@@ -800,8 +793,7 @@ class SemanticCache:
 
         Returns how many entries were removed.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> cache.put("q", "a", namespace="acme/gpt-4o/v3")
         >>> cache.invalidate(prefix="acme/")
         1
@@ -858,8 +850,7 @@ class SemanticCache:
     ) -> Callable[[Callable[[str], R]], Callable[[str], R]]:
         """Decorate a one-argument function (sync or async) so it answers from the cache.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> cache = SemanticCache(encoder=FakeEncoder())
+        >>> cache = SemanticCache()
         >>> @cache.cached(namespace="faq")
         ... def ask(question: str) -> str:
         ...     return "42"
