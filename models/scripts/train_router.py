@@ -14,6 +14,17 @@ chose the recipe on held-out subjects and benchmarks:
 Target: the soft label 0.5 * (weak wrong and strong right) + 0.5 * (weak
 wrong), see the evaluation for why. Licences: Apache-2.0 (RouteLLM,
 RouterArena) over MMLU (MIT) and ~40 public benchmarks, some research-use only.
+
+Plus project-written queries from ``router_synthetic.py`` (seeded templates):
+480 everyday easy ones (FAQ, support, small talk, lookups) labelled 0 at
+weight EASY_WEIGHT per query, and 240 hard ones (proofs, multi-step maths,
+code, long analyses, multi-constraint tasks) labelled 1 at HARD_WEIGHT; the
+development data alone holds almost no conversational traffic, so without
+them "What are your opening hours?" outscored a request for a proof. The
+embedding is shrunk harder (L2_EMBEDDING) than in ``Router.fit``'s default.
+The strong_share quantile table is taken over the development queries only,
+so "30 % strong" still means 30 % of that mix. Chosen with
+``benchmarks/quality/router_eval.py`` (held-out APGR kept, sanity-set ranking).
 """
 
 from __future__ import annotations
@@ -23,9 +34,10 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+from router_synthetic import easy_queries, hard_queries
 
 from semroute._encoder import Encoder
-from semroute._router import DEFAULT_L2_EMBEDDING, DEFAULT_L2_FEATURES
+from semroute._router import DEFAULT_L2_FEATURES
 from semroute._router_data import embed_cached, load_mmlu, load_routerarena, targets
 from semroute._router_features import route_features
 from semroute._router_model import train_scorer
@@ -33,6 +45,12 @@ from semroute._router_model import train_scorer
 ROOT = Path(__file__).resolve().parents[2]
 
 TARGET = "soft"
+# The shipped recipe; router_eval.py imports these so both use the same one.
+L2_EMBEDDING = 3.0
+L2_FEATURES = DEFAULT_L2_FEATURES
+EASY_WEIGHT = 1.0  # per written easy query, relative to one development query
+HARD_WEIGHT = 0.5
+N_EASY, N_HARD, SYNTHETIC_SEED = 480, 240, 0
 
 
 def main() -> None:
@@ -49,18 +67,27 @@ def main() -> None:
     weak = np.concatenate([s.weak for s in sets])
     strong = np.concatenate([s.strong for s in sets])
     y = targets(weak, strong, TARGET)
+    easy = easy_queries(N_EASY, seed=SYNTHETIC_SEED)
+    hard = hard_queries(N_HARD, seed=SYNTHETIC_SEED)
+    every = texts + easy + hard
+    n = len(texts)
     scorer = train_scorer(
-        embed_cached(encoder, texts, args.cache),
-        route_features(texts),
-        y,
+        embed_cached(encoder, every, args.cache),
+        route_features(every),
+        np.r_[y, np.zeros(len(easy)), np.ones(len(hard))],
         encoder_id=encoder.model_id,
-        l2_embedding=DEFAULT_L2_EMBEDDING,
-        l2_features=DEFAULT_L2_FEATURES,
+        l2_embedding=L2_EMBEDDING,
+        l2_features=L2_FEATURES,
+        sample_weight=np.r_[
+            np.ones(n), np.full(len(easy), EASY_WEIGHT), np.full(len(hard), HARD_WEIGHT)
+        ],
+        reference=np.arange(len(every)) < n,
         info=(
             f"trained {dt.date.today().isoformat()} by models/scripts/train_router.py on "
-            f"{len(sets[0])} RouteLLM MMLU + {len(sets[1])} RouterArena sub_10 queries, "
-            f"target={TARGET}, l2_embedding={DEFAULT_L2_EMBEDDING}, "
-            f"l2_features={DEFAULT_L2_FEATURES}"
+            f"{len(sets[0])} RouteLLM MMLU + {len(sets[1])} RouterArena sub_10 queries "
+            f"+ {len(easy)} written easy (weight {EASY_WEIGHT}) + {len(hard)} written hard "
+            f"(weight {HARD_WEIGHT}), target={TARGET}, l2_embedding={L2_EMBEDDING}, "
+            f"l2_features={L2_FEATURES}"
         ),
     )
     scorer.save(args.out)

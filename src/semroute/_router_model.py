@@ -194,12 +194,19 @@ def train_scorer(
     *,
     encoder_id: str,
     l2_embedding: float = 1.0,
-    l2_features: float = 0.01,
+    l2_features: float | npt.ArrayLike = 0.01,
     sample_weight: npt.ArrayLike | None = None,
+    reference: npt.ArrayLike | None = None,
     info: str = "",
     feature_names: tuple[str, ...] | None = None,
 ) -> Scorer:
-    """Fit a :class:`Scorer`; ``targets`` in [0, 1] (hard labels or soft)."""
+    """Fit a :class:`Scorer`; ``targets`` in [0, 1] (hard labels or soft).
+
+    ``l2_features`` is one penalty for every feature column or one per column.
+    ``reference`` (a boolean mask over the rows, default all) picks the rows
+    whose scores make the quantile table behind ``strong_share``: extra
+    training rows such as written examples need not change what a share means.
+    """
     y = np.asarray(targets, dtype=np.float64)
     x = np.concatenate([embeddings, features], axis=1).astype(np.float64)
     mean = x.mean(axis=0)
@@ -207,10 +214,14 @@ def train_scorer(
     scale[scale < 1e-6] = 1.0  # a constant column carries no signal; keep it finite
     z = (x - mean) / scale
     dim = embeddings.shape[1]
-    l2 = np.r_[np.full(dim, l2_embedding), np.full(features.shape[1], l2_features)]
+    l2_feat = np.broadcast_to(np.asarray(l2_features, dtype=np.float64), (features.shape[1],))
+    l2 = np.r_[np.full(dim, l2_embedding), l2_feat]
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     weights, bias = fit_logistic(z, y, l2=l2, sample_weight=sw)
-    train_scores = _sigmoid(z @ weights + bias)
+    rows = np.ones(len(z), bool) if reference is None else np.asarray(reference, dtype=bool)
+    if rows.shape != (len(z),) or not rows.any():
+        raise ValueError("reference must be a boolean mask over the rows with at least one row")
+    train_scores = _sigmoid(z[rows] @ weights + bias)
     return Scorer(
         encoder_id=encoder_id,
         dim=dim,

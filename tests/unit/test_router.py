@@ -324,3 +324,33 @@ def test_other_format_versions_and_damaged_files_are_refused(
         Router.load(garbage, encoder=FakeEncoder())
     with pytest.raises(ConfigError):
         Router.load(tmp_path / "missing.npz", encoder=FakeEncoder())
+
+
+# -- training options used by the shipped recipe -----------------------------
+
+
+def test_reference_rows_set_the_share_quantiles_and_per_column_penalties_apply() -> None:
+    from semroute._router_model import train_scorer
+
+    rng = np.random.default_rng(3)
+    emb = rng.normal(size=(300, 8)).astype(np.float32)
+    feats = rng.normal(size=(300, 3)).astype(np.float32)
+    y = (feats[:, 0] > 0).astype(float)
+    real = np.arange(300) < 200
+    names = ("f0", "f1", "f2")
+    on_all = train_scorer(emb, feats, y, encoder_id="fake", feature_names=names, l2_features=0.1)
+    on_real = train_scorer(
+        emb, feats, y, encoder_id="fake", feature_names=names, l2_features=0.1, reference=real
+    )
+    np.testing.assert_array_equal(on_all.weights, on_real.weights)
+    real_scores = on_real.scores(emb[real], feats[real])
+    assert np.mean(real_scores > on_real.share_threshold(0.3)) == pytest.approx(0.3, abs=0.01)
+    # One penalty per feature column: shrinking only column 0 hard weakens its weight.
+    per_col = train_scorer(
+        emb, feats, y, encoder_id="fake", feature_names=names, l2_features=[100.0, 0.1, 0.1]
+    )
+    assert abs(per_col.weights[8]) < abs(on_all.weights[8]) / 10
+    with pytest.raises(ValueError, match="reference"):
+        train_scorer(
+            emb, feats, y, encoder_id="fake", feature_names=names, reference=np.zeros(300, bool)
+        )

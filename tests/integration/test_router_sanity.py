@@ -1,0 +1,68 @@
+"""The shipped router ranks everyday queries below genuinely hard ones (real encoder).
+
+The development data (MMLU, RouterArena) holds almost no FAQ or support
+traffic; these checks guard the written easy/hard examples the default model
+is trained with. The queries here are not in the training templates.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semroute._router import Router
+from semroute.errors import ConfigError
+
+pytestmark = pytest.mark.integration
+
+SANITY = Path(__file__).parent / "data" / "router_sanity.jsonl"
+
+OBVIOUS_HARD = [
+    "Prove that there are infinitely many primes, then bound the gap between consecutive ones.",
+    "Debug this Python: my function mutates a default list argument and results leak between "
+    "calls. Explain why and fix it.",
+    "A tank holds 240 litres, leaks 3 litres an hour and is refilled at 8 litres an hour for "
+    "the first 10 hours, then 5 an hour. When is it full? Show each step.",
+    "Write a Go function that merges k sorted slices in O(n log k) and explain the complexity.",
+]
+OBVIOUS_EASY = [
+    "What are your opening hours?",
+    "How do I change my email address?",
+    "Do you deliver on weekends?",
+    "Can I get a receipt for my purchase?",
+]
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    try:
+        from semroute._encoder import Encoder
+
+        return Router(encoder=Encoder(threads=1))
+    except ConfigError as exc:
+        pytest.skip(f"shipped router model unavailable: {exc}")
+    except Exception as exc:
+        pytest.skip(f"shipped encoder unavailable: {exc}")
+
+
+def test_obvious_hard_queries_outscore_obvious_faqs(router: Router) -> None:
+    hard = router.scores(OBVIOUS_HARD)
+    easy = router.scores(OBVIOUS_EASY)
+    # The model shipped before the written examples: means 0.228 vs 0.188, and the
+    # proof scored below every FAQ. This one: 0.265 vs 0.146.
+    assert hard.mean() > easy.mean() + 0.08, (hard.round(3), easy.round(3))
+    assert hard.min() > easy.max(), (hard.round(3), easy.round(3))
+
+
+def test_sanity_set_ranks_hard_above_easy(router: Router) -> None:
+    rows = [json.loads(line) for line in SANITY.read_text(encoding="utf-8").splitlines() if line]
+    hard = np.array([r["hard"] for r in rows]) == 1
+    scores = router.scores([r["query"] for r in rows])
+    auc = (scores[hard][:, None] > scores[~hard][None, :]).mean()
+    assert auc > 0.9  # 0.975 for the model shipped with this test, 0.69 for the one before
+    # At the default strong_share no everyday query is sent to the strong tier.
+    easy_scores = scores[~hard]
+    assert easy_scores.max() < router.thresholds[0], easy_scores.max()
