@@ -33,7 +33,7 @@ from semroute._index import Partition
 from semroute._singleflight import AsyncSingleFlight, SingleFlight
 from semroute._stats import CacheStats, StatsRecorder
 from semroute._types import TextEncoder
-from semroute.backends._base import Backend
+from semroute.backends._base import Backend, Change, ChangeFeed
 from semroute.backends._url import open_backend
 from semroute.errors import BackendError, CorruptStoreError, InputError, InputTypeError
 
@@ -118,6 +118,8 @@ class SemanticCache:
 
             raise ConfigError("index must be an IndexConfig")
         self._backend = open_backend(backend)
+        # A store other processes write too (Redis) reports their changes through poll().
+        self._feed = self._backend if isinstance(self._backend, ChangeFeed) else None
         self._encoder = encoder
         self._lock = threading.RLock()
         self._ready = False
@@ -412,6 +414,7 @@ class SemanticCache:
         self, ns_name: str, norm: str, key: int, now: float
     ) -> tuple[CacheHit | None, float]:
         started = time.perf_counter()
+        self._follow()
         hit = self._lookup_exact(ns_name, norm, key, now)
         return hit, time.perf_counter() - started
 
@@ -471,6 +474,7 @@ class SemanticCache:
             last_access=now,
             hits=0,
         )
+        self._follow()
         with self._lock:
             if self._closed:
                 raise BackendError("the cache is closed")
@@ -840,6 +844,52 @@ class SemanticCache:
             self._bytes = 0
             if self._backend is not None:
                 self._backend.clear()
+
+    # -- changes other processes made to a shared store (ChangeFeed) ----------------------
+
+    def _follow(self) -> None:
+        """Apply what other processes changed in a shared store; cheap when nothing did."""
+        if self._feed is None or not self._ready:
+            return
+        changes = self._feed.poll()
+        if changes:
+            with self._lock:
+                if not self._closed:
+                    for change in changes:
+                        self._apply(change)
+
+    def _apply(self, change: Change) -> None:
+        """One remote change, applied locally only: the writer already changed the store.
+
+        A remote put never evicts here: the process that wrote it evicts (globally)
+        to make room, so several mirrors do not each evict for the same overflow.
+        """
+        if change.kind == "put" and change.entry is not None:
+            entry = change.entry
+            if entry.expires <= time.time() or len(entry.vector) != 4 * self._dim:
+                return
+            try:
+                value = json.loads(entry.response)
+            except ValueError:
+                return
+            ns = self._namespaces.get(entry.namespace)
+            old = ns.exact.get(entry.key) if ns is not None else None
+            if old is not None and self._norm_of(old) == entry.norm:
+                self._remove(old, None, persist=False)  # the same query, answered elsewhere
+            vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
+            self._insert(entry, value, vector, persist=False)
+        elif change.kind == "delete" and change.entry_id is not None:
+            slot = self._id_to_slot.get(change.entry_id)
+            if slot is not None:
+                self._remove(slot, None, persist=False)
+        elif change.kind == "delete_namespace" and change.namespace is not None:
+            ns = self._namespaces.get(change.namespace)
+            if ns is not None:
+                for slot in self._slots_of(ns):
+                    self._remove(slot, None, persist=False)
+        elif change.kind == "clear":
+            for slot in np.flatnonzero(self._table.alive != 0).tolist():
+                self._remove(slot, None, persist=False)
 
     def cached(
         self,

@@ -43,5 +43,7 @@ def open_backend(spec: Backend | str | os.PathLike[str] | None) -> Backend | Non
 
         return SQLiteBackend(path)
     if scheme in ("redis", "rediss"):
-        raise ConfigError("the Redis backend is not available in this version of semroute")
+        from semroute.backends.redis import RedisBackend
+
+        return RedisBackend(spec)
     raise ConfigError(f"unknown backend URL scheme {scheme!r} in {spec!r}")
