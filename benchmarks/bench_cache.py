@@ -5,7 +5,8 @@ pytest benchmarks/bench_cache.py --benchmark-only --benchmark-group-by=group
 Vectors are random unit vectors (the encoder is stubbed: a dict lookup), so
 these time the cache alone; figures at 100k / 1M entries and on real
 embeddings come from ``benchmarks/quality/cache_scale.py``. Set
-``SEMROUTE_BENCH_N`` to change the default 10k entries.
+``SEMROUTE_BENCH_N`` to change the default 10k entries (2k under
+``SEMROUTE_BENCH_QUICK=1``, the CI smoke).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import time
 import numpy as np
 import pytest
 
+from benchmarks._sizes import size
 from semroute import _cache_ref, _cachecore
 from semroute._cache import SemanticCache
 from semroute._cache_config import IndexConfig
 
-N = int(os.environ.get("SEMROUTE_BENCH_N", "10000"))
+N = int(os.environ.get("SEMROUTE_BENCH_N", str(size(10_000, 2000))))
+CAP = size(5000, 500)  # put benchmark: max_entries, so eviction runs
 DIM = 384
 CORE = {"native": _cachecore, "reference": _cache_ref}
 
@@ -99,38 +102,39 @@ def test_exact_repeat_lookup(benchmark, filled) -> None:  # type: ignore[no-unty
 
 
 def test_put_throughput(benchmark) -> None:  # type: ignore[no-untyped-def]
-    benchmark.group = "put (memory, max_entries=5000 so eviction runs)"
+    benchmark.group = f"put (memory, max_entries={CAP} so eviction runs)"
     rng = np.random.default_rng(1)
-    vectors = unit(rng, 20_000)
-    cache = SemanticCache(encoder=StubEncoder({}), max_entries=5000)
+    vectors = unit(rng, 4 * CAP)
+    cache = SemanticCache(encoder=StubEncoder({}), max_entries=CAP)
     i = iter(range(10**9))
 
     def put() -> None:
         k = next(i)
         cache.put(f"q {k}", "a", embedding=vectors[k % len(vectors)])
 
-    benchmark.pedantic(put, rounds=15_000, iterations=1)
-    assert len(cache) == 5000
+    benchmark.pedantic(put, rounds=3 * CAP, iterations=1)
+    assert len(cache) == min(CAP, next(i))  # --benchmark-disable runs put once
 
 
 def test_get_or_call_hit_and_miss(benchmark) -> None:  # type: ignore[no-untyped-def]
     benchmark.group = "get_or_call with stub fn and stub encoder"
     rng = np.random.default_rng(2)
-    vectors = unit(rng, 4000)
-    queries = [f"question {i}" for i in range(4000)]
+    half = size(2000, 200)
+    vectors = unit(rng, 2 * half)
+    queries = [f"question {i}" for i in range(2 * half)]
     encoder = StubEncoder(dict(zip(queries, vectors, strict=True)))
     cache = SemanticCache(encoder=encoder)
-    for q in queries[:2000]:
+    for q in queries[:half]:
         cache.get_or_call(q, lambda q: "answer")
     i = iter(range(10**9))
 
     def mixed() -> object:
         # even rounds hit (stored), odd rounds miss (new query)
         k = next(i)
-        q = queries[(k // 2) % 2000] if k % 2 == 0 else queries[2000 + (k // 2) % 2000]
+        q = queries[(k // 2) % half] if k % 2 == 0 else queries[half + (k // 2) % half]
         return cache.get_or_call(q, lambda q: "answer")
 
-    benchmark.pedantic(mixed, rounds=4000, iterations=1)
+    benchmark.pedantic(mixed, rounds=2 * half, iterations=1)
 
 
 def test_single_flight_32_threads(benchmark) -> None:  # type: ignore[no-untyped-def]
