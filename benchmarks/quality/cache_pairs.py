@@ -108,27 +108,48 @@ def evaluate(pairs: list[tuple[str, str, bool]], encoder: Lookup) -> dict[str, o
     }
 
 
-def main() -> None:
+QUICK_PAIRS = 300  # --quick: the first pairs of each set, embedded on the fly (CI smoke)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=None)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"first {QUICK_PAIRS} pairs per set (smoke, not results)",
+    )
+    args = parser.parse_args(argv)
     data = data_dir(args.data)
-    questions, vectors, model_id = embedded_questions(data)
     qqp = [p for p in qqp_pairs(data) if usable(p[0]) and usable(p[1])]
-    report = {
-        "model_id": model_id,
-        "qqp_dev (research-only licence)": evaluate(qqp, Lookup(questions, vectors, model_id)),
+    if args.quick:
+        from semroute._encoder import Encoder
+
+        qqp = qqp[:QUICK_PAIRS]
+        texts = sorted({t for a, b, _ in qqp for t in (a, b)})
+        encoder = Encoder(threads=1, cache_size=0)
+        qqp_lookup = Lookup(texts, encoder.encode(texts), encoder.model_id)
+    else:
+        questions, vectors, model_id = embedded_questions(data)
+        qqp_lookup = Lookup(questions, vectors, model_id)
+    report: dict[str, object] = {
+        "model_id": qqp_lookup.model_id,
+        "qqp_dev (research-only licence)": evaluate(qqp, qqp_lookup),
     }
     mock_pairs, mock_encoder = mock_vectors(data)
+    if args.quick:
+        mock_pairs = mock_pairs[:QUICK_PAIRS] + [p for p in mock_pairs if not p[2]][:QUICK_PAIRS]
+        report["quick"] = f"first {QUICK_PAIRS} pairs per set: a smoke run, not results"
     report["gptcache_mock_data (MIT)"] = evaluate(mock_pairs, mock_encoder)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
