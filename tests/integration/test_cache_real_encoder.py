@@ -59,7 +59,9 @@ def test_sqlite_round_trip_with_the_real_encoder(tmp_path: Path) -> None:
         assert hit is not None and hit.response == "Use the 'Forgot password' link."
 
 
-@pytest.mark.skipif(not (DATA / "paraphrase" / "qqp_dev.jsonl").exists(), reason="no ../shared/data")
+@pytest.mark.skipif(
+    not (DATA / "paraphrase" / "qqp_dev.jsonl").exists(), reason="no ../shared/data"
+)
 def test_qqp_sample_exact_repeats_hit_and_namespaces_hold(cache: SemanticCache) -> None:
     with (DATA / "paraphrase" / "qqp_dev.jsonl").open(encoding="utf-8") as fh:
         rows = [json.loads(next(fh)) for _ in range(40)]
