@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks._sizes import size
 from semroute import Encoder
 
 CACHE = Path(__file__).parent / ".cache" / "encoder_int8"
@@ -62,13 +63,14 @@ def test_single_query_lru_hit(benchmark) -> None:
     assert vectors.shape == (1, encoder.dim)
 
 
-@pytest.mark.parametrize("size", [32, 128])
-def test_batch(benchmark, encoder: Encoder, size: int) -> None:
-    benchmark.group = f"encode a batch of {size}"
-    texts = batch_of(size)
+@pytest.mark.parametrize("n", size([32, 128], [8]))
+def test_batch(benchmark, encoder: Encoder, n: int) -> None:
+    benchmark.group = f"encode a batch of {n}"
+    texts = batch_of(n)
     vectors = benchmark.pedantic(encoder.encode, (texts,), rounds=8, warmup_rounds=1)
-    benchmark.extra_info["sentences_per_s"] = size / benchmark.stats.stats.median
-    assert vectors.shape == (size, encoder.dim)
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        benchmark.extra_info["sentences_per_s"] = n / benchmark.stats.stats.median
+    assert vectors.shape == (n, encoder.dim)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +119,8 @@ def test_tokenize_single(benchmark) -> None:
 
 
 def test_tokenize_batch(benchmark) -> None:
-    benchmark.group = "tokenise a batch of 32"
+    n = size(32, 8)
+    benchmark.group = f"tokenise a batch of {n}"
     tokenizer = Encoder(threads=1).tokenizer
-    encodings = benchmark(tokenizer.encode_batch, batch_of(32))
-    assert len(encodings) == 32
+    encodings = benchmark(tokenizer.encode_batch, batch_of(n))
+    assert len(encodings) == n

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 
+from benchmarks._sizes import size
 from semroute import _routefeat, _routefeat_ref
 from semroute._router import Router
 
@@ -44,7 +45,7 @@ def embeddings(router: Router) -> np.ndarray:
     return router.encoder.encode(QUERIES)
 
 
-def _tail(fn, n: int = 3000) -> dict[str, float]:
+def _tail(fn, n: int = size(3000, 30)) -> dict[str, float]:
     """Wall-clock p50/p99, and the same for this thread's CPU time.
 
     On a shared, overloaded VM the wall-clock tail is mostly time spent
@@ -85,8 +86,8 @@ def test_choose_with_encoding(benchmark, router: Router) -> None:
     def call() -> None:
         router.choose(f"{QUERIES[3]} ({next(counter)})")
 
-    tail = _tail(lambda i: call(), n=300)
-    enc = _tail(lambda i: encoder.encode(f"{QUERIES[3]} [{i}]"), n=300)
+    tail = _tail(lambda i: call(), n=size(300, 10))
+    enc = _tail(lambda i: encoder.encode(f"{QUERIES[3]} [{i}]"), n=size(300, 10))
     benchmark.extra_info.update(
         {**tail, "encode_p50_us": enc["p50_us"], "encode_p99_us": enc["p99_us"]}
     )
@@ -94,7 +95,7 @@ def test_choose_with_encoding(benchmark, router: Router) -> None:
         f"\nchoose(q) incl. encoding: p50 {tail['p50_us']:.0f} us, p99 {tail['p99_us']:.0f} us; "
         f"encode alone p50 {enc['p50_us']:.0f} us, p99 {enc['p99_us']:.0f} us"
     )
-    benchmark.pedantic(call, rounds=50, iterations=1)
+    benchmark.pedantic(call, rounds=size(50, 5), iterations=1)
 
 
 def test_choose_many_128(benchmark, router: Router, embeddings: np.ndarray) -> None:
