@@ -52,6 +52,7 @@ LICENCES = {
 }
 
 Pair = tuple[str, str, bool]
+QUICK_PAIRS = 150  # --quick: per label and set
 
 
 def load_qqp(data: Path) -> list[Pair]:
@@ -184,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "guards_quality.json"
     )
     parser.add_argument("--sets", default=",".join(LOADERS))
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"the first {QUICK_PAIRS} duplicates and non-duplicates per set (smoke, not results)",
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"no development data at {args.data}", file=sys.stderr)
@@ -199,8 +205,15 @@ def main(argv: list[str] | None = None) -> int:
         "licences": {},
         "sets": {},
     }
+    if args.quick:
+        report["quick"] = (
+            f"first {QUICK_PAIRS} duplicates and non-duplicates per set: smoke, not results"
+        )
     for name in args.sets.split(","):
         pairs = LOADERS[name](args.data)
+        if args.quick:
+            dups = [p for p in pairs if p[2]][:QUICK_PAIRS]
+            pairs = dups + [p for p in pairs if not p[2]][:QUICK_PAIRS]
         texts = sorted({t for a, b, _ in pairs for t in (a, b)})
         print(f"{name}: {len(pairs)} pairs, {len(texts)} texts")
         vectors = embed(texts, encoder, args.cache_dir)

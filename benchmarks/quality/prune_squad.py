@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / "benchmarks" / ".cache"
 RESULTS = REPO / "benchmarks" / "results" / "prune_quality.json"
 RATIOS = (0.5, 0.25, 0.125)
+QUICK_ARTICLES, QUICK_QUESTIONS = 2, 40  # --quick
 
 
 def load_encoder():
@@ -263,13 +264,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--neighbor-weight", type=float, default=None)
     parser.add_argument("--passage-weight", type=float, default=None)
     parser.add_argument("--dense-tokens", type=int, default=None, help="-1: embed every unit")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"first {QUICK_ARTICLES} articles, {QUICK_QUESTIONS} questions, 1 speed question (smoke)",
+    )
     args = parser.parse_args(argv)
     if not (args.data / "pruning" / "squad_v2_dev_small.json").exists():
         print(f"no SQuAD file under {args.data}; pass --data", file=sys.stderr)
         return 2
 
     articles = load_squad(args.data)
+    if args.quick:
+        articles = articles[:QUICK_ARTICLES]
+        args.speed_questions = min(args.speed_questions, 1)
     qs = questions(articles)
+    if args.quick:
+        qs = qs[:QUICK_QUESTIONS]
     whole = {
         i: CHUNK_SEPARATOR.join(p["context"] for p in art["paragraphs"])
         for i, art in enumerate(articles)
@@ -314,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         + "  ".join(f"{r:>6g}" for r in RATIOS)
     )
     results: dict[str, object] = {"questions": len(qs), "options": repr(pruner.options)}
+    if args.quick:
+        results["quick"] = "a subset: smoke, not results"
     if args.speed_only:
         fresh = Pruner(encoder=inner, **overrides)
         memo = Pruner(encoder=cached, **overrides)
@@ -336,9 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         memo = Pruner(encoder=cached, **overrides)
         results["speed"] = speed(fresh, memo, whole, qs, args.speed_questions)
         print("speed (median ms per 1k input tokens):", results["speed"])
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(REPO)}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -156,7 +156,10 @@ def cost_curve(
     return rows
 
 
-def main() -> None:
+QUICK_VARIANTS = ("+written (default)", "emb+feat/soft (previous default)", "+written easy only")
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".cache")
@@ -166,7 +169,14 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for embedding")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 folds and the 3 recipes the generality section needs (smoke, not results)",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.folds = min(args.folds, 3)
 
     from semroute._encoder import Encoder
 
@@ -247,6 +257,8 @@ def main() -> None:
             reference=np.arange(sum(len(v) for v in ys)) < int(train.sum()),
         )
 
+    if args.quick:
+        variants = {name: variants[name] for name in QUICK_VARIANTS}
     oof: dict[str, np.ndarray] = {}
     for name, spec in variants.items():
         y = targets(weak, strong, spec["target"])
@@ -357,6 +369,8 @@ def main() -> None:
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
+    if args.quick:
+        result["quick"] = f"{args.folds} folds, recipes {list(QUICK_VARIANTS)}: smoke, not results"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
 
@@ -400,7 +414,8 @@ def main() -> None:
                 f"median {r['median_hard']:.3f} vs {r['median_easy']:.3f}"
             )
     print(f"wrote {args.out} in {result['seconds']} s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
