@@ -22,6 +22,7 @@ from benchmarks._sizes import size
 from semroute import _cache_ref, _cachecore
 from semroute._cache import SemanticCache
 from semroute._cache_config import IndexConfig
+from semroute._guards_api import Guards
 
 N = int(os.environ.get("SEMROUTE_BENCH_N", str(size(10_000, 2000))))
 CAP = size(5000, 500)  # put benchmark: max_entries, so eviction runs
@@ -79,14 +80,20 @@ def filled(request: pytest.FixtureRequest) -> tuple[str, SemanticCache, list[str
     return (request.param, *filled_cache(N, brute_force_below=below))
 
 
-def test_semantic_lookup(benchmark, filled) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("guards", ["guards on", "guards off"])
+def test_semantic_lookup(benchmark, filled, guards: str) -> None:  # type: ignore[no-untyped-def]
     kind, cache, _, probes = filled
     benchmark.group = f"semantic lookup, encoder excluded, {N} entries"
-    benchmark.name = kind
+    benchmark.name = f"{kind}, {guards}"
+    chosen = Guards() if guards == "guards on" else Guards.none()
+    # Probe j is near stored question j and says the same number: the guards check
+    # the candidate (query and candidate signatures) and let it through.
+    texts = [f"the stored question {j}" for j in range(len(probes))]
     i = iter(range(10**9))
 
     def lookup() -> object:
-        return cache.get("probe", embedding=probes[next(i) % len(probes)])
+        j = next(i) % len(probes)
+        return cache.get(texts[j], embedding=probes[j], guards=chosen)
 
     hit = benchmark(lookup)
     assert hit is not None and hit.similarity > 0.95
@@ -200,6 +207,31 @@ def test_best_row(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
     args = (matrix, vector, slots, alive, np.full(2048, np.inf), ns_ids, int(ns_ids[7]), 0.0, 0.5)
     out = benchmark(CORE[impl].best_row, *args)
     assert out[0] == (7 if alive[7] else -1)
+
+
+@pytest.mark.parametrize("k", [8, 4096], ids=["k=8 (HNSW candidates)", "k=4096 (exact partition)"])
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_rank_candidates(benchmark, impl: str, k: int) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = f"rank_candidates over {k} candidates (after a refused best)"
+    alive, expires, ns_ids, _ = slot_table(100_000)
+    rng = np.random.default_rng(5)
+    slots = rng.integers(0, 100_000, k).astype(np.int64)
+    sims = rng.random(k).astype(np.float32)
+    args = (slots, sims, alive, expires, ns_ids, 1, 2.0, 0.95)
+    out = benchmark(CORE[impl].rank_candidates, *args)
+    np.testing.assert_array_equal(out[0], _cache_ref.rank_candidates(*args)[0])
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_rank_rows(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "rank_rows: exact scan of a 2048-entry partition, all above 0.5 ranked"
+    alive, _, ns_ids, _ = slot_table(2048)
+    matrix = unit(np.random.default_rng(6), 2048)
+    vector = matrix[7].copy()
+    slots = np.arange(2048, dtype=np.int64)
+    args = (matrix, vector, slots, alive, np.full(2048, np.inf), ns_ids, int(ns_ids[7]), 0.0, 0.5)
+    out = benchmark(CORE[impl].rank_rows, *args)
+    assert (out[0][0] if out[0].size else -1) == (7 if alive[7] else -1)
 
 
 @pytest.mark.parametrize("impl", ["native", "reference"])

@@ -173,3 +173,91 @@ def lru_victims(const int64_t[::1] stamps not None,
     out = heap_arr[:size]
     order = np.argsort(np.asarray(stamps)[out], kind="stable")
     return np.ascontiguousarray(out[order])
+
+
+def rank_candidates(const int64_t[::1] slots not None,
+                    const float[::1] sims not None,
+                    const uint8_t[::1] alive not None,
+                    const double[::1] expires not None,
+                    const int32_t[::1] ns_ids not None,
+                    int ns_id, double now, double min_sim):
+    """Indices into ``slots`` of every valid candidate, best first, and how many expired.
+
+    Valid as in ``pick_candidate``; the order is by similarity, descending,
+    ties keeping the earlier index, so the first is what ``pick_candidate``
+    returns. Used when that best candidate is refused (a hit guard, the
+    verifier or a reported mistake) and the next one must be tried.
+    """
+    cdef Py_ssize_t n = slots.shape[0], cap = alive.shape[0], i, m = 0
+    cdef int64_t s
+    cdef Py_ssize_t n_expired = 0
+    cdef float threshold = <float>min_sim
+    if sims.shape[0] != n:
+        raise ValueError("slots and sims differ in length")
+    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    idx_arr = np.empty(n, dtype=np.int64)
+    key_arr = np.empty(n, dtype=np.float32)
+    cdef int64_t[::1] idx = idx_arr
+    cdef float[::1] key = key_arr
+    with nogil:
+        for i in range(n):
+            s = slots[i]
+            if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
+                continue
+            if expires[s] <= now:
+                n_expired += 1
+                continue
+            if sims[i] >= threshold:
+                idx[m] = i
+                key[m] = -sims[i]
+                m += 1
+    order = np.argsort(key_arr[:m], kind="stable")
+    return np.ascontiguousarray(idx_arr[:m][order]), n_expired
+
+
+def rank_rows(const float[:, ::1] matrix not None,
+              const float[::1] vector not None,
+              const int64_t[::1] slots not None,
+              const uint8_t[::1] alive not None,
+              const double[::1] expires not None,
+              const int32_t[::1] ns_ids not None,
+              int ns_id, double now, double min_sim):
+    """Exact search of a small partition, every row at or above ``min_sim``, best first.
+
+    Returns ``(rows int64, cosines float32, n_expired)``; the rows are filtered
+    and scored as in ``best_row`` (whose answer is the first row), ordered by
+    cosine descending, ties keeping the earlier row.
+    """
+    cdef Py_ssize_t n = matrix.shape[0], d = matrix.shape[1], cap = alive.shape[0], i, m = 0
+    cdef int64_t s
+    cdef Py_ssize_t n_expired = 0
+    cdef float sim
+    cdef float threshold = <float>min_sim
+    if vector.shape[0] != d:
+        raise ValueError("vector length differs from the matrix width")
+    if slots.shape[0] != n:
+        raise ValueError("slots and matrix rows differ in number")
+    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    idx_arr = np.empty(n, dtype=np.int64)
+    key_arr = np.empty(n, dtype=np.float32)
+    cdef int64_t[::1] idx = idx_arr
+    cdef float[::1] key = key_arr
+    if n > 0 and d > 0:
+        with nogil:
+            for i in range(n):
+                s = slots[i]
+                if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
+                    continue
+                if expires[s] <= now:
+                    n_expired += 1
+                    continue
+                sim = _dot(&matrix[i, 0], &vector[0], d)
+                if sim >= threshold:
+                    idx[m] = i
+                    key[m] = -sim
+                    m += 1
+    order = np.argsort(key_arr[:m], kind="stable")
+    return (np.ascontiguousarray(idx_arr[:m][order]),
+            np.ascontiguousarray(-key_arr[:m][order]), n_expired)

@@ -17,7 +17,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,16 +26,29 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute import _cachecore, _index_snapshot, _text
-from semroute._cache_config import CacheConfig, IndexConfig, check_threshold, check_ttl
+from semroute._cache_config import (
+    CacheConfig,
+    IndexConfig,
+    check_guards,
+    check_threshold,
+    check_ttl,
+)
 from semroute._cache_table import SlotTable
 from semroute._entry import Entry
+from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute._index import Partition
 from semroute._singleflight import AsyncSingleFlight, SingleFlight
 from semroute._stats import CacheStats, StatsRecorder
 from semroute._types import TextEncoder
 from semroute.backends._base import Backend, Change, ChangeFeed
 from semroute.backends._url import open_backend
-from semroute.errors import BackendError, CorruptStoreError, InputError, InputTypeError
+from semroute.errors import (
+    BackendError,
+    ConfigError,
+    CorruptStoreError,
+    InputError,
+    InputTypeError,
+)
 
 R = TypeVar("R")
 FloatArray = npt.NDArray[np.float32]
@@ -46,6 +59,13 @@ _FIXED_BYTES_PER_ENTRY = 256
 _TOUCH_FLUSH = 1024
 _SWEEP_EVERY_S = 1.0
 _LRU_POOL = 64
+
+#: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
+#: be ``async def`` when used through ``aget_or_call``.
+Verifier = Callable[[str, str, Any], "bool | Awaitable[bool]"]
+# What the semantic lookup asks its driver: (cached_query, cached_response) to verify.
+_Ask = tuple[str, Any]
+_Steps = Generator[_Ask, bool, "CacheHit | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +93,31 @@ class _Namespace:
         self.name = name
         self.partition = partition
         self.exact: dict[int, int] = {}  # query key -> slot
+
+
+class _Check:
+    """Why a semantic candidate may not be served; the query's guard signature is
+    computed at most once per lookup, and only when some candidate qualifies."""
+
+    __slots__ = ("blocked", "guards", "mask", "query", "sig")
+
+    def __init__(self, query: str, guards: Guards, blocked: frozenset[str] | None) -> None:
+        self.query = query
+        self.guards = guards
+        self.mask = guards.mask
+        self.blocked = blocked
+        self.sig: GuardSignature | None = None
+
+    def reason(self, cached_query: str) -> str | None:
+        if self.blocked and _text.normalize_query(cached_query) in self.blocked:
+            return "reported"
+        if not self.mask:
+            return None
+        if self.sig is None:
+            self.sig = guard_signature(self.query)
+        # The cached side's signature is recomputed (~2.6 µs) rather than stored per
+        # entry (~250 bytes): see notes/cache_guards.md.
+        return guard_reason(self.sig, cached_query, self.guards)
 
 
 class SemanticCache:
@@ -103,6 +148,9 @@ class SemanticCache:
         store_none: bool = False,
         namespace: str = "default",
         index: IndexConfig | None = None,
+        guards: Guards | None = Guards(),  # noqa: B008 - frozen, immutable
+        verify: Verifier | None = None,
+        verify_band: tuple[float, float] | None = None,
     ) -> None:
         self.config = CacheConfig(
             threshold=threshold,
@@ -111,11 +159,16 @@ class SemanticCache:
             ttl=ttl,
             store_none=store_none,
             namespace=namespace,
+            guards=check_guards(guards),
+            verify_band=verify_band,
         )
+        if verify is not None and not callable(verify):
+            raise ConfigError(f"verify must be callable or None, not {type(verify).__name__}")
+        self._verify = verify
+        # (namespace, normalised query) -> normalised stored queries it must never match.
+        self._blocks: dict[tuple[str, str], frozenset[str]] = {}
         self.index_config = index if index is not None else IndexConfig()
         if not isinstance(self.index_config, IndexConfig):
-            from semroute.errors import ConfigError
-
             raise ConfigError("index must be an IndexConfig")
         self._backend = open_backend(backend)
         # A store other processes write too (Redis) reports their changes through poll().
@@ -349,36 +402,129 @@ class SemanticCache:
                 return None
             return self._hit(slot, ns_name, 1.0, True, now)
 
-    def _lookup_semantic(
-        self, ns_name: str, vector: FloatArray, threshold: float, now: float
-    ) -> CacheHit | None:
-        with self._lock:
-            ns = self._namespaces.get(ns_name)
-            if ns is None:
-                return None
-            table = self._table
-            rows = ns.partition.exact_rows()
-            if rows is not None:
-                matrix, slots = rows
-                best, sim, n_expired = _cachecore.best_row(
-                    matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id, now,
-                    threshold,
-                )  # fmt: skip
-            else:
-                slots, sims = ns.partition.search(vector)
-                best, n_expired = _cachecore.pick_candidate(
-                    slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now, threshold
+    def _semantic_steps(
+        self,
+        ns_name: str,
+        query: str,
+        norm: str,
+        vector: FloatArray,
+        threshold: float,
+        now: float,
+        guards: Guards,
+    ) -> _Steps:
+        """The semantic decision, shared by sync and async lookups.
+
+        Candidates at or above the threshold are tried best first; a candidate a
+        guard, a reported mistake or the verifier refuses is skipped and the next
+        one tried. The generator yields ``(cached_query, response)`` when the
+        verifier must be asked (outside the lock) and receives its answer.
+        """
+        refused: set[int] = set()  # entry ids refused during this lookup
+        check = _Check(query, guards, self._blocks.get((ns_name, norm)))
+        band = self.config.verify_band
+        while True:
+            with self._lock:
+                picked = self._pick(ns_name, vector, threshold, now, check, refused)
+                if picked is None:
+                    return None
+                slot, sim = picked
+                if self._verify is None or (band is not None and not band[0] <= sim <= band[1]):
+                    return self._hit(slot, ns_name, sim, False, now)
+                table = self._table
+                entry_id = int(table.ids[slot])
+                cached_query = table.queries[slot]
+                created = float(table.created[slot])
+                value = table.values[slot]
+                response = json.loads(value) if table.is_json[slot] else value
+            if (yield cached_query, response):
+                with self._lock:
+                    slot = self._id_to_slot.get(entry_id, -1)
+                    if slot >= 0:
+                        return self._hit(slot, ns_name, sim, False, now)
+                # Removed while the verifier ran: serve what was verified.
+                return CacheHit(
+                    response=response,
+                    similarity=min(sim, 1.0),
+                    matched_query=cached_query,
+                    age_s=max(0.0, now - created),
+                    exact=False,
+                    namespace=ns_name,
+                    lookup_us=0.0,
                 )
-                sim = float(sims[best]) if best >= 0 else 0.0
-            hit = None
-            if best >= 0:
-                hit = self._hit(int(slots[best]), ns_name, sim, False, now)
-            if n_expired:
-                # Expired candidates leave the index now so they never shadow a neighbour.
-                for slot in slots[slots >= 0].tolist():
-                    if table.alive[slot] and table.expires[slot] <= now:
-                        self._remove(slot, "expirations")
-            return hit
+            refused.add(entry_id)
+            self._stats.add("verify_refusals")
+
+    def _pick(
+        self,
+        ns_name: str,
+        vector: FloatArray,
+        threshold: float,
+        now: float,
+        check: _Check,
+        refused: set[int],
+    ) -> tuple[int, float] | None:
+        """The best servable candidate ``(slot, cosine)``; the caller holds the lock."""
+        ns = self._namespaces.get(ns_name)
+        if ns is None:
+            return None
+        table = self._table
+        rows = ns.partition.exact_rows()
+        if rows is not None:
+            matrix, slots = rows
+            best, sim, n_expired = _cachecore.best_row(
+                matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id, now,
+                threshold,
+            )  # fmt: skip
+        else:
+            slots, sims = ns.partition.search(vector)
+            best, n_expired = _cachecore.pick_candidate(
+                slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now, threshold
+            )
+            sim = float(sims[best]) if best >= 0 else 0.0
+        picked = None
+        if best >= 0:
+            slot = int(slots[best])
+            if self._servable(slot, check, refused):
+                picked = (slot, sim)
+            else:
+                # The best was refused: rank every qualifying candidate (rare, so the
+                # common lookup pays for one best-only pass) and try the next ones.
+                if rows is not None:
+                    order, ranked_sims, _ = _cachecore.rank_rows(
+                        matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id,
+                        now, threshold,
+                    )  # fmt: skip
+                else:
+                    order, _ = _cachecore.rank_candidates(
+                        slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now,
+                        threshold,
+                    )  # fmt: skip
+                    ranked_sims = sims[order]
+                for i, next_sim in zip(order.tolist(), ranked_sims.tolist(), strict=True):
+                    candidate = int(slots[i])
+                    if candidate != slot and self._servable(candidate, check, refused):
+                        picked = (candidate, float(next_sim))
+                        break
+        if n_expired:
+            # Expired candidates leave the index now so they never shadow a neighbour.
+            for expired in slots[slots >= 0].tolist():
+                if table.alive[expired] and table.expires[expired] <= now:
+                    self._remove(expired, "expirations")
+        return picked
+
+    def _servable(self, slot: int, check: _Check, refused: set[int]) -> bool:
+        entry_id = int(self._table.ids[slot])
+        if entry_id in refused:
+            return False
+        reason = check.reason(self._table.queries[slot])
+        if reason is None:
+            return True
+        refused.add(entry_id)
+        if reason == "reported":
+            self._stats.add("reported_refusals")
+        else:
+            self._stats.guard_block(reason)
+        return False
 
     def _hit(self, slot: int, ns_name: str, sim: float, exact: bool, now: float) -> CacheHit:
         table = self._table
@@ -418,12 +564,46 @@ class SemanticCache:
         hit = self._lookup_exact(ns_name, norm, key, now)
         return hit, time.perf_counter() - started
 
-    def _phase_semantic(
-        self, ns_name: str, vector: FloatArray, threshold: float, now: float
-    ) -> tuple[CacheHit | None, float]:
-        started = time.perf_counter()
-        hit = self._lookup_semantic(ns_name, vector, threshold, now)
-        return hit, time.perf_counter() - started
+    def _drive(self, steps: _Steps, query: str) -> tuple[CacheHit | None, float]:
+        """Run the semantic decision, asking a sync verifier; time excludes the verifier."""
+        spent = 0.0
+        answer: bool | None = None
+        while True:
+            started = time.perf_counter()
+            try:
+                ask = next(steps) if answer is None else steps.send(answer)
+            except StopIteration as done:
+                return done.value, spent + time.perf_counter() - started
+            spent += time.perf_counter() - started
+            assert self._verify is not None
+            result = self._verify(query, *ask)
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()  # never awaited: do not leave a warning behind
+                raise ConfigError("verify is async: use aget_or_call, or pass a sync verifier")
+            answer = bool(result)
+
+    async def _adrive(self, steps: _Steps, query: str) -> tuple[CacheHit | None, float]:
+        """The asyncio twin of ``_drive``: an async verifier is awaited, a sync one
+        is called on the event loop."""
+        spent = 0.0
+        answer: bool | None = None
+        while True:
+            started = time.perf_counter()
+            try:
+                ask = next(steps) if answer is None else steps.send(answer)
+            except StopIteration as done:
+                return done.value, spent + time.perf_counter() - started
+            spent += time.perf_counter() - started
+            assert self._verify is not None
+            result = self._verify(query, *ask)
+            if inspect.isawaitable(result):
+                result = await result
+            answer = bool(result)
+
+    def _guards(self, guards: Guards | None) -> Guards:
+        # Per call, None means the cache's guards; Guards.none() switches them off.
+        return self.config.guards if guards is None else check_guards(guards)
 
     def _finish(self, hit: CacheHit | None, spent: float) -> CacheHit | None:
         """Count the lookup; ``spent`` excludes the encoder."""
@@ -438,6 +618,7 @@ class SemanticCache:
         key: int,
         threshold: float,
         vector: FloatArray | None,
+        guards: Guards,
     ) -> tuple[CacheHit | None, FloatArray]:
         """Exact key first, then the index; returns the hit and the query's vector."""
         now = time.time()
@@ -445,7 +626,8 @@ class SemanticCache:
         if hit is None:
             if vector is None:
                 vector = self._embed(query)
-            hit, more = self._phase_semantic(ns_name, vector, threshold, now)
+            steps = self._semantic_steps(ns_name, query, norm, vector, threshold, now, guards)
+            hit, more = self._drive(steps, query)
             spent += more
         return self._finish(hit, spent), vector  # type: ignore[return-value]
 
@@ -596,8 +778,15 @@ class SemanticCache:
         namespace: str | None = None,
         threshold: float | None = None,
         embedding: FloatArray | None = None,
+        guards: Guards | None = None,
     ) -> CacheHit | None:
         """The stored answer for ``query`` (or one meaning the same), else ``None``.
+
+        ``guards`` overrides the cache's hit guards for this call (``None``: the
+        cache's; ``Guards.none()``: off). A candidate a guard, a reported mistake or
+        the ``verify`` hook refuses is skipped for the next one above the
+        threshold; if none is left the lookup is a miss. An exception from
+        ``verify`` propagates.
 
         >>> cache = SemanticCache()
         >>> cache.put("capital of France?", "Paris")
@@ -607,9 +796,10 @@ class SemanticCache:
         ns_name = self._namespace_name(namespace)
         norm, key = self._key(query)
         thr = self._threshold(threshold)
+        chosen = self._guards(guards)
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
-        hit, _ = self._lookup(ns_name, query, norm, key, thr, vector)
+        hit, _ = self._lookup(ns_name, query, norm, key, thr, vector, chosen)
         return hit
 
     def put(
@@ -647,10 +837,12 @@ class SemanticCache:
         namespace: str | None = None,
         ttl: float | None = None,
         threshold: float | None = None,
+        guards: Guards | None = None,
     ) -> R:
         """The cached answer for ``query``, or ``fn(query)``, stored for next time.
 
-        An exception from ``fn`` propagates unchanged and nothing is stored; a
+        ``guards`` overrides the cache's hit guards for this call (see :meth:`get`).
+        An exception from ``fn`` (or from ``verify``) propagates unchanged and nothing is stored; a
         ``None`` result is stored only with ``store_none=True``. Concurrent
         identical misses (same namespace and normalised query) call ``fn`` once.
 
@@ -664,10 +856,11 @@ class SemanticCache:
         norm, key = self._key(query)
         thr = self._threshold(threshold)
         entry_ttl = self._ttl(ttl)
+        chosen = self._guards(guards)
         if not callable(fn):
             raise InputTypeError("fn must be callable")
         self._ensure_ready()
-        hit, vector = self._lookup(ns_name, query, norm, key, thr, None)
+        hit, vector = self._lookup(ns_name, query, norm, key, thr, None, chosen)
         if hit is not None:
             self._stats.add("fn_calls_saved")
             return hit.response  # type: ignore[no-any-return]
@@ -705,8 +898,12 @@ class SemanticCache:
         namespace: str | None = None,
         ttl: float | None = None,
         threshold: float | None = None,
+        guards: Guards | None = None,
     ) -> R:
         """The asyncio twin of :meth:`get_or_call`; the encoder runs in a worker thread.
+
+        ``verify`` may be ``async def`` here (it is awaited); a sync verifier is
+        called on the event loop, so keep it fast or make it async.
 
         >>> import asyncio
         >>> cache = SemanticCache()
@@ -719,6 +916,7 @@ class SemanticCache:
         norm, key = self._key(query)
         thr = self._threshold(threshold)
         entry_ttl = self._ttl(ttl)
+        chosen = self._guards(guards)
         if not callable(fn):
             raise InputTypeError("fn must be callable")
         if not self._ready:
@@ -729,7 +927,8 @@ class SemanticCache:
         if hit is None:
             # The encoder is the slow part: keep it off the event loop.
             vector = await asyncio.to_thread(self._embed, query)
-            hit, more = self._phase_semantic(ns_name, vector, thr, now)
+            steps = self._semantic_steps(ns_name, query, norm, vector, thr, now, chosen)
+            hit, more = await self._adrive(steps, query)
             spent += more
         hit = self._finish(hit, spent)
         if hit is not None:
@@ -768,9 +967,21 @@ class SemanticCache:
             return True
 
     def report_wrong(
-        self, query: str, *, namespace: str | None = None, threshold: float | None = None
+        self,
+        query: str,
+        *,
+        namespace: str | None = None,
+        threshold: float | None = None,
+        embedding: FloatArray | None = None,
     ) -> CacheHit | None:
         """Remove the entry that would answer ``query`` now (it served a wrong hit).
+
+        A wrong *semantic* match is also blocked: that stored query (normalised)
+        is never served for this query (normalised) in this namespace again, even
+        if the same entry is put again here or by another process sharing the
+        store. The block lives in this cache object's memory (not in the store)
+        for its lifetime. An exact repeat is only removed, not blocked: the
+        answer was wrong, not the match, and the next answer stored is served.
 
         Returns the removed hit, or ``None`` when nothing would have answered.
 
@@ -780,10 +991,15 @@ class SemanticCache:
         'is it safe'
         """
         ns_name = self._namespace_name(namespace)
-        hit = self.get(query, namespace=ns_name, threshold=threshold)
+        norm, _ = self._key(query)
+        hit = self.get(query, namespace=ns_name, threshold=threshold, embedding=embedding)
         if hit is None:
             return None
         with self._lock:
+            matched = _text.normalize_query(hit.matched_query)
+            if not hit.exact and matched != norm:
+                blocked = self._blocks.get((ns_name, norm), frozenset())
+                self._blocks[(ns_name, norm)] = blocked | {matched}
             ns = self._namespaces.get(ns_name)
             if ns is not None:
                 key = _text.query_key(hit.matched_query)

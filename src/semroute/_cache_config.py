@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from semroute._guards_api import Guards
 from semroute.errors import ConfigError
 
 
@@ -16,6 +17,28 @@ def check_threshold(value: object, name: str = "threshold") -> float:
     if not -1.0 <= result <= 1.0:  # also rejects NaN
         raise ConfigError(f"{name} is a cosine in [-1, 1], got {value!r}")
     return result
+
+
+def check_guards(value: object, name: str = "guards") -> Guards:
+    """A ``Guards``; ``None`` means every guard off (``Guards.none()``)."""
+    if value is None:
+        return Guards.none()
+    if not isinstance(value, Guards):
+        raise ConfigError(f"{name} must be a Guards or None, not {type(value).__name__}")
+    return value
+
+
+def check_band(value: object, name: str = "verify_band") -> tuple[float, float] | None:
+    """``None`` (every semantic candidate) or a ``(low, high)`` cosine band, low <= high."""
+    if value is None:
+        return None
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise ConfigError(f"{name} must be a (low, high) pair of cosines or None, got {value!r}")
+    low = check_threshold(value[0], f"{name}[0]")
+    high = check_threshold(value[1], f"{name}[1]")
+    if low > high:
+        raise ConfigError(f"{name} must have low <= high, got {value!r}")
+    return (low, high)
 
 
 def check_ttl(value: object, name: str = "ttl") -> float | None:
@@ -61,7 +84,12 @@ class IndexConfig:
 
 @dataclass(frozen=True, slots=True)
 class CacheConfig:
-    """The cache's policy: hit threshold, capacity caps, default TTL."""
+    """The cache's policy: hit threshold, capacity caps, default TTL, hit guards.
+
+    ``guards`` run on semantic candidates at or above the threshold (never on an
+    exact repeat); ``verify_band`` is the cosine band in which the ``verify``
+    hook is asked (``None``: every semantic candidate).
+    """
 
     threshold: float = 0.95
     max_entries: int | None = 100_000
@@ -69,9 +97,13 @@ class CacheConfig:
     ttl: float | None = None
     store_none: bool = False
     namespace: str = "default"
+    guards: Guards = field(default_factory=Guards)
+    verify_band: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", check_threshold(self.threshold))
+        object.__setattr__(self, "guards", check_guards(self.guards))
+        object.__setattr__(self, "verify_band", check_band(self.verify_band))
         object.__setattr__(self, "ttl", check_ttl(self.ttl))
         for name in ("max_entries", "max_bytes"):
             value = getattr(self, name)

@@ -72,3 +72,50 @@ def lru_victims(
         candidates = candidates[part]
     order = np.argsort(stamps[candidates], kind="stable")
     return candidates[order].astype(np.int64)
+
+
+def rank_candidates(
+    slots: npt.NDArray[np.int64],
+    sims: npt.NDArray[np.float32],
+    alive: npt.NDArray[np.uint8],
+    expires: npt.NDArray[np.float64],
+    ns_ids: npt.NDArray[np.int32],
+    ns_id: int,
+    now: float,
+    min_sim: float,
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Indices of every valid candidate, best first (ties: earlier first), and n_expired."""
+    if sims.shape[0] != slots.shape[0]:
+        raise ValueError("slots and sims differ in length")
+    cap = alive.shape[0]
+    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    inside = (slots >= 0) & (slots < cap)
+    safe = np.where(inside, slots, 0)
+    live = inside & (alive[safe] != 0) & (ns_ids[safe] == ns_id)
+    fresh = expires[safe] > now
+    n_expired = int(np.count_nonzero(live & ~fresh))
+    valid = np.flatnonzero(live & fresh & (sims >= np.float32(min_sim)))
+    order = np.argsort(-sims[valid], kind="stable")
+    return valid[order].astype(np.int64), n_expired
+
+
+def rank_rows(
+    matrix: npt.NDArray[np.float32],
+    vector: npt.NDArray[np.float32],
+    slots: npt.NDArray[np.int64],
+    alive: npt.NDArray[np.uint8],
+    expires: npt.NDArray[np.float64],
+    ns_ids: npt.NDArray[np.int32],
+    ns_id: int,
+    now: float,
+    min_sim: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], int]:
+    """Every row at or above ``min_sim``, best first: ``(rows, cosines, n_expired)``."""
+    if vector.shape[0] != matrix.shape[1]:
+        raise ValueError("vector length differs from the matrix width")
+    if slots.shape[0] != matrix.shape[0]:
+        raise ValueError("slots and matrix rows differ in number")
+    sims = (matrix @ vector).astype(np.float32).reshape(-1)
+    rows, n_expired = rank_candidates(slots, sims, alive, expires, ns_ids, ns_id, now, min_sim)
+    return rows, sims[rows], n_expired

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +30,18 @@ class CacheStats:
     bytes: int
     lookup_p50_us: float
     lookup_p99_us: float
+    #: Semantic candidates above the threshold refused by a hit guard, by guard name
+    #: (``numbers``, ``negation``, ``opposites``, ``entities``, ``key_terms``).
+    guard_blocks: Mapping[str, int] = field(default_factory=dict)
+    #: Candidates the ``verify`` hook refused.
+    verify_refusals: int = 0
+    #: Candidates refused because ``report_wrong`` blocked that match.
+    reported_refusals: int = 0
+
+    @property
+    def refusals(self) -> int:
+        """Candidates refused for any reason (a lookup may refuse several, then hit or miss)."""
+        return sum(self.guard_blocks.values()) + self.verify_refusals + self.reported_refusals
 
     @property
     def hits(self) -> int:
@@ -56,6 +69,9 @@ class StatsRecorder:
             self.fn_calls_saved = 0
             self.evictions = 0
             self.expirations = 0
+            self.verify_refusals = 0
+            self.reported_refusals = 0
+            self.guard_blocks: dict[str, int] = {}
             self._latency = np.zeros(_WINDOW, dtype=np.float64)
             self._count = 0
 
@@ -74,6 +90,10 @@ class StatsRecorder:
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
+    def guard_block(self, reason: str) -> None:
+        with self._lock:
+            self.guard_blocks[reason] = self.guard_blocks.get(reason, 0) + 1
+
     def snapshot(self, *, entries: int, nbytes: int) -> CacheStats:
         with self._lock:
             window = self._latency[: min(self._count, _WINDOW)]
@@ -90,4 +110,7 @@ class StatsRecorder:
                 bytes=nbytes,
                 lookup_p50_us=float(p50),
                 lookup_p99_us=float(p99),
+                guard_blocks=dict(self.guard_blocks),
+                verify_refusals=self.verify_refusals,
+                reported_refusals=self.reported_refusals,
             )

@@ -26,8 +26,9 @@ OPS = st.lists(
 def test_no_hit_ever_crosses_a_namespace(
     ops: list[tuple[str, str, str]], index: IndexConfig
 ) -> None:
-    # threshold -1 admits any similarity: only the partition stands between namespaces.
-    cache = SemanticCache(encoder=ENCODER, threshold=-1.0, index=index)
+    # threshold -1 admits any similarity and the guards are off: only the partition
+    # stands between namespaces.
+    cache = SemanticCache(encoder=ENCODER, threshold=-1.0, index=index, guards=None)
     stored: dict[str, set[str]] = {}
     for op, query, ns in ops:
         if op == "put":
