@@ -128,6 +128,17 @@ class SemanticCache:
     longer than the encoder's limit is truncated for embedding; its exact key
     uses the whole text.
 
+    A semantic candidate at or above ``threshold`` is served only if the hit
+    ``guards`` (on by default; ``None`` switches them off) find no differing
+    number, negation, opposite or swapped name, the pair was not reported with
+    :meth:`report_wrong`, and ``verify(query, cached_query, cached_response)``,
+    if given, returns True; ``verify`` is asked (outside the cache's lock) only
+    for candidates whose cosine lies in ``verify_band`` (default: all semantic
+    candidates; exact repeats are never verified) and an exception from it
+    propagates. A refused candidate is skipped for the next one above the
+    threshold; if none is left the lookup is a miss. ``stats`` counts refusals
+    (``guard_blocks`` by guard, ``verify_refusals``, ``reported_refusals``).
+
     >>> cache = SemanticCache()
     >>> cache.get_or_call("How do I reset my password?", lambda q: "Click 'Forgot'.")
     "Click 'Forgot'."
