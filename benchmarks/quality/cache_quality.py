@@ -159,6 +159,9 @@ def mock_one_namespace(
     return out
 
 
+QUICK_PAIRS = 150  # --quick: per label and set
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -168,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "cache_quality.json"
     )
     parser.add_argument("--sets", default=",".join(LOADERS))
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"first {QUICK_PAIRS} positives and negatives per set (smoke, not results)",
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"no development data at {args.data}", file=sys.stderr)
@@ -186,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     for name in args.sets.split(","):
         loaded = LOADERS[name](args.data)
+        if args.quick:
+            positives = [p for p in loaded if p[2]][:QUICK_PAIRS]
+            loaded = positives + [p for p in loaded if not p[2]][:QUICK_PAIRS]
         # Texts as guards_eval.py lists them, so both share one embedding cache file.
         texts = sorted({t for a, b, _ in loaded for t in (a, b)})
         # A side that normalises to nothing ("?") is an InputError for the cache: skipped.
@@ -197,9 +208,13 @@ def main(argv: list[str] | None = None) -> int:
             rows = json.loads(
                 (args.data / "paraphrase" / "gptcache_mock_data.json").read_text("utf-8")
             )
+            if args.quick:
+                rows = [r for r in rows if r["origin"] in vectors and r["similar"] in vectors]
             report["gptcache_mock_one_namespace"] = mock_one_namespace(
                 rows, vectors, encoder.model_id
             )
+    if args.quick:
+        report["quick"] = f"first {QUICK_PAIRS} positives and negatives per set: smoke, not results"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print_table(report)
