@@ -209,3 +209,21 @@ def test_report_wrong_exact_removes_without_blocking() -> None:
     cache.put("is it safe", "it depends", embedding=unit(0))
     again = cache.get("is it safe")
     assert again is not None and again.response == "it depends"
+
+
+def test_verify_runs_outside_the_cache_lock() -> None:
+    import threading
+
+    done: list[bool] = []
+
+    def judge(query: str, cached_query: str, response: Any) -> bool:
+        # Another thread using the cache while the verifier runs must not block on it.
+        worker = threading.Thread(target=lambda: done.append(cache.get("stored") is not None))
+        worker.start()
+        worker.join(timeout=30)
+        return not worker.is_alive()
+
+    cache = make(judge)
+    cache.put("stored", "A", embedding=unit(0))
+    hit = cache.get("asked", embedding=at(0.97, 1))
+    assert hit is not None and done == [True]
