@@ -5,8 +5,9 @@
     python -m benchmarks.quality --data DIR --out DIR --sets cache_pairs,prune
 
 Runs, in this process, the ``main(argv)`` of each script below with its own
-``--data`` and ``--out``: cache hit/false-hit curves (cache_pairs.py), hit
-guards (guards_eval.py), routing APGR/CPT (router_eval.py) and pruning answer
+``--data`` and ``--out``: cache hit/false-hit curves (cache_pairs.py), the
+same through SemanticCache with guards off and on (cache_quality.py), hit
+guards alone (guards_eval.py), routing APGR/CPT (router_eval.py) and pruning answer
 survival (prune_squad.py). Each writes its JSON as when run alone; this adds
 ``quality_summary.json`` (machine, date, commit, versions, headline figures)
 and prints one combined table. A set whose development data is missing under
@@ -68,6 +69,20 @@ def _cache_rows(r: dict[str, Any]) -> list[Row]:
                         f"{_pct(d['hit_rate_positives'])} / {_pct(d['false_hit_rate_negatives'])}",
                     )
                 )
+    return rows
+
+
+def _cache_quality_rows(r: dict[str, Any]) -> list[Row]:
+    rows = []
+    for name, body in r["sets"].items():
+        off, on = body["results"]["off@0.95"], body["results"]["default@0.95"]
+        rows.append(
+            (
+                f"{name}: hit / false hit at 0.95, guards off -> default",
+                f"{_pct(off['hit_rate_positives'])} / {_pct(off['false_hit_rate_negatives'])} -> "
+                f"{_pct(on['hit_rate_positives'])} / {_pct(on['false_hit_rate_negatives'])}",
+            )
+        )
     return rows
 
 
@@ -133,6 +148,19 @@ SETS = (
         "cache_pairs.json",
         "cache hit / false-hit curves",
         _cache_rows,
+    ),
+    QualitySet(
+        "cache_quality",
+        "cache_quality",
+        (
+            "paraphrase/qqp_dev.jsonl",
+            "paraphrase/sick_test_annotated.txt",
+            "paraphrase/stsb_dev.csv",
+            "paraphrase/gptcache_mock_data.json",
+        ),
+        "cache_quality.json",
+        "SemanticCache hits with guards off and on",
+        _cache_quality_rows,
     ),
     QualitySet(
         "guards",
@@ -221,7 +249,8 @@ def run_set(qs: QualitySet, data: Path, out: Path, quick: bool) -> dict[str, Any
         code = exc.code if isinstance(exc.code, int) else 1
     except Exception as exc:
         traceback.print_exc()
-        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        detail = str(exc) or "see the traceback above"
+        return {"status": "failed", "error": f"{type(exc).__name__}: {detail}"}
     seconds = round(time.perf_counter() - started, 1)
     if code not in (0, None):
         return {"status": "failed", "error": f"main returned {code}", "seconds": seconds}

@@ -72,5 +72,9 @@ def register(subparsers: Any) -> None:
         default=None,
         help="directory for the JSON files (default benchmarks/results/; temporary with --quick)",
     )
-    p.add_argument("--sets", default=None, help="comma-separated: cache_pairs,guards,router,prune")
+    p.add_argument(
+        "--sets",
+        default=None,
+        help="comma-separated: cache_pairs,cache_quality,guards,router,prune",
+    )
     p.set_defaults(handler=_cmd_bench)
