@@ -43,11 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Each job's sub-command lives beside its code; importing them is cheap.
     from semroute._analyze import register as register_analyze
+    from semroute._bench_cli import register as register_bench
     from semroute._calibrate_cli import register as register_calibrate
     from semroute._prune_cli import register as register_prune
     from semroute._router_cli import register as register_route
 
     register_analyze(commands)
+    register_bench(commands)
     register_calibrate(commands)
     register_prune(commands)
     register_route(commands)
