@@ -62,6 +62,9 @@ from router_synthetic import easy_queries, hard_queries  # noqa: E402
 MATH_BENCHMARKS = ("GSM8K", "AsDiv", "MathQA", "MATH", "AIME")  # grade-school to competition maths
 
 
+QUICK_PER_SET = 400  # --quick: queries sampled per development set (smoke, not results)
+
+
 def group_of(set_name: str, group: str) -> str:
     if set_name == "routerarena" and group.startswith("MMLU_"):
         return "subject:" + group.removeprefix("MMLU_")
@@ -183,6 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     encoder = Encoder(threads=args.threads)
     sets = [load_mmlu(args.data), load_routerarena(args.data)]
+    if args.quick:
+        # A seeded sample per set keeps the smoke run minutes-free on a machine with no
+        # embedding cache (CI): embedding all 8,464 queries takes about 20 min on one thread.
+        rng = np.random.default_rng(args.seed)
+        sets = [
+            s.subset(np.isin(np.arange(len(s)), rng.permutation(len(s))[:QUICK_PER_SET]))
+            for s in sets
+        ]
     texts = [t for s in sets for t in s.texts]
     emb = embed_cached(encoder, texts, args.cache)
     feats = route_features(texts)
@@ -192,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     groups = [group_of(s.name, g) for s in sets for g in s.groups]
     bench = np.array([g for s in sets for g in s.groups])
     fold = folds_by_group(groups, args.folds, args.seed)
-    easy = easy_queries(recipe.N_EASY, seed=recipe.SYNTHETIC_SEED)
-    hard = hard_queries(recipe.N_HARD, seed=recipe.SYNTHETIC_SEED)
+    n_easy, n_hard = (120, 60) if args.quick else (recipe.N_EASY, recipe.N_HARD)
+    easy = easy_queries(n_easy, seed=recipe.SYNTHETIC_SEED)
+    hard = hard_queries(n_hard, seed=recipe.SYNTHETIC_SEED)
     emb_easy, feat_easy = embed_cached(encoder, easy, args.cache), route_features(easy)
     emb_hard, feat_hard = embed_cached(encoder, hard, args.cache), route_features(hard)
 
