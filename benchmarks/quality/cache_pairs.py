@@ -61,6 +61,7 @@ def mock_vectors(data: Path) -> tuple[list[tuple[str, str, bool]], Lookup]:
     vectors = np.load(path) if path.exists() else None
     if vectors is None or vectors.shape[0] != len(texts):
         vectors = Encoder(threads=1, cache_size=0).encode(texts)
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)  # absent on a fresh clone
         np.save(path, vectors)
     return pairs, Lookup(texts, vectors, model_id)
 

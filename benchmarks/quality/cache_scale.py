@@ -11,8 +11,7 @@ exact nearest stored neighbour is at cosine >= 0.95, plus near copies
 timing (vectors are passed with ``embedding=``). QQP is research-only data
 (Quora's terms): these are research figures. Single-threaded on a shared
 2-core VM: expect noise. The hit guards are off: the probes are synthetic texts and
-this measures the index (cache_quality.py and bench_cache.py measure the guards). The hit guards are off: the probes are synthetic texts, and this
-measures the index (guard costs are measured by cache_quality.py and bench_cache.py).
+this measures the index (cache_quality.py and bench_cache.py measure the guards).
 """
 
 from __future__ import annotations

@@ -301,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     oof["baseline/random"] = np.zeros(len(texts))
 
     def split(mask: np.ndarray) -> dict[str, Any]:
+        if not mask.any():  # a --quick sample may hold no query of a small group
+            return {"n": 0, "note": "no query in this split"}
         out: dict[str, Any] = {
             "n": int(mask.sum()),
             "weak_quality": round(float(weak[mask].mean()), 4),
