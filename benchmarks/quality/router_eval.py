@@ -390,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nout-of-fold routing quality ({args.folds} folds over whole subjects/benchmarks)")
     for split_name, s in splits.items():
+        if not s["n"]:
+            print(f"\n{split_name}: n=0  {s['note']}")
+            continue
         print(
             f"\n{split_name}: n={s['n']} weak={s['weak_quality']:.3f} strong={s['strong_quality']:.3f}"
         )
