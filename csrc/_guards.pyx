@@ -24,8 +24,10 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil
     bint Py_UNICODE_ISUPPER(Py_UCS4 ch) nogil
 
-cdef uint64_t HASH_MULT = 0x100000001B3ULL
-cdef uint64_t HASH_SEED = 0xCBF29CE484222325ULL
+from _hashing cimport fmix64, hash_mult, hash_seed
+
+cdef uint64_t HASH_MULT = hash_mult()
+cdef uint64_t HASH_SEED = hash_seed()
 cdef uint64_t UNIT_MIX = 0x9E3779B97F4A7C15ULL
 cdef uint64_t MASK_UNIT = 0xFFFF
 
@@ -64,15 +66,6 @@ cdef struct Lexicon:
     const int64_t* keys
     const int64_t* codes
     Py_ssize_t n
-
-
-cdef inline uint64_t _fmix64(uint64_t h) noexcept nogil:
-    h ^= h >> 30
-    h *= 0xBF58476D1CE4E5B9ULL
-    h ^= h >> 27
-    h *= 0x94D049BB133111EBULL
-    h ^= h >> 31
-    return h
 
 
 cdef inline uint64_t _poly(const Py_UCS4* s, Py_ssize_t n) noexcept nogil:
@@ -114,7 +107,7 @@ cdef int64_t _lookup_hash(const Lexicon* lex, int64_t h) noexcept nogil:
 
 
 cdef inline int64_t _lookup(const Lexicon* lex, const Py_UCS4* s, Py_ssize_t n) noexcept nogil:
-    return _lookup_hash(lex, <int64_t>_fmix64(_poly(s, n)))
+    return _lookup_hash(lex, <int64_t>fmix64(_poly(s, n)))
 
 
 cdef inline bint _ends(const Py_UCS4* s, Py_ssize_t n, const char* suffix, Py_ssize_t k) noexcept nogil:
@@ -178,7 +171,7 @@ cdef Py_ssize_t _stem(Py_UCS4* w, Py_ssize_t n) noexcept nogil:
 
 
 cdef inline uint64_t _number_hash(uint64_t digits_poly, uint64_t unit) noexcept nogil:
-    return _fmix64(digits_poly ^ (unit * UNIT_MIX))
+    return fmix64(digits_poly ^ (unit * UNIT_MIX))
 
 
 cdef uint64_t _decimal_poly(uint64_t value) noexcept nogil:
@@ -350,7 +343,7 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
                     elif scode & F_UNIT:
                         unit = <uint64_t>((scode >> UNIT_SHIFT) & 0xFFFF)
                     else:
-                        unit = _fmix64(_poly(w + dl, wl - dl)) | (<uint64_t>1 << 16)
+                        unit = fmix64(_poly(w + dl, wl - dl)) | (<uint64_t>1 << 16)
             else:
                 current = 0
                 total = 0
@@ -424,7 +417,7 @@ cdef void _extract(const Py_UCS4* text, Py_ssize_t n, Py_UCS4* low, Py_UCS4* scr
         for k in range(wl):
             scratch[k] = w[k]
         sl = _stem(scratch, wl)
-        h = <int64_t>_fmix64(_poly(scratch, sl))
+        h = <int64_t>fmix64(_poly(scratch, sl))
         terms[c.terms] = h
         c.terms += 1
         stem_code = _lookup_hash(lex, h)
@@ -453,7 +446,7 @@ def word_hash(str text not None):
     cdef Py_UCS4* buf = PyUnicode_AsUCS4Copy(text)
     cdef uint64_t h
     try:
-        h = _fmix64(_poly(buf, n))
+        h = fmix64(_poly(buf, n))
     finally:
         PyMem_Free(buf)
     return <int64_t>h

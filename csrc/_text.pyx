@@ -22,22 +22,15 @@ cdef extern from "Python.h":
 # Polynomial hash over code points mod 2**64, then the splitmix64 finaliser.
 # Both are a few integer operations per character and easy to reproduce in
 # numpy; collisions are harmless because the cache also compares the text.
-cdef uint64_t HASH_MULT = 0x100000001B3ULL
-cdef uint64_t HASH_SEED = 0xCBF29CE484222325ULL
+from _hashing cimport fmix64, hash_mult, hash_seed
+
+cdef uint64_t HASH_MULT = hash_mult()
+cdef uint64_t HASH_SEED = hash_seed()
 
 
 cdef inline bint _is_trailing_punct(Py_UCS4 ch) nogil:
     return (ch == u'.' or ch == u'?' or ch == u'!' or ch == u',' or ch == u';'
             or ch == u':' or ch == 0x2026 or ch == 0x3002 or ch == 0xFF1F or ch == 0xFF01)
-
-
-cdef inline uint64_t _fmix64(uint64_t h) nogil:
-    h ^= h >> 30
-    h *= 0xBF58476D1CE4E5B9ULL
-    h ^= h >> 27
-    h *= 0x94D049BB133111EBULL
-    h ^= h >> 31
-    return h
 
 
 def normalize_query(str text not None):
@@ -101,4 +94,4 @@ def query_key(str text not None):
         # of trailing punctuation, so one pass suffices.
         if not _is_trailing_punct(ch):
             h_at_last_kept = h
-    return <int64_t>_fmix64(h_at_last_kept)
+    return <int64_t>fmix64(h_at_last_kept)
