@@ -108,6 +108,24 @@ def test_exact_repeat_lookup(benchmark, filled) -> None:  # type: ignore[no-unty
     assert hit is not None and hit.exact
 
 
+def test_exact_repeat_dict_peer(benchmark, filled) -> None:  # type: ignore[no-untyped-def]
+    """The peer a user writes by hand: a dict keyed by lower-cased, whitespace-collapsed text.
+
+    Same group as ``test_exact_repeat_lookup`` so the ratio is read off one run. The dict does
+    less (no trailing-punctuation folding, namespaces, TTL, LRU, stats or persistence).
+    """
+    kind, _, queries, _ = filled
+    if kind != "hnsw":
+        pytest.skip("one peer row is enough")
+    benchmark.group = "exact-repeat lookup (no encoder)"
+    answers = {" ".join(q.lower().split()): "answer " + q for q in queries}
+
+    def lookup(query: str) -> str | None:
+        return answers.get(" ".join(query.lower().split()).rstrip("?"))
+
+    assert benchmark(lookup, "  STORED question 1234?") == "answer stored question 1234"
+
+
 def test_put_throughput(benchmark) -> None:  # type: ignore[no-untyped-def]
     benchmark.group = f"put (memory, max_entries={CAP} so eviction runs)"
     rng = np.random.default_rng(1)
