@@ -13,7 +13,12 @@ distance is ``2 - 2 cos``, so ``similarity_threshold=0.975`` (score
 default (0.8, cosine >= 0.6) is reported too. Data: GPTCache's
 ``mock_data.json`` (MIT), as GPTCache's own benchmark uses it: every "origin"
 stored, every "similar" queried; a hit with the pair's answer is right, a hit
-with another row's answer is wrong.
+with another row's answer is wrong. ``--set qqp`` runs the same protocol on a
+seeded sample of Quora Question Pairs (research use only): the first question
+of every sampled pair is stored in one cache, the second queried; for a
+duplicate pair a hit with its own answer is right, any other hit is wrong; for a
+non-duplicate pair every hit is wrong (QQP's labels are noisy, so this slightly
+overcounts wrong hits for both caches alike).
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cache_data import data_dir
-from cache_pairs import mock_vectors
+from cache_data import data_dir, embedded_questions, qqp_pairs, usable
+from cache_pairs import Lookup, mock_vectors
 
 from semroute._cache import SemanticCache
 
@@ -49,7 +54,7 @@ def run_gptcache(
         VectorBase(
             "hnswlib",
             dimension=384,
-            max_elements=10_000,
+            max_elements=max(10_000, 2 * len(origins)),
             index_path=str(tmp / f"gpt_{threshold}.bin"),
         ),
     )
@@ -89,9 +94,34 @@ def run_semroute(origins, queries, encoder, threshold: float) -> tuple[list[obje
 
 
 def score(answers: list[object], expected: list[str | None]) -> dict[str, int]:
-    right = sum(a is not None and a == e for a, e in zip(answers, expected, strict=True))
+    right = sum(
+        a is not None and e is not None and a == e for a, e in zip(answers, expected, strict=True)
+    )
     wrong = sum(a is not None and a != e for a, e in zip(answers, expected, strict=True))
     return {"right_hits": right, "wrong_hits": wrong, "misses": len(answers) - right - wrong}
+
+
+def mock_set(data: Path) -> tuple[list[str], list[str], list[str | None], Lookup]:
+    rows = json.loads((data / "paraphrase" / "gptcache_mock_data.json").read_text(encoding="utf-8"))
+    _, encoder = mock_vectors(data)
+    expected: list[str | None] = [f"answer {i}" for i in range(len(rows))]
+    return [r["origin"] for r in rows], [r["similar"] for r in rows], expected, encoder
+
+
+def qqp_set(data: Path, n: int, seed: int) -> tuple[list[str], list[str], list[str | None], Lookup]:
+    questions, vectors, model_id = embedded_questions(data)
+    pairs = [p for p in qqp_pairs(data) if usable(p[0]) and usable(p[1]) and p[0] != p[1]]
+    pick = np.random.default_rng(seed).permutation(len(pairs))[:n]
+    chosen = [pairs[i] for i in sorted(pick)]
+    expected: list[str | None] = [
+        f"answer {i}" if dup else None for i, (_, _, dup) in enumerate(chosen)
+    ]
+    return (
+        [a for a, _, _ in chosen],
+        [b for _, b, _ in chosen],
+        expected,
+        Lookup(questions, vectors, model_id),
+    )
 
 
 def main() -> None:
@@ -100,18 +130,25 @@ def main() -> None:
     )
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--set", choices=("mock", "qqp"), default="mock")
+    parser.add_argument("--pairs", type=int, default=4000, help="QQP pairs sampled (--set qqp)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     data = data_dir(args.data)
-    rows = json.loads((data / "paraphrase" / "gptcache_mock_data.json").read_text(encoding="utf-8"))
-    _, encoder = mock_vectors(data)
-    origins = [r["origin"] for r in rows]
-    queries = [r["similar"] for r in rows]
-    expected: list[str | None] = [f"answer {i}" for i in range(len(rows))]
+    if args.set == "mock":
+        origins, queries, expected, encoder = mock_set(data)
+    else:
+        origins, queries, expected, encoder = qqp_set(data, args.pairs, args.seed)
 
     def embed(text: str) -> np.ndarray:
         return encoder.encode(text)[0]
 
-    report: dict[str, object] = {"stored": len(origins), "queries": len(queries)}
+    report: dict[str, object] = {
+        "set": args.set,
+        "stored": len(origins),
+        "queries": len(queries),
+        "queries_with_a_right_answer": sum(e is not None for e in expected),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for label, sem_thr, gpt_thr in (
             ("cosine>=0.95", 0.95, 0.975),
