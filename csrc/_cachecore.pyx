@@ -19,6 +19,24 @@ from libc.stdint cimport int64_t, int32_t, uint8_t
 
 cnp.import_array()
 
+# What a candidate's slot says about it, before its similarity is looked at.
+cdef enum SlotState:
+    SLOT_SKIP = 0      # outside the arrays, dead, or another namespace
+    SLOT_EXPIRED = 1   # alive and in the namespace, but past its expiry
+    SLOT_VALID = 2
+
+
+# Raw pointers, not memoryviews: passing a memoryview slice per candidate costs
+# an atomic reference count each call. ``s < cap`` guards every dereference.
+cdef inline SlotState _slot_state(int64_t s, Py_ssize_t cap, const uint8_t* alive,
+                                  const double* expires, const int32_t* ns_ids,
+                                  int ns_id, double now) noexcept nogil:
+    if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
+        return SLOT_SKIP
+    if expires[s] <= now:
+        return SLOT_EXPIRED
+    return SLOT_VALID
+
 
 def pick_candidate(const int64_t[::1] slots not None,
                    const float[::1] sims not None,
@@ -34,7 +52,7 @@ def pick_candidate(const int64_t[::1] slots not None,
     first. Returns ``(-1, n_expired)`` when none is valid.
     """
     cdef Py_ssize_t n = slots.shape[0], cap = alive.shape[0], i
-    cdef int64_t s
+    cdef SlotState state
     cdef Py_ssize_t best = -1, n_expired = 0
     cdef float best_sim = 0
     # Compare in float32, the precision of the similarities: a cosine stored as
@@ -46,11 +64,9 @@ def pick_candidate(const int64_t[::1] slots not None,
         raise ValueError("slot arrays differ in length")
     with nogil:
         for i in range(n):
-            s = slots[i]
-            if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
-                continue
-            if expires[s] <= now:
-                n_expired += 1
+            state = _slot_state(slots[i], cap, &alive[0], &expires[0], &ns_ids[0], ns_id, now)
+            if state != SLOT_VALID:
+                n_expired += state == SLOT_EXPIRED
                 continue
             if sims[i] >= threshold and (best < 0 or sims[i] > best_sim):
                 best = i
@@ -96,7 +112,7 @@ def best_row(const float[:, ::1] matrix not None,
     costs milliseconds per lookup.
     """
     cdef Py_ssize_t n = matrix.shape[0], d = matrix.shape[1], cap = alive.shape[0], i
-    cdef int64_t s
+    cdef SlotState state
     cdef Py_ssize_t best = -1, n_expired = 0
     cdef float sim, best_sim = 0
     cdef float threshold = <float>min_sim
@@ -110,11 +126,9 @@ def best_row(const float[:, ::1] matrix not None,
         return -1, 0.0, 0
     with nogil:
         for i in range(n):
-            s = slots[i]
-            if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
-                continue
-            if expires[s] <= now:
-                n_expired += 1
+            state = _slot_state(slots[i], cap, &alive[0], &expires[0], &ns_ids[0], ns_id, now)
+            if state != SLOT_VALID:
+                n_expired += state == SLOT_EXPIRED
                 continue
             sim = _dot(&matrix[i, 0], &vector[0], d)
             if sim >= threshold and (best < 0 or sim > best_sim):
@@ -189,7 +203,7 @@ def rank_candidates(const int64_t[::1] slots not None,
     verifier or a reported mistake) and the next one must be tried.
     """
     cdef Py_ssize_t n = slots.shape[0], cap = alive.shape[0], i, m = 0
-    cdef int64_t s
+    cdef SlotState state
     cdef Py_ssize_t n_expired = 0
     cdef float threshold = <float>min_sim
     if sims.shape[0] != n:
@@ -202,11 +216,9 @@ def rank_candidates(const int64_t[::1] slots not None,
     cdef float[::1] key = key_arr
     with nogil:
         for i in range(n):
-            s = slots[i]
-            if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
-                continue
-            if expires[s] <= now:
-                n_expired += 1
+            state = _slot_state(slots[i], cap, &alive[0], &expires[0], &ns_ids[0], ns_id, now)
+            if state != SLOT_VALID:
+                n_expired += state == SLOT_EXPIRED
                 continue
             if sims[i] >= threshold:
                 idx[m] = i
@@ -230,7 +242,7 @@ def rank_rows(const float[:, ::1] matrix not None,
     cosine descending, ties keeping the earlier row.
     """
     cdef Py_ssize_t n = matrix.shape[0], d = matrix.shape[1], cap = alive.shape[0], i, m = 0
-    cdef int64_t s
+    cdef SlotState state
     cdef Py_ssize_t n_expired = 0
     cdef float sim
     cdef float threshold = <float>min_sim
@@ -247,11 +259,9 @@ def rank_rows(const float[:, ::1] matrix not None,
     if n > 0 and d > 0:
         with nogil:
             for i in range(n):
-                s = slots[i]
-                if s < 0 or s >= cap or not alive[s] or ns_ids[s] != ns_id:
-                    continue
-                if expires[s] <= now:
-                    n_expired += 1
+                state = _slot_state(slots[i], cap, &alive[0], &expires[0], &ns_ids[0], ns_id, now)
+                if state != SLOT_VALID:
+                    n_expired += state == SLOT_EXPIRED
                     continue
                 sim = _dot(&matrix[i, 0], &vector[0], d)
                 if sim >= threshold:

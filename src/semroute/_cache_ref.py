@@ -1,12 +1,31 @@
 """Plain numpy twins of ``semroute._cachecore``, with the same signatures.
 
-The oracle for the native tests and the baseline in ``benchmarks/bench_cache_core.py``.
+The oracle for the native tests and the baseline in ``benchmarks/bench_cache.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
+
+def _usable_slots(
+    slots: npt.NDArray[np.int64],
+    alive: npt.NDArray[np.uint8],
+    expires: npt.NDArray[np.float64],
+    ns_ids: npt.NDArray[np.int32],
+    ns_id: int,
+    now: float,
+) -> tuple[npt.NDArray[np.bool_], int]:
+    """Which candidates' slots are alive, in ``ns_id`` and unexpired; and how many expired."""
+    cap = alive.shape[0]
+    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
+        raise ValueError("slot arrays differ in length")
+    inside = (slots >= 0) & (slots < cap)
+    safe = np.where(inside, slots, 0)
+    live = inside & (alive[safe] != 0) & (ns_ids[safe] == ns_id)
+    fresh = expires[safe] > now
+    return live & fresh, int(np.count_nonzero(live & ~fresh))
 
 
 def pick_candidate(
@@ -22,15 +41,8 @@ def pick_candidate(
     """Index of the best valid candidate (or -1) and how many candidates were expired."""
     if sims.shape[0] != slots.shape[0]:
         raise ValueError("slots and sims differ in length")
-    cap = alive.shape[0]
-    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
-        raise ValueError("slot arrays differ in length")
-    inside = (slots >= 0) & (slots < cap)
-    safe = np.where(inside, slots, 0)
-    live = inside & (alive[safe] != 0) & (ns_ids[safe] == ns_id)
-    fresh = expires[safe] > now
-    n_expired = int(np.count_nonzero(live & ~fresh))
-    valid = live & fresh & (sims >= np.float32(min_sim))
+    usable, n_expired = _usable_slots(slots, alive, expires, ns_ids, ns_id, now)
+    valid = usable & (sims >= np.float32(min_sim))
     if not valid.any():
         return -1, n_expired
     masked = np.where(valid, sims, -np.inf)
@@ -87,15 +99,8 @@ def rank_candidates(
     """Indices of every valid candidate, best first (ties: earlier first), and n_expired."""
     if sims.shape[0] != slots.shape[0]:
         raise ValueError("slots and sims differ in length")
-    cap = alive.shape[0]
-    if expires.shape[0] != cap or ns_ids.shape[0] != cap:
-        raise ValueError("slot arrays differ in length")
-    inside = (slots >= 0) & (slots < cap)
-    safe = np.where(inside, slots, 0)
-    live = inside & (alive[safe] != 0) & (ns_ids[safe] == ns_id)
-    fresh = expires[safe] > now
-    n_expired = int(np.count_nonzero(live & ~fresh))
-    valid = np.flatnonzero(live & fresh & (sims >= np.float32(min_sim)))
+    usable, n_expired = _usable_slots(slots, alive, expires, ns_ids, ns_id, now)
+    valid = np.flatnonzero(usable & (sims >= np.float32(min_sim)))
     order = np.argsort(-sims[valid], kind="stable")
     return valid[order].astype(np.int64), n_expired
 
