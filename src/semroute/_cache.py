@@ -259,6 +259,8 @@ class SemanticCache:
                 loaded.append((entry.last_access, entry.id, slot))
             if labels and ns is not None:
                 ns.partition.finish_restore()
+        for namespace, query_norm, matched_norm in backend.load_blocks():
+            self._add_block(namespace, query_norm, matched_norm)
         # LRU order across restarts follows the persisted last-access times.
         loaded.sort()
         for rank, (_, _, slot) in enumerate(loaded, start=1):
@@ -990,9 +992,12 @@ class SemanticCache:
         A wrong *semantic* match is also blocked: that stored query (normalised)
         is never served for this query (normalised) in this namespace again, even
         if the same entry is put again here or by another process sharing the
-        store. The block lives in this cache object's memory (not in the store)
-        for its lifetime. An exact repeat is only removed, not blocked: the
-        answer was wrong, not the match, and the next answer stored is served.
+        store. The block is kept in the backend with the entries: it survives a
+        restart (SQLite, Redis) and reaches the other processes sharing a Redis
+        store at once (an SQLite file's other readers see it when they open it).
+        ``invalidate`` of the namespace and ``clear`` drop it. An exact repeat is
+        only removed, not blocked: the answer was wrong, not the match, and the
+        next answer stored is served.
 
         Returns the removed hit, or ``None`` when nothing would have answered.
 
@@ -1009,8 +1014,9 @@ class SemanticCache:
         with self._lock:
             matched = _text.normalize_query(hit.matched_query)
             if not hit.exact and matched != norm:
-                blocked = self._blocks.get((ns_name, norm), frozenset())
-                self._blocks[(ns_name, norm)] = blocked | {matched}
+                self._add_block(ns_name, norm, matched)
+                if self._backend is not None:
+                    self._backend.block(ns_name, norm, matched)
             ns = self._namespaces.get(ns_name)
             if ns is not None:
                 key = _text.query_key(hit.matched_query)
@@ -1022,6 +1028,8 @@ class SemanticCache:
     def invalidate(self, namespace: str | None = None, *, prefix: str | None = None) -> int:
         """Remove every entry of ``namespace`` (or of every namespace starting with ``prefix``).
 
+        The matches :meth:`report_wrong` blocked in those namespaces are dropped
+        too (here and in the store): invalidating starts the namespace afresh.
         Returns how many entries were removed.
 
         >>> cache = SemanticCache()
@@ -1037,16 +1045,19 @@ class SemanticCache:
         self._ensure_ready()
         removed = 0
         with self._lock:
+            # A namespace may hold blocks and no entries (report_wrong removed the last).
+            known = dict.fromkeys([*self._namespaces, *(ns for ns, _ in self._blocks)])
             names = [
                 name
-                for name in self._namespaces
+                for name in known
                 if name == target or (prefix is not None and name.startswith(prefix))
             ]
             for name in names:
-                ns = self._namespaces[name]
-                for slot in self._slots_of(ns):
+                ns = self._namespaces.get(name)
+                for slot in self._slots_of(ns) if ns is not None else ():
                     self._remove(slot, None, persist=False)
                     removed += 1
+                self._drop_blocks(name)
                 if self._backend is not None:
                     self._backend.delete_namespace(name)
             if target is not None and not names and self._backend is not None:
@@ -1058,9 +1069,10 @@ class SemanticCache:
         return np.flatnonzero((table.alive != 0) & (table.ns_ids == ns.id)).tolist()
 
     def clear(self) -> None:
-        """Remove every entry of every namespace (and from the store)."""
+        """Remove every entry of every namespace and every blocked match (and from the store)."""
         self._ensure_ready()
         with self._lock:
+            self._blocks = {}
             self._table = SlotTable()
             self._lru_pool = []
             self._namespaces.clear()
@@ -1071,6 +1083,17 @@ class SemanticCache:
             self._bytes = 0
             if self._backend is not None:
                 self._backend.clear()
+
+    def _add_block(self, namespace: str, query_norm: str, matched_norm: str) -> None:
+        """The caller holds the lock (or is constructing); lookups read without it, so
+        each value is replaced whole, never mutated."""
+        blocked = self._blocks.get((namespace, query_norm), frozenset())
+        if matched_norm not in blocked:
+            self._blocks[(namespace, query_norm)] = blocked | {matched_norm}
+
+    def _drop_blocks(self, namespace: str) -> None:
+        for key in [key for key in self._blocks if key[0] == namespace]:
+            del self._blocks[key]
 
     # -- changes other processes made to a shared store (ChangeFeed) ----------------------
 
@@ -1114,9 +1137,18 @@ class SemanticCache:
             if ns is not None:
                 for slot in self._slots_of(ns):
                     self._remove(slot, None, persist=False)
+            self._drop_blocks(change.namespace)
         elif change.kind == "clear":
             for slot in np.flatnonzero(self._table.alive != 0).tolist():
                 self._remove(slot, None, persist=False)
+            self._blocks = {}
+        elif (
+            change.kind == "block"
+            and change.namespace is not None
+            and change.query_norm is not None
+            and change.matched_norm is not None
+        ):
+            self._add_block(change.namespace, change.query_norm, change.matched_norm)
 
     def cached(
         self,

@@ -6,9 +6,14 @@ before anything else, with the settings that shape its vectors, so a store
 written by another encoder or schema is refused (``ConfigError``) instead of
 mixing incompatible vectors.
 
+A backend also keeps the matches ``SemanticCache.report_wrong`` blocked:
+``(namespace, normalised query, normalised stored query)`` triples, added by
+``block``, returned by ``load_blocks``, dropped with their namespace by
+``delete_namespace`` and all of them by ``clear``.
+
 Room for shared stores (Redis, issue 7): a backend that other processes also
 write may additionally implement :class:`ChangeFeed`; the cache then applies
-``poll()`` results (puts and deletes made elsewhere) to its local index.
+``poll()`` results (puts, deletes and blocks made elsewhere) to its local index.
 """
 
 from __future__ import annotations
@@ -19,7 +24,11 @@ from typing import Literal, Protocol, runtime_checkable
 
 from semroute._entry import Entry
 
-SCHEMA_VERSION = 1
+# 2 added the report_wrong blocks; a version-1 store is upgraded in place when opened.
+SCHEMA_VERSION = 2
+
+Block = tuple[str, str, str]
+"""``(namespace, query_norm, matched_norm)``: never serve that stored query for that query."""
 
 
 @runtime_checkable
@@ -43,11 +52,19 @@ class Backend(Protocol):
         ...
 
     def delete_namespace(self, namespace: str) -> None:
-        """Remove every entry of ``namespace``."""
+        """Remove every entry and every block of ``namespace``."""
         ...
 
     def clear(self) -> None:
-        """Remove every entry, keeping the store's settings."""
+        """Remove every entry and every block, keeping the store's settings."""
+        ...
+
+    def block(self, namespace: str, query_norm: str, matched_norm: str) -> None:
+        """Record durably that ``matched_norm`` must never answer ``query_norm``; idempotent."""
+        ...
+
+    def load_blocks(self, namespace: str | None = None) -> Iterator[Block]:
+        """Every recorded block (of one namespace when given), in no particular order."""
         ...
 
     def touch(self, updates: Sequence[tuple[int, float, int]]) -> None:
@@ -61,12 +78,18 @@ class Backend(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change made by another process: a put (with its entry) or a delete."""
+    """One change made by another process: a put (with its entry), a delete or a block.
 
-    kind: Literal["put", "delete", "delete_namespace", "clear"]
+    A ``block`` carries ``namespace``, ``query_norm`` and ``matched_norm``;
+    ``delete_namespace`` and ``clear`` drop blocks as well as entries.
+    """
+
+    kind: Literal["put", "delete", "delete_namespace", "clear", "block"]
     entry: Entry | None = None
     entry_id: int | None = None
     namespace: str | None = None
+    query_norm: str | None = None
+    matched_norm: str | None = None
 
 
 @runtime_checkable

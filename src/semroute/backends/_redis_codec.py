@@ -45,6 +45,26 @@ def encode(entry: Entry) -> list[bytes | str]:
     ]
 
 
+def block_member(query_norm: str, matched_norm: str) -> bytes:
+    """One block as a set member: a JSON pair, so any text (even with NULs) round-trips."""
+    return json.dumps([query_norm, matched_norm]).encode("ascii")
+
+
+def split_block(member: bytes) -> tuple[str, str] | None:
+    """``(query_norm, matched_norm)`` of a set member; ``None`` when damaged."""
+    try:
+        pair = json.loads(member)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if (
+        not isinstance(pair, list)
+        or len(pair) != 2
+        or not all(isinstance(text, str) for text in pair)
+    ):
+        return None
+    return pair[0], pair[1]
+
+
 def expire_at_ms(entry: Entry, now: float, grace: float) -> str:
     """Redis expiry (PEXPIREAT argument) of ``entry``; empty when it never expires.
 

@@ -4,8 +4,9 @@ A blocking XREAD wakes as soon as another process writes, so a change waits
 in memory for the cache's next lookup, and ``poll()`` itself does no I/O (it
 runs on the lookup path). When the follower missed changes (the log was
 trimmed past it, or the store was flushed or restored from an older copy),
-it reloads a snapshot and reports ``clear`` followed by a put of every entry:
-the cache drops what it had, so an entry deleted meanwhile is never served.
+it reloads a snapshot and reports ``clear`` followed by a put of every entry
+and every block: the cache drops what it had, so an entry deleted meanwhile is
+never served, and the blocks it keeps are the store's.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from semroute._entry import Entry
-from semroute.backends._base import Change
-from semroute.backends._redis_codec import fetch
+from semroute.backends._base import Block, Change
+from semroute.backends._redis_codec import fetch, split_block
 from semroute.backends._redis_config import Counters, RedisSettings
 from semroute.backends._redis_keys import Keys
 
-Snapshot = Callable[[], tuple[int, bytes | None, list[Entry]]]
+Snapshot = Callable[[], tuple[int, bytes | None, list[Entry], list[Block]]]
 
 _BACKOFF_MIN_S = 0.02
 _BACKOFF_MAX_S = 1.0
@@ -178,6 +179,15 @@ class Follower:
                 changes.append(Change("delete_namespace", namespace=namespace))
             elif op == b"clear":
                 changes.append(Change("clear"))
+            elif op == b"block":
+                pair = split_block(fields.get(b"b", b""))
+                if pair is None:
+                    corrupt += 1
+                    continue
+                namespace = fields[b"ns"].decode("utf-8", "surrogatepass")
+                changes.append(
+                    Change("block", namespace=namespace, query_norm=pair[0], matched_norm=pair[1])
+                )
         if messages:
             stamp = messages[-1].get(b"ts")
             if stamp is not None:
@@ -188,11 +198,15 @@ class Follower:
         # Own writes still queued would be missing from the snapshot, and own changes
         # are never echoed back: send them first so the mirror keeps them.
         self._flush_writes()
-        pos, epoch, entries = self._snapshot()
+        pos, epoch, entries, blocks = self._snapshot()
         with self._lock:
             self._changes.clear()
             self._changes.append(Change("clear"))
             self._changes.extend(Change("put", entry=entry) for entry in entries)
+            self._changes.extend(
+                Change("block", namespace=ns, query_norm=query, matched_norm=matched)
+                for ns, query, matched in blocks
+            )
             self._pos, self._epoch = pos, epoch
             self._generation += 1
         self._counters.add("resyncs")

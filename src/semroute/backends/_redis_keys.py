@@ -62,13 +62,29 @@ class Keys:
     def namespace(self, namespace: str) -> str:
         return self.prefix + "n:" + namespace
 
+    @property
+    def blocked(self) -> str:
+        """The set of namespaces that have report_wrong blocks."""
+        return self.prefix + "blocked"
 
-# KEYS: meta. ARGV: format, schema_version, model_id, dim, epoch.
+    def blocks(self, namespace: str) -> str:
+        """The set of one namespace's blocks, each ``block_member(query_norm, matched_norm)``."""
+        return self.prefix + "b:" + namespace
+
+
+# KEYS: meta. ARGV: format, schema_version, model_id, dim, epoch, upgradable version.
 # Creates the settings on first use; returns them either way for the caller to check.
+# A store of the upgradable version (1: before blocks) with the same format and encoder is
+# moved to this version (it only gains keys); any other store is left as it was.
 BIND = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'format', ARGV[1], 'schema_version', ARGV[2],
              'model_id', ARGV[3], 'dim', ARGV[4], 'epoch', ARGV[5])
+else
+  local now = redis.call('HMGET', KEYS[1], 'format', 'schema_version', 'model_id', 'dim')
+  if now[1] == ARGV[1] and now[2] == ARGV[6] and now[3] == ARGV[3] and now[4] == ARGV[4] then
+    redis.call('HSET', KEYS[1], 'schema_version', ARGV[2])
+  end
 end
 return redis.call('HMGET', KEYS[1], 'format', 'schema_version', 'model_id', 'dim', 'epoch')
 """
@@ -101,7 +117,8 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '0-' .. seq,
 return seq
 """
 
-# KEYS: namespace set, namespaces, seq, log. ARGV: namespace, log_max, src, ts, key prefix.
+# KEYS: namespace set, namespaces, seq, log, blocks set, blocked.
+# ARGV: namespace, log_max, src, ts, key prefix. Drops the namespace's blocks too.
 DELETE_NAMESPACE = """
 local ids = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #ids do
@@ -110,13 +127,16 @@ for i = 1, #ids do
 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[5])
+redis.call('SREM', KEYS[6], ARGV[1])
 local seq = redis.call('INCR', KEYS[3])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '0-' .. seq,
            'op', 'delete_namespace', 'ns', ARGV[1], 'src', ARGV[3], 'ts', ARGV[4])
 return seq
 """
 
-# KEYS: namespaces, seq, log. ARGV: log_max, src, ts, key prefix. Keeps meta and seq.
+# KEYS: namespaces, seq, log, blocked. ARGV: log_max, src, ts, key prefix.
+# Keeps meta and seq; drops every entry and every block.
 CLEAR = """
 local names = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #names do
@@ -126,9 +146,22 @@ for i = 1, #names do
   redis.call('DEL', set)
 end
 redis.call('DEL', KEYS[1])
+local blocked = redis.call('SMEMBERS', KEYS[4])
+for i = 1, #blocked do redis.call('DEL', ARGV[4] .. 'b:' .. blocked[i]) end
+redis.call('DEL', KEYS[4])
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], '0-' .. seq,
            'op', 'clear', 'src', ARGV[2], 'ts', ARGV[3])
+return seq
+"""
+
+# KEYS: blocks set, blocked, seq, log. ARGV: namespace, member, log_max, src, ts.
+BLOCK = """
+redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+local seq = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '0-' .. seq,
+           'op', 'block', 'ns', ARGV[1], 'b', ARGV[2], 'src', ARGV[4], 'ts', ARGV[5])
 return seq
 """
 
@@ -170,6 +203,7 @@ SCRIPTS = {
         "delete": DELETE,
         "delete_namespace": DELETE_NAMESPACE,
         "clear": CLEAR,
+        "block": BLOCK,
         "touch": TOUCH,
         "fetch": FETCH,
     }.items()

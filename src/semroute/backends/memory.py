@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from semroute._entry import Entry
+from semroute.backends._base import Block
 from semroute.errors import BackendError, ConfigError
 
 
@@ -19,6 +20,7 @@ class MemoryBackend:
 
     def __init__(self) -> None:
         self._entries: dict[int, Entry] = {}
+        self._blocks: set[Block] = set()
         self._meta: tuple[str, int] | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -59,11 +61,24 @@ class MemoryBackend:
             self._check_open()
             for entry_id in [i for i, e in self._entries.items() if e.namespace == namespace]:
                 del self._entries[entry_id]
+            self._blocks = {b for b in self._blocks if b[0] != namespace}
 
     def clear(self) -> None:
         with self._lock:
             self._check_open()
             self._entries.clear()
+            self._blocks.clear()
+
+    def block(self, namespace: str, query_norm: str, matched_norm: str) -> None:
+        with self._lock:
+            self._check_open()
+            self._blocks.add((namespace, query_norm, matched_norm))
+
+    def load_blocks(self, namespace: str | None = None) -> Iterator[Block]:
+        with self._lock:
+            self._check_open()
+            blocks = [b for b in self._blocks if namespace in (None, b[0])]
+        return iter(blocks)
 
     def touch(self, updates: Sequence[tuple[int, float, int]]) -> None:
         with self._lock:

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from semroute._entry import Entry
-from semroute.backends._base import SCHEMA_VERSION, Change
-from semroute.backends._redis_codec import encode, expire_at_ms, fetch
+from semroute.backends._base import SCHEMA_VERSION, Block, Change
+from semroute.backends._redis_codec import block_member, encode, expire_at_ms, fetch, split_block
 from semroute.backends._redis_config import Counters, RedisSettings, RedisStats
 from semroute.backends._redis_follow import Follower
 from semroute.backends._redis_keys import FORMAT, SCRIPTS, Keys
@@ -26,6 +26,7 @@ from semroute.backends._redis_writer import WriteBehind
 from semroute.errors import BackendError, ConfigError, CorruptStoreError
 
 _TOUCH_CHUNK = 256
+_UPGRADABLE = 1  # a store of this schema version is moved to SCHEMA_VERSION by bind()
 
 
 def _import_redis() -> Any:
@@ -157,12 +158,17 @@ class RedisBackend:
         fmt, schema, stored_model, stored_dim, epoch = stored
         if fmt != FORMAT.encode():
             raise CorruptStoreError(f"{self._keys.meta} in {self.url} is not a semroute store")
-        if schema != str(SCHEMA_VERSION).encode():
+        same_encoder = (stored_model, stored_dim) == (model_id.encode(), str(dim).encode())
+        # The bind script upgraded an older store of this encoder; a version-1 store of
+        # another encoder was left untouched and is refused for its encoder below.
+        if schema != str(SCHEMA_VERSION).encode() and (
+            schema != str(_UPGRADABLE).encode() or same_encoder
+        ):
             raise ConfigError(
                 f"{self.url} name {self.settings.name!r} has schema version {schema!r}; "
-                f"this semroute reads version {SCHEMA_VERSION}"
+                f"this semroute reads versions {_UPGRADABLE} and {SCHEMA_VERSION}"
             )
-        if (stored_model, stored_dim) != (model_id.encode(), str(dim).encode()):
+        if not same_encoder:
             raise ConfigError(
                 f"{self.url} name {self.settings.name!r} holds vectors of encoder "
                 f"{stored_model!r} (dim {stored_dim!r}), not {model_id!r} (dim {dim}); "
@@ -184,7 +190,7 @@ class RedisBackend:
 
     def _bind_meta(self, model_id: str, dim: int) -> list[bytes | None]:
         epoch = secrets.token_hex(8)
-        args = (FORMAT, SCHEMA_VERSION, model_id, dim, epoch)
+        args = (FORMAT, SCHEMA_VERSION, model_id, dim, epoch, _UPGRADABLE)
         return list(self._script("bind", (self._keys.meta,), args))
 
     def load(self, namespace: str | None = None) -> Iterator[Entry]:
@@ -193,15 +199,18 @@ class RedisBackend:
         if not self._writer.flush(self.settings.socket_timeout * 2):
             raise BackendError(f"Redis at {self.url}: queued writes cannot be sent")
         try:
-            seq, epoch, entries = self._snapshot(namespace)
+            seq, epoch, entries, _ = self._snapshot(namespace, with_blocks=False)
         except self._redis.exceptions.RedisError as exc:
             raise self._fail("load entries", exc) from exc
         if namespace is None and self._follower is not None:
             self._follower.follow_from(seq, epoch)
         return iter(entries)
 
-    def _snapshot(self, namespace: str | None = None) -> tuple[int, bytes | None, list[Entry]]:
-        """Log position, store epoch and entries; position first so replay covers the rest."""
+    def _snapshot(
+        self, namespace: str | None = None, *, with_blocks: bool = True
+    ) -> tuple[int, bytes | None, list[Entry], list[Block]]:
+        """Log position, store epoch, entries and blocks; position first so replay covers
+        the rest."""
         if self._bound is not None:
             epoch = self._bind_meta(*self._bound)[4]  # re-creates settings after a flush
         else:
@@ -229,7 +238,23 @@ class RedisBackend:
                     entries.append(entry)
             if gone:
                 self._client.srem(set_key, *gone)
-        return seq, epoch, entries
+        return seq, epoch, entries, self._blocks(namespace) if with_blocks else []
+
+    def _blocks(self, namespace: str | None) -> list[Block]:
+        if namespace is None:
+            members = self._client.smembers(self._keys.blocked)
+            names = [n.decode("utf-8", "surrogatepass") for n in members]
+        else:
+            names = [namespace]
+        blocks: list[Block] = []
+        for name in names:
+            for member in self._client.smembers(self._keys.blocks(name)):
+                pair = split_block(member)
+                if pair is None:
+                    self._counters.add("corrupt_entries")  # never honoured, whoever wrote it
+                else:
+                    blocks.append((name, *pair))
+        return blocks
 
     def put(self, entry: Entry) -> None:
         """Queue ``entry`` for Redis (replacing the same id); never blocks on Redis."""
@@ -268,7 +293,14 @@ class RedisBackend:
         keys = self._keys
         self._submit(
             "delete_namespace",
-            (keys.namespace(namespace), keys.namespaces, keys.seq, keys.log),
+            (
+                keys.namespace(namespace),
+                keys.namespaces,
+                keys.seq,
+                keys.log,
+                keys.blocks(namespace),
+                keys.blocked,
+            ),
             (
                 namespace.encode("utf-8", "surrogatepass"),
                 self.settings.log_max,
@@ -282,9 +314,35 @@ class RedisBackend:
         keys = self._keys
         self._submit(
             "clear",
-            (keys.namespaces, keys.seq, keys.log),
+            (keys.namespaces, keys.seq, keys.log, keys.blocked),
             (self.settings.log_max, self._src, repr(time.time()), keys.prefix),
         )
+
+    def block(self, namespace: str, query_norm: str, matched_norm: str) -> None:
+        """Queue a block for Redis; other processes' caches receive it through ``poll()``."""
+        keys = self._keys
+        self._submit(
+            "block",
+            (keys.blocks(namespace), keys.blocked, keys.seq, keys.log),
+            (
+                namespace.encode("utf-8", "surrogatepass"),
+                block_member(query_norm, matched_norm),
+                self.settings.log_max,
+                self._src,
+                repr(time.time()),
+            ),
+        )
+
+    def load_blocks(self, namespace: str | None = None) -> Iterator[Block]:
+        """Every block in Redis (of ``namespace``), this process's queued ones included."""
+        self._check_open()
+        if not self._writer.flush(self.settings.socket_timeout * 2):
+            raise BackendError(f"Redis at {self.url}: queued writes cannot be sent")
+        try:
+            blocks = self._blocks(namespace)
+        except self._redis.exceptions.RedisError as exc:
+            raise self._fail("load blocks", exc) from exc
+        return iter(blocks)
 
     def touch(self, updates: Sequence[tuple[int, float, int]]) -> None:
         for start in range(0, len(updates), _TOUCH_CHUNK):

@@ -7,17 +7,31 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from semroute._entry import Entry
-from semroute.backends._base import SCHEMA_VERSION
+from semroute.backends._base import SCHEMA_VERSION, Block
 from semroute.errors import BackendError, ConfigError, CorruptStoreError
 
 _FORMAT = "semroute-cache"
 _META = "semroute_meta"
 _ENTRIES = "semroute_entries"
+_BLOCKS = "semroute_blocks"
+# Schema versions this code opens; the older ones gain what they lack in bind().
+_UPGRADABLE = ("1",)
+# Version 2: the matches report_wrong blocked. Created on open of a version-1 store.
+_BLOCKS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {_BLOCKS} (
+    namespace TEXT NOT NULL,
+    query_norm TEXT NOT NULL,
+    matched_norm TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (namespace, query_norm, matched_norm)
+) WITHOUT ROWID
+"""
 _COLUMNS = "id, namespace, query, norm, key, response, vector, created, expires, last_access, hits"
 _SCHEMA = f"""
 CREATE TABLE {_META} (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,6 +49,7 @@ CREATE TABLE {_ENTRIES} (
     hits INTEGER NOT NULL
 );
 CREATE INDEX {_ENTRIES}_namespace ON {_ENTRIES} (namespace);
+{_BLOCKS_TABLE};
 """
 
 
@@ -46,6 +61,12 @@ class SQLiteBackend:
     crash; ``"FULL"`` also survives power loss at some cost per write. A file
     that is not a semroute store raises ``CorruptStoreError``; one written by
     another schema or encoder raises ``ConfigError``; neither is ever modified.
+    A store of schema version 1 (before ``report_wrong`` blocks were kept)
+    gains the blocks table in ``bind``, once its encoder matched; its entries
+    are untouched.
+
+    Another process's changes to the file (entries, deletions, blocks) are
+    seen when a cache opens it, not while one is open: there is no change feed.
 
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "faq.db")
@@ -65,6 +86,7 @@ class SQLiteBackend:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._closed = False
+        self._upgrade = False  # a version-1 store: add the blocks table once bound
         exists = self.path.exists() and self.path.stat().st_size > 0
         try:
             if exists:
@@ -114,11 +136,34 @@ class SQLiteBackend:
         meta = self._meta()
         if meta.get("format") != _FORMAT:
             raise CorruptStoreError(f"{self.path} is not a semroute cache store")
-        if meta.get("schema_version") != str(SCHEMA_VERSION):
+        version = meta.get("schema_version")
+        if version in _UPGRADABLE:
+            self._upgrade = True
+        elif version != str(SCHEMA_VERSION):
             raise ConfigError(
-                f"{self.path} has schema version {meta.get('schema_version')!r}; "
-                f"this semroute reads version {SCHEMA_VERSION}"
+                f"{self.path} has schema version {version!r}; "
+                f"this semroute reads versions {', '.join(_UPGRADABLE)} and {SCHEMA_VERSION}"
             )
+        elif _BLOCKS not in tables:
+            raise CorruptStoreError(f"{self.path}: schema version {version} without {_BLOCKS}")
+
+    def _upgrade_schema(self) -> None:
+        """Add what a version-1 store lacks; the caller holds the lock. Idempotent, so two
+        processes upgrading the same file at once both succeed."""
+        if not self._upgrade:
+            return
+        try:
+            with self._transaction():
+                self._conn.execute(_BLOCKS_TABLE)
+                # Conditional: never downgrade a store another process moved on meanwhile.
+                self._conn.execute(
+                    f"UPDATE {_META} SET value = ? WHERE key = 'schema_version' AND value IN "
+                    f"({', '.join('?' * len(_UPGRADABLE))})",
+                    (str(SCHEMA_VERSION), *_UPGRADABLE),
+                )
+        except sqlite3.Error as exc:
+            raise BackendError(f"{self.path}: cannot add the blocks table: {exc}") from exc
+        self._upgrade = False
 
     def _meta(self) -> dict[str, str]:
         try:
@@ -155,6 +200,8 @@ class SQLiteBackend:
                     f"{self.path} holds vectors of encoder {stored[0]!r} (dim {stored[1]}), "
                     f"not {model_id!r} (dim {dim}); use another file or the same encoder"
                 )
+            # Only a store this cache accepted is upgraded: a refused one stays as it was.
+            self._upgrade_schema()
 
     def load(self, namespace: str | None = None) -> Iterator[Entry]:
         sql = f"SELECT {_COLUMNS} FROM {_ENTRIES}"
@@ -193,10 +240,68 @@ class SQLiteBackend:
         self._run(f"DELETE FROM {_ENTRIES} WHERE id = ?", (entry_id,))
 
     def delete_namespace(self, namespace: str) -> None:
-        self._run(f"DELETE FROM {_ENTRIES} WHERE namespace = ?", (namespace,))
+        self._run_all(
+            [
+                (f"DELETE FROM {_ENTRIES} WHERE namespace = ?", (namespace,)),
+                (f"DELETE FROM {_BLOCKS} WHERE namespace = ?", (namespace,)),
+            ]
+        )
 
     def clear(self) -> None:
-        self._run(f"DELETE FROM {_ENTRIES}")
+        self._run_all([(f"DELETE FROM {_ENTRIES}", ()), (f"DELETE FROM {_BLOCKS}", ())])
+
+    def block(self, namespace: str, query_norm: str, matched_norm: str) -> None:
+        self._run_all(
+            [
+                (
+                    f"INSERT OR IGNORE INTO {_BLOCKS} "
+                    "(namespace, query_norm, matched_norm, created) VALUES (?, ?, ?, ?)",
+                    (namespace, query_norm, matched_norm, time.time()),
+                )
+            ],
+            adds_block=True,
+        )
+
+    def load_blocks(self, namespace: str | None = None) -> Iterator[Block]:
+        sql = f"SELECT namespace, query_norm, matched_norm FROM {_BLOCKS}"
+        params: tuple[str, ...] = ()
+        if namespace is not None:
+            sql += " WHERE namespace = ?"
+            params = (namespace,)
+        with self._lock:
+            if self._closed:
+                raise BackendError(f"{self.path} is closed")
+            if self._upgrade:
+                return iter(())  # a version-1 store holds no blocks
+            try:
+                rows = self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise CorruptStoreError(f"{self.path}: unreadable blocks: {exc}") from exc
+        blocks: list[Block] = []
+        for row in rows:
+            if not all(isinstance(value, str) for value in row):
+                raise CorruptStoreError(f"{self.path}: damaged block {row!r}")
+            blocks.append((row[0], row[1], row[2]))
+        return iter(blocks)
+
+    def _run_all(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], *, adds_block: bool = False
+    ) -> None:
+        """Several writes in one transaction. Adding a block upgrades a version-1 store
+        (normally done by ``bind``); other writes skip the table it does not have yet."""
+        with self._lock:
+            if self._closed:
+                raise BackendError(f"{self.path} is closed")
+            if adds_block:
+                self._upgrade_schema()
+            elif self._upgrade:
+                statements = [(sql, p) for sql, p in statements if _BLOCKS not in sql]
+            try:
+                with self._transaction():
+                    for sql, params in statements:
+                        self._conn.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise BackendError(f"{self.path}: write failed: {exc}") from exc
 
     def touch(self, updates: Sequence[tuple[int, float, int]]) -> None:
         if not updates:
