@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -146,4 +147,87 @@ def test_cache_over_backend_survives_a_new_cache(backend_name: str, tmp_path: Pa
     assert again.get("second question", namespace="y") is None  # expired meanwhile
     with pytest.raises(ConfigError):
         SemanticCache(store, encoder=FakeEncoder(model_id="another-encoder"))
+    again.close()
+
+
+# -- report_wrong blocks: stored with the entries, dropped with them ---------------------
+
+ODD = 'a \x00 "quoted" ] é 日本'  # NUL, JSON syntax and non-ASCII survive every backend
+
+
+def test_blocks_round_trip_and_go_with_their_namespace_and_clear(backend: Backend) -> None:
+    backend.bind(model_id="m", dim=4)
+    backend.block("a", "best pasta in town", "best pizza in town")
+    backend.block("a", "best pasta in town", "best pizza in town")  # idempotent
+    backend.block("a", "best pasta in town", "pasta near me")
+    backend.block("b", ODD, ODD + "!")
+    backend.put(make_entry(1, "a"))
+    backend.put(make_entry(2, "b"))
+    assert sorted(backend.load_blocks()) == [
+        ("a", "best pasta in town", "best pizza in town"),
+        ("a", "best pasta in town", "pasta near me"),
+        ("b", ODD, ODD + "!"),
+    ]
+    assert list(backend.load_blocks("b")) == [("b", ODD, ODD + "!")]
+    assert list(backend.load_blocks("nowhere")) == []
+    backend.delete(make_entry(1).id)  # deleting an entry keeps its namespace's blocks
+    assert len(list(backend.load_blocks("a"))) == 2
+    backend.delete_namespace("a")
+    assert list(backend.load_blocks()) == [("b", ODD, ODD + "!")]
+    assert [e.namespace for e in backend.load()] == ["b"]
+    backend.block("c", "q", "m")
+    backend.clear()
+    assert list(backend.load_blocks()) == []
+    backend.block("c", "q", "m")  # a cleared store takes blocks again
+    assert list(backend.load_blocks()) == [("c", "q", "m")]
+
+
+def test_blocks_survive_reopening(backend_name: str, tmp_path: Path) -> None:
+    store = FACTORIES[backend_name](tmp_path)
+    store.bind(model_id="m", dim=4)
+    store.block("ns", "q", "m")
+    store.close()
+    if backend_name not in REOPENERS:
+        return
+    again = REOPENERS[backend_name](tmp_path)
+    again.bind(model_id="m", dim=4)
+    assert list(again.load_blocks()) == [("ns", "q", "m")]
+    again.close()
+
+
+def test_closed_backend_refuses_blocks(backend: Backend) -> None:
+    backend.bind(model_id="m", dim=4)
+    backend.close()
+    with pytest.raises(BackendError):
+        backend.block("ns", "q", "m")
+
+
+DIM = 64
+
+
+def _unit(axis: int) -> npt.NDArray[np.float32]:
+    vector = np.zeros(DIM, dtype=np.float32)
+    vector[axis] = 1.0
+    return vector
+
+
+def _at(sim: float, axis: int) -> npt.NDArray[np.float32]:
+    return (sim * _unit(0) + np.sqrt(1.0 - sim * sim) * _unit(axis)).astype(np.float32)
+
+
+def test_a_reported_match_stays_blocked_in_a_new_cache(backend_name: str, tmp_path: Path) -> None:
+    encoder = FakeEncoder(DIM)
+    store = FACTORIES[backend_name](tmp_path)
+    cache = SemanticCache(store, encoder=encoder)
+    cache.put("best pizza in town", "Luigi's", namespace="x", embedding=_unit(0))
+    assert cache.report_wrong("best pasta in town", namespace="x", embedding=_at(0.97, 1))
+    if backend_name in REOPENERS:
+        cache.close()
+        store = REOPENERS[backend_name](tmp_path)
+    again = SemanticCache(store, encoder=encoder)  # memory: the same store object
+    again.put("Best pizza in town!", "Luigi's", namespace="x", embedding=_unit(0))
+    assert again.get("best pasta in town", namespace="x", embedding=_at(0.97, 1)) is None
+    assert again.stats.reported_refusals == 1
+    hit = again.get("best pizza around", namespace="x", embedding=_at(0.97, 2))
+    assert hit is not None  # only the reported pair is blocked
     again.close()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
 import sys
+import textwrap
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from semroute._cache import SemanticCache
@@ -80,6 +85,7 @@ class Mirror:
     def __init__(self, store: RedisBackend) -> None:
         self.store = store
         self.entries = {e.id: e for e in store.load()}
+        self.blocks = set(store.load_blocks())
         self.kinds: list[str] = []
 
     def apply(self, changes: Sequence[Change]) -> None:
@@ -93,8 +99,14 @@ class Mirror:
                 self.entries = {
                     i: e for i, e in self.entries.items() if e.namespace != change.namespace
                 }
+                self.blocks = {b for b in self.blocks if b[0] != change.namespace}
             elif change.kind == "clear":
                 self.entries = {}
+                self.blocks = set()
+            elif change.kind == "block":
+                assert change.namespace is not None and change.query_norm is not None
+                assert change.matched_norm is not None
+                self.blocks.add((change.namespace, change.query_norm, change.matched_norm))
 
     def wait_for(self, predicate: Callable[[dict[int, Entry]], bool]) -> None:
         deadline = time.monotonic() + WAIT_S
@@ -375,3 +387,168 @@ def test_packed_fields_split_exactly_or_not_at_all(
     from semroute.backends._redis_codec import split_fields
 
     assert split_fields(packed, 4) == expected
+
+
+# -- report_wrong blocks: in Redis, and on the change feed -------------------------------
+
+
+def test_blocks_reach_other_processes_and_go_with_delete_namespace_and_clear(
+    opened: Callable[..., RedisBackend],
+) -> None:
+    writer, reader = opened(), opened()
+    mirror = Mirror(reader)
+    writer.block("a", "best pasta in town", "best pizza in town")
+    writer.block("b", "q", "m")
+    writer.put(make_entry(1, "a"))
+    mirror.wait_for(lambda got: make_entry(1).id in got)
+    assert mirror.blocks == {("a", "best pasta in town", "best pizza in town"), ("b", "q", "m")}
+    writer.delete_namespace("a")
+    writer.put(make_entry(2, "b"))
+    mirror.wait_for(lambda got: set(got) == {make_entry(2).id})
+    assert mirror.blocks == {("b", "q", "m")}
+    writer.clear()
+    writer.put(make_entry(3, "c"))
+    mirror.wait_for(lambda got: set(got) == {make_entry(3).id})
+    assert mirror.blocks == set()
+    assert writer.flush()
+    assert writer.poll() == ()  # its own blocks are not echoed back
+
+
+def test_a_resync_reports_the_stores_blocks(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    writer = opened(log_max=10)
+    reader = opened(log_max=10)  # stops reading after 10 unpolled changes
+    mirror = Mirror(reader)
+    writer.block("ns", "q", "m")
+    entries = [make_entry(i) for i in range(1000)]
+    for entry in entries:
+        writer.put(entry)
+    assert writer.flush()
+    mirror.wait_for(lambda got: len(got) == len(entries))
+    assert reader.stats.resyncs >= 1 and "clear" in mirror.kinds
+    # The resync's clear dropped what the mirror had; the snapshot brought the block back.
+    assert mirror.blocks == {("ns", "q", "m")}
+
+
+def test_a_version_1_store_is_upgraded_only_for_its_encoder(url: str, raw: redis.Redis) -> None:
+    keys = Keys.of(RedisBackend(url).settings.name)
+    old = {"format": "semroute-cache", "schema_version": "1", "dim": "4", "epoch": "e1"}
+    raw.hset(keys.meta, mapping={**old, "model_id": "other"})
+    with pytest.raises(ConfigError, match="encoder"):
+        bind_once(url)
+    assert raw.hget(keys.meta, "schema_version") == b"1"  # refused: untouched
+    raw.hset(keys.meta, "model_id", "m")
+    store = RedisBackend(url)
+    store.bind(model_id="m", dim=4)
+    assert raw.hget(keys.meta, "schema_version") == b"2"
+    assert raw.hget(keys.meta, "epoch") == b"e1"  # the same store, not a new one
+    store.block("ns", "q", "m")
+    assert list(store.load_blocks()) == [("ns", "q", "m")]
+    store.close()
+
+
+def test_damaged_blocks_are_skipped_and_counted(
+    opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    store = opened()
+    keys = Keys.of(store.settings.name)
+    store.block("ns", "q", "m")
+    assert store.flush()
+    raw.sadd(keys.blocks("ns"), b"not json", b'["one"]', b"[1, 2]")
+    assert list(opened().load_blocks()) == [("ns", "q", "m")]
+    fresh = opened()
+    assert list(fresh.load_blocks("ns")) == [("ns", "q", "m")]
+    assert fresh.stats.corrupt_entries == 3
+
+
+DIM = 64
+
+
+def _unit(axis: int) -> npt.NDArray[np.float32]:
+    vector = np.zeros(DIM, dtype=np.float32)
+    vector[axis] = 1.0
+    return vector
+
+
+def _at(sim: float, axis: int) -> npt.NDArray[np.float32]:
+    return (sim * _unit(0) + np.sqrt(1.0 - sim * sim) * _unit(axis)).astype(np.float32)
+
+
+def _eventually(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not check():
+        assert time.monotonic() < deadline, "never converged"
+        time.sleep(0.005)
+
+
+PIZZA, PASTA = "best pizza in town", "best pasta in town"
+
+
+def _put_again_and_wait(writer: SemanticCache, reader: SemanticCache, answer: str) -> None:
+    """``writer`` stores the pizza entry again; return once ``reader`` has it. The log is
+    ordered, so by then ``reader`` has applied every change made before the put."""
+    writer.put("Best pizza in town!", answer, namespace="x", embedding=_unit(0))
+
+    def arrived() -> bool:
+        hit = reader.get(PIZZA, namespace="x")
+        return hit is not None and hit.response == answer
+
+    _eventually(arrived)
+
+
+def test_a_block_made_by_one_cache_is_honoured_by_another_already_open(url: str) -> None:
+    a = SemanticCache(RedisBackend(url), encoder=FakeEncoder(DIM))
+    b = SemanticCache(RedisBackend(url), encoder=FakeEncoder(DIM))
+    a.put(PIZZA, "Luigi's", namespace="x", embedding=_unit(0))
+    _eventually(lambda: b.get(PASTA, namespace="x", embedding=_at(0.97, 1)) is not None)
+    assert a.report_wrong(PASTA, namespace="x", embedding=_at(0.97, 1)) is not None
+    _put_again_and_wait(a, b, "again")
+    assert b.get(PASTA, namespace="x", embedding=_at(0.97, 1)) is None
+    assert b.stats.reported_refusals == 1
+    # invalidate drops the namespace's blocks in every process, not just the caller's.
+    a.invalidate(namespace="x")
+    _put_again_and_wait(a, b, "after invalidate")
+    assert b.get(PASTA, namespace="x", embedding=_at(0.97, 1)) is not None
+    a.close()
+    b.close()
+
+
+REPORTER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from semroute._cache import SemanticCache
+    from tests.fakes import FakeEncoder
+    query = np.zeros(64, dtype=np.float32)
+    query[0], query[1] = 0.97, np.sqrt(1 - 0.97**2)
+    cache = SemanticCache(sys.argv[1], encoder=FakeEncoder(64))
+    hit = cache.report_wrong("best pasta in town", namespace="x", embedding=query)
+    print(hit.matched_query if hit is not None else "no hit", flush=True)
+    cache.close()  # sends the queued writes
+    """
+)
+
+
+def test_a_block_made_in_another_process_reaches_an_open_cache(url: str) -> None:
+    a = SemanticCache(RedisBackend(url), encoder=FakeEncoder(DIM))
+    a.put(PIZZA, "Luigi's", namespace="x", embedding=_unit(0))
+    assert a._backend is not None and a._backend.flush()  # type: ignore[attr-defined]
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", REPORTER, url],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == PIZZA
+    b = SemanticCache(RedisBackend(url), encoder=FakeEncoder(DIM))  # opened after: loads it
+    _put_again_and_wait(b, a, "again")
+    assert a.get(PASTA, namespace="x", embedding=_at(0.97, 1)) is None
+    assert b.get(PASTA, namespace="x", embedding=_at(0.97, 1)) is None
+    assert a.stats.reported_refusals == b.stats.reported_refusals == 1
+    a.close()
+    b.close()
