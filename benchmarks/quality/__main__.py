@@ -74,15 +74,18 @@ def _cache_rows(r: dict[str, Any]) -> list[Row]:
 
 def _cache_quality_rows(r: dict[str, Any]) -> list[Row]:
     rows = []
-    for name, body in r["sets"].items():
-        off, on = body["results"]["off@0.95"], body["results"]["default@0.95"]
-        rows.append(
-            (
-                f"{name}: hit / false hit at 0.95, guards off -> default",
-                f"{_pct(off['hit_rate_positives'])} / {_pct(off['false_hit_rate_negatives'])} -> "
-                f"{_pct(on['hit_rate_positives'])} / {_pct(on['false_hit_rate_negatives'])}",
+    for run_name, run in r["runs"].items():
+        for name, body in run["sets"].items():
+            off, on = body["results"]["off@0.95"], body["results"]["default@0.95"]
+            rows.append(
+                (
+                    f"{run_name} {name}: hit / false hit at 0.95, guards off -> default",
+                    f"{_pct(off['hit_rate_positives'])} / "
+                    f"{_pct(off['false_hit_rate_negatives'])} -> "
+                    f"{_pct(on['hit_rate_positives'])} / "
+                    f"{_pct(on['false_hit_rate_negatives'])}",
+                )
             )
-        )
     return rows
 
 

@@ -11,9 +11,12 @@ scenario stores all 999 origins in one namespace and asks each paraphrase, as
 GPTCache's own benchmark does (right / wrong / miss), so a refused best
 candidate can fall back to the next one.
 
-Vectors are the shipped encoder's (or ``--model-dir``'s), computed once and
-cached in benchmarks/.cache/ (shared with guards_eval.py); lookups pass them
-with ``embedding=``. Sets and licences (quote figures with them): QQP dev
+Every figure is computed for the shipped encoder (fine-tuned for the hit
+decision) and the stock all-MiniLM-L6-v2 it started from, in the same run, on
+the whole file and on the pairs held out from the fine-tuning (neither text
+trained on: the honest figure for the tuned encoder). Vectors are computed once
+and cached in benchmarks/.cache/ (shared with guards_eval.py); lookups pass
+them with ``embedding=``. Sets and licences (quote figures with them): QQP dev
 (Quora's terms: research use only), GPTCache mock_data (MIT; negatives by
 re-pairing each origin with row i+7's paraphrase), STS-B dev (score >= 4
 positive, < 2 negative; see stsb_LICENSE.txt), SICK test (ENTAILMENT with
@@ -132,9 +135,16 @@ def pairwise(
 
 
 def mock_one_namespace(
-    rows: list[dict[str, str]], vectors: dict[str, npt.NDArray[np.float32]], model_id: str
+    rows: list[dict[str, str]],
+    vectors: dict[str, npt.NDArray[np.float32]],
+    model_id: str,
+    asked: set[str] | None = None,
 ) -> dict[str, Any]:
-    """GPTCache's own protocol: every origin stored together, each paraphrase asked."""
+    """GPTCache's own protocol: every origin stored together, each paraphrase asked.
+
+    With ``asked`` (the tuned encoder's training texts), only rows neither of whose
+    texts is in it are asked; every origin is still stored.
+    """
     dim = next(iter(vectors.values())).shape[0]
     out: dict[str, Any] = {}
     for name, guards in (("off", _OFF), ("default", Guards())):
@@ -143,6 +153,8 @@ def mock_one_namespace(
             cache.put(row["origin"], i, embedding=vectors[row["origin"]])
         right = wrong = miss = 0
         for row in rows:
+            if asked is not None and (row["origin"] in asked or row["similar"] in asked):
+                continue
             hit = cache.get(row["similar"], embedding=vectors[row["similar"]])
             if hit is None:
                 miss += 1
@@ -160,12 +172,49 @@ def mock_one_namespace(
 
 
 QUICK_PAIRS = 150  # --quick: per label and set
+STOCK_DIR = ROOT / "benchmarks" / ".cache" / "encoder_stock"
+STOCK_BUILD = (
+    "python models/scripts/export_encoder.py --force fp32 --no-eval --no-fixture "
+    "--out-dir benchmarks/.cache/encoder_stock"
+)
+
+
+def trained_texts(data: Path) -> set[str]:
+    """Every text the shipped encoder was fine-tuned on (train_cache_encoder.py's split)."""
+    sys.path.insert(0, str(ROOT / "models" / "scripts"))
+    from train_cache_encoder import HELD_OUT, load_pairs
+
+    return {t for p in load_pairs(data, HELD_OUT)["train"] for t in (p.a, p.b)}
+
+
+def encoders(names: list[str], quick: bool) -> dict[str, Any]:
+    """``shipped`` = the package's encoder; ``stock`` = all-MiniLM-L6-v2 before tuning."""
+    from semroute._encoder import Encoder
+
+    out: dict[str, Any] = {}
+    for name in names:
+        if name == "shipped":
+            out[name] = Encoder(threads=2)
+        elif name == "stock":
+            if not (STOCK_DIR / "MANIFEST").is_file():
+                if quick:
+                    print(f"skipping the stock encoder: build it with {STOCK_BUILD}")
+                    continue
+                sys.exit(f"no stock encoder in {STOCK_DIR}: build it with\n  {STOCK_BUILD}")
+            out[name] = Encoder(model_dir=STOCK_DIR, threads=2)
+        else:
+            out[name] = Encoder(model_dir=name, threads=2)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--model-dir", default=None, help="encoder directory (default: shipped)")
+    parser.add_argument(
+        "--encoders",
+        default="shipped,stock",
+        help="comma-separated: shipped, stock (all-MiniLM-L6-v2 untuned) or a model directory",
+    )
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "benchmarks" / ".cache")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "cache_quality.json"
@@ -180,17 +229,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"no development data at {args.data}", file=sys.stderr)
         return 2
-    from semroute._encoder import Encoder
-
-    encoder = Encoder(model_dir=args.model_dir, threads=1)
+    trained = trained_texts(args.data)
+    models = encoders(args.encoders.split(","), args.quick)
     report: dict[str, Any] = {
         "command": "python benchmarks/quality/cache_quality.py " + " ".join(argv or sys.argv[1:]),
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-        "encoder": encoder.model_id,
+        "encoders": {name: enc.model_id for name, enc in models.items()},
         "machine": f"{platform.machine()} Python {platform.python_version()}, shared 2-core VM",
         "guards_default": list(Guards().enabled),
+        "subsets": {
+            "all": "every pair of the file (includes the pairs the shipped encoder was tuned on)",
+            "held_out": "pairs neither of whose texts the shipped encoder was tuned on",
+        },
         "licences": {},
-        "sets": {},
+        "runs": {},
     }
     for name in args.sets.split(","):
         loaded = LOADERS[name](args.data)
@@ -201,18 +253,24 @@ def main(argv: list[str] | None = None) -> int:
         texts = sorted({t for a, b, _ in loaded for t in (a, b)})
         # A side that normalises to nothing ("?") is an InputError for the cache: skipped.
         pairs = [p for p in loaded if normalize_query(p[0]) and normalize_query(p[1])]
-        vectors = embed(texts, encoder, args.cache_dir)
-        report["sets"][name] = pairwise(pairs, vectors, encoder.model_id)
+        held_out = [p for p in pairs if p[0] not in trained and p[1] not in trained]
         report["licences"][name] = LICENCES[name]
-        if name == "gptcache_mock":
-            rows = json.loads(
-                (args.data / "paraphrase" / "gptcache_mock_data.json").read_text("utf-8")
-            )
-            if args.quick:
+        for label, encoder in models.items():
+            vectors = embed(texts, encoder, args.cache_dir)
+            for subset, chosen in (("all", pairs), ("held_out", held_out)):
+                run = report["runs"].setdefault(f"{label}/{subset}", {"sets": {}})
+                run["sets"][name] = pairwise(chosen, vectors, encoder.model_id)
+            if name == "gptcache_mock":
+                rows = json.loads(
+                    (args.data / "paraphrase" / "gptcache_mock_data.json").read_text("utf-8")
+                )
                 rows = [r for r in rows if r["origin"] in vectors and r["similar"] in vectors]
-            report["gptcache_mock_one_namespace"] = mock_one_namespace(
-                rows, vectors, encoder.model_id
-            )
+                report["runs"][f"{label}/all"]["gptcache_mock_one_namespace"] = mock_one_namespace(
+                    rows, vectors, encoder.model_id
+                )
+                report["runs"][f"{label}/held_out"]["gptcache_mock_one_namespace"] = (
+                    mock_one_namespace(rows, vectors, encoder.model_id, asked=trained)
+                )
     if args.quick:
         report["quick"] = f"first {QUICK_PAIRS} positives and negatives per set: smoke, not results"
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -223,21 +281,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    print(f"encoder {report['encoder']}; hit rate on positives / false-hit rate on negatives")
-    header = f"{'set':<20}{'setting':<24}{'hit rate':>10}{'false hits':>12}{'right':>8}{'wrong':>8}"
-    print(header)
-    for name, data in report["sets"].items():
-        for setting, row in data["results"].items():
-            hr, fr = row["hit_rate_positives"], row["false_hit_rate_negatives"]
+    print(f"encoders {report['encoders']}; hit rate on positives / false-hit rate on negatives")
+    header = f"{'run':<18}{'set':<20}{'setting':<24}{'hit rate':>10}{'false hits':>12}"
+    print(header + f"{'right':>8}{'wrong':>8}")
+    for run_name, run in report["runs"].items():
+        for name, data in run["sets"].items():
+            for setting, row in data["results"].items():
+                if setting not in ("off@0.95", "default@0.95"):
+                    continue
+                hr, fr = row["hit_rate_positives"], row["false_hit_rate_negatives"]
+                hits = "n/a" if hr is None else f"{100 * hr:.2f}%"
+                false = "n/a" if fr is None else f"{100 * fr:.2f}%"
+                print(
+                    f"{run_name:<18}{name:<20}{setting:<24}{hits:>10}{false:>12}"
+                    f"{row['right_hits']:>8}{row['wrong_hits']:>8}"
+                )
+        for setting, row in run.get("gptcache_mock_one_namespace", {}).items():
             print(
-                f"{name:<20}{setting:<24}{100 * hr:>9.2f}%{100 * fr:>11.2f}%"
-                f"{row['right_hits']:>8}{row['wrong_hits']:>8}"
+                f"{run_name:<18}gptcache_mock, one namespace, {setting}: right {row['right']} "
+                f"wrong {row['wrong']} miss {row['miss']}"
             )
-    for setting, row in report.get("gptcache_mock_one_namespace", {}).items():
-        print(
-            f"gptcache_mock, one namespace, {setting}: right {row['right']} "
-            f"wrong {row['wrong']} miss {row['miss']}"
-        )
 
 
 if __name__ == "__main__":
