@@ -1,0 +1,47 @@
+"""Per-entry columns: compact dtypes, and large columns on pages of their own."""
+
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+
+from semroute._cache_table import SlotTable, column, grown
+
+
+def test_small_columns_are_plain_arrays_and_large_ones_own_their_pages() -> None:
+    small = column(100, np.int64, -1)
+    assert small.base is None and (small == -1).all()
+    large = column(1 << 18, np.int64, -1)  # 2 MiB
+    assert isinstance(large.base, memoryview) and isinstance(large.base.obj, mmap.mmap)
+    assert large.flags.writeable and large.flags.c_contiguous and (large == -1).all()
+    large[5] = 7
+    assert large[5] == 7
+
+
+def test_grown_keeps_the_prefix_and_fills_the_rest() -> None:
+    old = column(1 << 17, np.float64, 0.5)
+    old[:3] = (1.0, 2.0, 3.0)
+    new = grown(old, 1 << 18, -1.0)
+    assert new.dtype == np.float64 and new.shape == (1 << 18,)
+    assert new[:3].tolist() == [1.0, 2.0, 3.0] and (new[3 : 1 << 17] == 0.5).all()
+    assert (new[1 << 17 :] == -1.0).all()
+
+
+def test_slot_table_keeps_every_column_through_growth() -> None:
+    table = SlotTable(4)
+    slots = []
+    for i in range(300_000):  # past the size where columns are mapped
+        slot = table.alloc()
+        table.alive[slot] = 1
+        table.is_json[slot] = i % 2 == 0
+        table.labels[slot] = i
+        table.ids[slot] = 10**17 + i
+        slots.append(slot)
+    assert table.capacity >= 300_000
+    assert table.is_json.dtype == np.uint8 and table.labels.dtype == np.int32
+    assert table.alive[:300_000].all() and np.isinf(table.expires[:300_000]).all()
+    assert table.labels[299_999] == 299_999 and table.ids[7] == 10**17 + 7
+    assert bool(table.is_json[0]) and not bool(table.is_json[1])
+    table.free(slots[3])
+    assert table.alloc() == slots[3]
