@@ -52,6 +52,13 @@ def check_ttl(value: object, name: str = "ttl") -> float | None:
     return float(value)
 
 
+#: The automatic search width: ``AUTO_EF_MIN`` up to ``AUTO_EF_FROM`` entries, then
+#: growing as ``(size / AUTO_EF_FROM) ** AUTO_EF_POWER`` (see ``IndexConfig.ef_for``).
+AUTO_EF_MIN = 32
+AUTO_EF_FROM = 100_000
+AUTO_EF_POWER = 0.6
+
+
 @dataclass(frozen=True, slots=True)
 class IndexConfig:
     """How the vector index searches one namespace.
@@ -59,27 +66,46 @@ class IndexConfig:
     A namespace holding fewer than ``brute_force_below`` entries is searched
     exactly by one native pass (faster than HNSW there, measured by
     ``benchmarks/quality/cache_scale.py``); a larger one moves to an hnswlib graph
-    with ``m`` links per node, ``ef_construction`` and search width
-    ``ef_search`` over ``k`` candidates. The graph is built in a background
-    thread (``background_build``) while exact search keeps serving.
+    with ``m`` links per node, ``ef_construction`` and a search width over ``k``
+    candidates. The graph is built in a background thread (``background_build``)
+    while exact search keeps serving.
+
+    ``ef_search=None`` (the default) sizes the search width to the namespace:
+    32 up to 100k entries, then ``32 * (size / 100k) ** 0.6`` (about 61 at 300k,
+    127 at 1M), because a fixed width finds fewer near duplicates as the graph
+    grows (measured on real embeddings: ef 32 finds 99.85 % at 100k but 98.35 %
+    at 1M). An explicit ``ef_search`` fixes the width at every size: the
+    automatic growth is then off, whether the value is above or below it.
+
+    >>> IndexConfig().ef_for(1_000_000), IndexConfig(ef_search=48).ef_for(1_000_000)
+    (127, 48)
     """
 
     brute_force_below: int = 512
     m: int = 16
     ef_construction: int = 100
-    ef_search: int = 32
+    ef_search: int | None = None
     k: int = 8
     background_build: bool = True
 
     def __post_init__(self) -> None:
         for name in ("brute_force_below", "m", "ef_construction", "ef_search", "k"):
             value = getattr(self, name)
+            if name == "ef_search" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"IndexConfig.{name} must be a positive int, got {value!r}")
         if self.m < 2:
             raise ConfigError("IndexConfig.m must be >= 2")
-        if self.ef_search < self.k:
+        if self.ef_search is not None and self.ef_search < self.k:
             raise ConfigError("IndexConfig.ef_search must be >= k")
+
+    def ef_for(self, size: int) -> int:
+        """The search width for a namespace of ``size`` entries (``ef_search`` if set)."""
+        if self.ef_search is not None:
+            return self.ef_search
+        grown = AUTO_EF_MIN * (max(size, AUTO_EF_FROM) / AUTO_EF_FROM) ** AUTO_EF_POWER
+        return max(self.k, AUTO_EF_MIN, int(grown))
 
 
 @dataclass(frozen=True, slots=True)

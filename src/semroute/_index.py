@@ -9,6 +9,9 @@ matrix keeps serving until the graph is installed, and the changes made
 meanwhile are replayed onto it. In the graph a deleted label is
 ``mark_deleted`` at once (it can never be returned again) and its node is
 reused by the next insert, which hnswlib re-links in place.
+
+The graph's search width follows the namespace's size (``IndexConfig.ef_for``):
+it is re-set (a field write in hnswlib) whenever an insert or delete changes it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute._cache_config import IndexConfig
+from semroute._cache_table import column, grown
 
 _EMPTY_SLOTS = np.empty(0, dtype=np.int64)
 _BUILD_CHUNK = 256
@@ -56,6 +60,7 @@ class Partition:
         self._label_slot = np.full(16, -1, dtype=np.int64)
         self._matrix: npt.NDArray[np.float32] | None = np.empty((16, dim), dtype=np.float32)
         self._hnsw: Any = None
+        self._ef = 0  # the search width set on the installed graph
         self._building: threading.Thread | None = None
         self._built: Any = None
         self._replay: list[tuple[bool, int]] = []  # (added?, label) since the build's snapshot
@@ -68,7 +73,8 @@ class Partition:
         part._matrix = None
         part._hnsw = index
         part._n_labels = n_labels
-        part._label_slot = np.full(max(n_labels, 16), -1, dtype=np.int64)
+        part._label_slot = column(max(n_labels, 16), np.int64, -1)
+        part._tune_ef()
         return part
 
     def attach(self, label: int, slot: int) -> int:
@@ -83,6 +89,7 @@ class Partition:
             with contextlib.suppress(RuntimeError):  # not in the graph, or deleted already
                 self._hnsw.mark_deleted(label)
         self._free = unclaimed[::-1]
+        self._tune_ef()
 
     def graph_state(self) -> tuple[Any, npt.NDArray[np.int64]] | None:
         """The installed graph and the slot of each label (-1: free), or None."""
@@ -90,6 +97,19 @@ class Partition:
         if self._hnsw is None:
             return None
         return self._hnsw, self._label_slot[: self._n_labels].copy()
+
+    @property
+    def ef(self) -> int:
+        """The search width the graph uses now (0 while the namespace is searched exactly)."""
+        self._install_if_built()
+        return self._ef
+
+    def _tune_ef(self) -> None:
+        if self._hnsw is not None:
+            ef = self.config.ef_for(self.size)
+            if ef != self._ef:
+                self._hnsw.set_ef(ef)
+                self._ef = ef
 
     @property
     def uses_graph(self) -> bool:
@@ -103,9 +123,7 @@ class Partition:
         if label == self._n_labels:
             self._n_labels += 1
             if label >= self._label_slot.shape[0]:
-                grown = np.full(2 * self._label_slot.shape[0], -1, dtype=np.int64)
-                grown[:label] = self._label_slot[:label]
-                self._label_slot = grown
+                self._label_slot = grown(self._label_slot, 2 * self._label_slot.shape[0], -1)
         self._label_slot[label] = slot
         self.size += 1
         if self._matrix is not None:
@@ -116,6 +134,7 @@ class Partition:
             self._matrix[label] = vector
         if self._hnsw is not None:
             self._graph_add(self._hnsw, vector[None, :], np.array([label]))
+            self._tune_ef()
         elif self._building is not None:
             with self._replay_lock:
                 self._replay.append((True, label))
@@ -136,6 +155,7 @@ class Partition:
         self.size -= 1
         if self._hnsw is not None:
             self._hnsw.mark_deleted(label)
+            self._tune_ef()
         elif self._building is not None:
             with self._replay_lock:
                 self._replay.append((False, label))
@@ -184,9 +204,14 @@ class Partition:
 
     def _graph_add(self, index: Any, vectors: npt.NDArray[np.float32], labels: Any) -> None:
         needed = self._n_labels
-        if needed > index.get_max_elements():
+        capacity = index.get_max_elements()
+        if needed > capacity:
             # hnswlib reallocs (mremap on Linux): measured 1 ms growing 100k slots to 200k.
-            index.resize_index(max(needed, 2 * index.get_max_elements()))
+            # Doubling keeps powers of two: hnswlib touches ~46 bytes per slot of capacity
+            # (a mutex, a level, a visited mark) whether it is used or not.
+            while capacity < needed:
+                capacity *= 2
+            index.resize_index(capacity)
         index.add_items(vectors, labels, num_threads=1)
 
     def _new_graph(self, capacity: int) -> Any:
@@ -195,7 +220,6 @@ class Partition:
         cfg = self.config
         index = hnswlib.Index(space="ip", dim=self.dim)
         index.init_index(max_elements=capacity, M=cfg.m, ef_construction=cfg.ef_construction)
-        index.set_ef(cfg.ef_search)
         index.set_num_threads(1)
         return index
 
@@ -203,7 +227,7 @@ class Partition:
         assert self._matrix is not None
         labels = np.flatnonzero(self._label_slot[: self._n_labels] >= 0)
         vectors = self._matrix[labels].copy()
-        capacity = max(2 * self._n_labels, 1024)
+        capacity = 1 << max(10, (2 * self._n_labels - 1).bit_length())
         self._replay = []
 
         def build() -> None:
@@ -263,3 +287,5 @@ class Partition:
         self._built = None
         self._building = None
         self._matrix = None
+        self._ef = 0
+        self._tune_ef()

@@ -57,9 +57,12 @@ def save(directory: Path, namespace: str, index: Any, ids_by_label: npt.NDArray[
 
 
 def load(
-    directory: Path, namespace: str, *, dim: int, ef_search: int
+    directory: Path, namespace: str, *, dim: int, ef_search: int | None = None
 ) -> tuple[Any, npt.NDArray[np.int64]] | None:
-    """The saved graph and label -> id table of ``namespace``, or ``None`` if absent or damaged."""
+    """The saved graph and label -> id table of ``namespace``, or ``None`` if absent or damaged.
+
+    ``ef_search=None`` leaves the width to the partition, which sizes it to the namespace.
+    """
     import hnswlib
 
     name = stem(namespace)
@@ -78,7 +81,8 @@ def load(
             return None
         index = hnswlib.Index(space="ip", dim=dim)
         index.load_index(str(graph), max_elements=max(ids.shape[0], 1))
-        index.set_ef(ef_search)
+        if ef_search is not None:
+            index.set_ef(ef_search)
         index.set_num_threads(1)
     except (OSError, ValueError, KeyError, RuntimeError):
         return None
