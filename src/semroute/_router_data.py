@@ -113,20 +113,27 @@ def load_routerarena(data_dir: Path | None = None) -> RoutingSet:
 
 
 def targets(
-    weak: npt.NDArray[np.float64], strong: npt.NDArray[np.float64], kind: str
+    weak: npt.NDArray[np.float64],
+    strong: npt.NDArray[np.float64],
+    kind: str,
+    *,
+    needs_weight: float = 0.5,
 ) -> npt.NDArray[np.float64]:
     """Training target per query: what "needs the strong model" is taken to mean.
 
     ``needs_strong``: weak wrong and strong right (``strong - weak`` clipped, for
-    graded scores); ``weak_wrong``: ``1 - weak``; ``soft``: their mean.
+    graded scores); ``weak_wrong``: ``1 - weak``; ``soft``: ``needs_weight`` x
+    the first + the rest x the second (their mean by default).
     """
     needs = np.clip(strong - weak, 0.0, 1.0)  # weak wrong and strong right, for 0/1 scores
     if kind == "needs_strong":
         return needs
     if kind == "weak_wrong":
         return 1.0 - weak
-    if kind == "soft":  # half-way: a hard-for-both query still leans strong
-        return 0.5 * needs + 0.5 * (1.0 - weak)
+    if kind == "soft":  # in between: a hard-for-both query still leans strong
+        if not 0.0 <= needs_weight <= 1.0:
+            raise ValueError(f"needs_weight must be in [0, 1], got {needs_weight!r}")
+        return needs_weight * needs + (1.0 - needs_weight) * (1.0 - weak)
     raise ValueError(f"unknown target kind {kind!r}")
 
 

@@ -47,5 +47,10 @@ def test_training_targets() -> None:
     np.testing.assert_allclose(targets(weak, strong, "needs_strong"), [0, 1, 0, 0, 0.5])
     np.testing.assert_allclose(targets(weak, strong, "weak_wrong"), [1, 1, 0, 0, 0.75])
     np.testing.assert_allclose(targets(weak, strong, "soft"), [0.5, 1, 0, 0, 0.625])
+    np.testing.assert_allclose(
+        targets(weak, strong, "soft", needs_weight=0.25), [0.75, 1, 0, 0, 0.6875]
+    )
     with pytest.raises(ValueError):
         targets(weak, strong, "other")
+    with pytest.raises(ValueError):
+        targets(weak, strong, "soft", needs_weight=1.5)
