@@ -25,6 +25,11 @@ embedding is shrunk harder (L2_EMBEDDING) than in ``Router.fit``'s default.
 The strong_share quantile table is taken over the development queries only,
 so "30 % strong" still means 30 % of that mix. Chosen with
 ``benchmarks/quality/router_eval.py`` (held-out APGR kept, sanity-set ranking).
+Re-checked on 2026-11-27 against 29 alternatives (other target mixes, penalties,
+group weighting, kNN targets and features, PCA, interactions, bagging, extra
+question-shape features; notes/router.md): none beat it beyond noise on held-out
+subjects without costing the sanity checks or the latency budget, so it is unchanged.
+Run this again after changing the default encoder: the model records the encoder id.
 """
 
 from __future__ import annotations
