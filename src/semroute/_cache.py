@@ -33,7 +33,7 @@ from semroute._cache_config import (
     check_threshold,
     check_ttl,
 )
-from semroute._cache_table import SlotTable
+from semroute._cache_table import IntMap, SlotTable
 from semroute._entry import Entry
 from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute._index import Partition
@@ -92,7 +92,7 @@ class _Namespace:
         self.id = ns_id
         self.name = name
         self.partition = partition
-        self.exact: dict[int, int] = {}  # query key -> slot
+        self.exact = IntMap()  # query key -> slot (no int objects per entry)
 
 
 class _Check:
@@ -192,7 +192,7 @@ class SemanticCache:
         self._namespaces: dict[str, _Namespace] = {}
         self._ns_by_id: dict[int, _Namespace] = {}
         self._next_ns_id = 0
-        self._id_to_slot: dict[int, int] = {}
+        self._id_to_slot = IntMap()  # entry id -> slot (a dict would cost ~90 B/entry)
         self._entries = 0
         self._bytes = 0
         self._stamp = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import mmap
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -121,8 +121,9 @@ class IntMap:
     A dict of 1M int keys costs ~90 bytes per entry (its table plus a 48-byte int
     object per 63-bit key); this open-addressing table (linear probing, at most
     2/3 full, backward-shift deletion, so no tombstones) costs 12 bytes per cell,
-    18-36 per entry, and no int object. An operation takes about 1 µs instead of
-    0.05: it serves the entry-id map, which no lookup reads.
+    18-36 per entry, and no int object. It holds the entry-id map and each
+    namespace's exact-key map; an operation costs about 1 µs instead of a dict's
+    0.05, once per exact lookup and a few times per put.
     """
 
     __slots__ = ("_keys", "_mask", "_n", "_shift", "_slots")
@@ -148,6 +149,10 @@ class IntMap:
             i = (i + 1) & mask
         return i
 
+    @overload
+    def get(self, key: int) -> int | None: ...
+    @overload
+    def get(self, key: int, default: int) -> int: ...
     def get(self, key: int, default: int | None = None) -> int | None:
         stored = int(self._slots[self._find(key)])
         return stored - 1 if stored else default
