@@ -190,8 +190,8 @@ class Partition:
                 labels, distances = self._hnsw.knn_query(vector, k=1, num_threads=1)
             except RuntimeError:
                 return _EMPTY_SLOTS, _EMPTY_SIMS
-        slots = self._label_slot[labels[0].astype(np.int64)]
-        return np.ascontiguousarray(slots), (1.0 - distances[0]).astype(np.float32)
+        # Labels are < 2**31: read hnswlib's uint64 as int64 in place; 1 - float32 stays float32.
+        return self._label_slot[labels[0].view(np.int64)], 1.0 - distances[0]
 
     def wait(self) -> None:
         """Block until a background graph build (if any) is installed; for tests and benchmarks."""
