@@ -12,12 +12,22 @@ timing (vectors are passed with ``embedding=``). QQP is research-only data
 (Quora's terms): these are research figures. Single-threaded on a shared
 2-core VM: expect noise. The hit guards are off: the probes are synthetic texts and
 this measures the index (cache_quality.py and bench_cache.py measure the guards).
+
+Memory per entry is the RSS growth over the build divided by ``--n``; the
+benchmark's own per-put timings live in an array allocated (and touched) before
+the first reading, so they are not counted. ``memory_parts`` lists what the cache
+holds per entry, estimated from its structures after the build (hnswlib's from
+its layout: level-0 node, capacity-sized arrays, label map), next to the RSS.
+``lookup_split_us`` times hnswlib's ``knn_query`` alone, the partition's
+``search`` (knn_query plus label -> slot) and the whole ``get`` on the same
+probes, one pass each: the difference is semroute's own share of a lookup.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -31,6 +41,8 @@ from cache_data import data_dir, embedded_questions, qqp_pairs
 
 from semroute._cache import SemanticCache
 from semroute._cache_config import IndexConfig
+from semroute._cache_table import IntMap
+from semroute._index import Partition
 
 
 class VectorsOnly:
@@ -88,13 +100,74 @@ def exact_best(matrix: np.ndarray, probes: np.ndarray) -> np.ndarray:
     return best
 
 
-def build(cache: SemanticCache, texts: list[str], matrix: np.ndarray) -> list[float]:
-    per_put: list[float] = []
+def build(cache: SemanticCache, texts: list[str], matrix: np.ndarray, per_put: np.ndarray) -> None:
     for i, (text, vector) in enumerate(zip(texts, matrix, strict=True)):
         t = time.perf_counter()
         cache.put(text, f"answer {i}", embedding=vector)
-        per_put.append(time.perf_counter() - t)
-    return per_put
+        per_put[i] = time.perf_counter() - t
+
+
+def graphs_of(cache: SemanticCache) -> list[Partition]:
+    return [ns.partition for ns in cache._namespaces.values() if ns.partition.uses_graph]
+
+
+def lookup_split(cache: SemanticCache, probes: np.ndarray, rounds: int = 2) -> dict[str, object]:
+    """hnswlib's knn_query alone, Partition.search, the whole get: one pass over the
+    probes each (so each meets a cold cache alike), repeated ``rounds`` times."""
+    (part,) = graphs_of(cache)
+    graph, k = part._hnsw, cache.index_config.k
+    calls = {
+        "knn_query": lambda j, v: graph.knn_query(v, k=k, num_threads=1),
+        "partition_search": lambda j, v: part.search(v),
+        "cache_get": lambda j, v: cache.get(f"split {j}", embedding=v),
+    }
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            for j, v in enumerate(probes):
+                t = time.perf_counter()
+                call(j, v)
+                times[name].append(time.perf_counter() - t)
+    out: dict[str, object] = {"ef": part.ef}
+    for name, values in times.items():
+        out[name] = dict(zip(("p50", "p99"), pct(values), strict=True))
+    own = np.asarray(times["cache_get"]) - np.asarray(times["knn_query"])
+    out["get_minus_knn_same_probe"] = dict(zip(("p50", "p99"), pct(own.tolist()), strict=True))
+    return out
+
+
+def memory_parts(cache: SemanticCache, n: int) -> dict[str, float]:
+    """Bytes per entry the cache holds, by structure (estimates; RSS is the measurement)."""
+    table = cache._table
+    (part,) = graphs_of(cache)
+    graph = part._hnsw
+    dim, m = graph.dim, graph.M
+    cap = graph.get_max_elements()
+    # hnswlib 0.8: level-0 node (2M links + count, vector, label) per element; per slot of
+    # capacity a std::mutex (40), a level (4), a visited mark (2); a pointer per element;
+    # label map node (~32) + bucket (8); upper-level links for ~1/M of the elements.
+    level0 = (2 * m * 4 + 4) + 4 * dim + 8
+    hnsw = n * (level0 + 8 + 40 + (m * 4 + 4 + 16) / m) + cap * (40 + 4 + 2)
+
+    def map_bytes(mapping: IntMap) -> int:
+        return int(mapping._keys.nbytes + mapping._slots.nbytes)
+
+    strs = sum(sys.getsizeof(q) for q in table.queries if q) + sum(
+        sys.getsizeof(v) for v in table.values if v is not None
+    )
+    parts = {
+        "hnswlib_estimate": hnsw,
+        "slot_columns": sum(getattr(table, a).nbytes for a in table._ARRAYS),
+        "slot_lists_queries_values": sys.getsizeof(table.queries) + sys.getsizeof(table.values),
+        "str_objects_query_and_answer": strs,
+        "exact_key_maps": sum(map_bytes(ns.exact) for ns in cache._namespaces.values()),
+        "id_map": map_bytes(cache._id_to_slot),
+        "label_slot": part._label_slot.nbytes,
+    }
+    out = {key: value / n for key, value in parts.items()}
+    out["graph_capacity"] = cap
+    out["table_capacity"] = table.capacity
+    return out
 
 
 def lookups(
@@ -146,7 +219,9 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=2000)
     parser.add_argument("--data", default=None)
     parser.add_argument("--skip-crossover", action="store_true")
-    parser.add_argument("--ef", type=int, default=IndexConfig().ef_search, help="HNSW ef_search")
+    parser.add_argument(
+        "--ef", type=int, default=None, help="HNSW ef_search (default: automatic, by size)"
+    )
     parser.add_argument("--k", type=int, default=IndexConfig().k, help="HNSW candidates")
     parser.add_argument("--skip-reopen", action="store_true")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
@@ -182,12 +257,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="semroute-scale-"))
     db = tmp / "scale.db"
     try:
+        per_put = np.full(args.n, math.nan)  # written now: its pages count before rss0
         rss0 = rss_bytes()
         index = IndexConfig(ef_search=args.ef, k=args.k)
         report["index"] = {
             "m": index.m,
             "ef_construction": index.ef_construction,
             "ef_search": index.ef_search,
+            "ef_search_at_n": index.ef_for(args.n),
             "k": index.k,
             "brute_force_below": index.brute_force_below,
         }
@@ -195,11 +272,12 @@ def main() -> None:
             f"sqlite:///{db}", encoder=enc, max_entries=None, index=index, guards=None
         )
         started = time.perf_counter()
-        per_put = build(cache, texts, matrix)
+        build(cache, texts, matrix, per_put)
         built = time.perf_counter() - started
         cache._wait_index()
         ready = time.perf_counter() - started
         rss1 = rss_bytes()
+        per_put = per_put.tolist()
         payload = sum(len(t) * 2 + len(f"answer {i}") + 2 for i, t in enumerate(texts))
         report["build"] = {
             "sqlite_put_p50_us": pct(per_put)[0],
@@ -210,7 +288,12 @@ def main() -> None:
             "payload_per_entry_bytes": payload / args.n,
             "accounted_bytes_per_entry": cache.stats.bytes / args.n,
         }
-        print(json.dumps(report["build"]), file=sys.stderr)
+        report["memory_parts_per_entry"] = memory_parts(cache, args.n)
+        print(
+            json.dumps(report["build"]),
+            json.dumps(report["memory_parts_per_entry"]),
+            file=sys.stderr,
+        )
 
         times, hits = lookups(cache, probes)
         need = truth >= 0.95
@@ -222,14 +305,14 @@ def main() -> None:
             "recall": float((found & need).sum() / max(1, need.sum())),
             "false_hits_without_neighbour": int((found & ~need).sum()),
         }
+        report["lookup_split_us"] = lookup_split(cache, probes)
+        print(json.dumps(report["lookup_split_us"]), file=sys.stderr)
         # ef_search sweep on the same graph: latency against near-duplicate recall.
         sweep = {}
-        graphs = [
-            ns.partition._hnsw for ns in cache._namespaces.values() if ns.partition.uses_graph
-        ]
-        for ef in (16, 24, 32, 48, 64):
-            for graph in graphs:
-                graph.set_ef(ef)
+        parts = graphs_of(cache)
+        for ef in (16, 32, 48, 64, 96, 128, 192, 256):
+            for part in parts:
+                part._hnsw.set_ef(ef)
             ef_times, ef_hits = lookups(cache, probes, rounds=2)
             got = np.array([h is not None for h in ef_hits])
             sweep[str(ef)] = {
@@ -238,8 +321,8 @@ def main() -> None:
                 "recall": float((got & need).sum() / max(1, need.sum())),
             }
             print(f"ef={ef}: {sweep[str(ef)]}", file=sys.stderr)
-        for graph in graphs:
-            graph.set_ef(args.ef)
+        for part in parts:
+            part._hnsw.set_ef(part.ef)  # back to the width the cache chose
         report["ef_search_sweep"] = sweep
         exact_times = []
         for _ in range(3):
