@@ -11,10 +11,11 @@ scenario stores all 999 origins in one namespace and asks each paraphrase, as
 GPTCache's own benchmark does (right / wrong / miss), so a refused best
 candidate can fall back to the next one.
 
-Every figure is computed for the shipped encoder (fine-tuned for the hit
-decision) and the stock all-MiniLM-L6-v2 it started from, in the same run, on
-the whole file and on the pairs held out from the fine-tuning (neither text
-trained on: the honest figure for the tuned encoder). Vectors are computed once
+Every figure is computed for each encoder named in ``--encoders`` (the shipped
+one by default; a candidate fine-tuned by models/scripts/train_cache_encoder.py
+and exported to a directory, side by side in the same run), on the whole file
+and on the pairs held out from that script's training split (neither text
+trained on: the honest figure for a tuned candidate). Vectors are computed once
 and cached in benchmarks/.cache/ (shared with guards_eval.py); lookups pass
 them with ``embedding=``. Sets and licences (quote figures with them): QQP dev
 (Quora's terms: research use only), GPTCache mock_data (MIT; negatives by
@@ -180,7 +181,7 @@ STOCK_BUILD = (
 
 
 def trained_texts(data: Path) -> set[str]:
-    """Every text the shipped encoder was fine-tuned on (train_cache_encoder.py's split)."""
+    """Every text in train_cache_encoder.py's training split (what a candidate saw)."""
     sys.path.insert(0, str(ROOT / "models" / "scripts"))
     from train_cache_encoder import HELD_OUT, load_pairs
 
@@ -188,7 +189,7 @@ def trained_texts(data: Path) -> set[str]:
 
 
 def encoders(names: list[str], quick: bool) -> dict[str, Any]:
-    """``shipped`` = the package's encoder; ``stock`` = all-MiniLM-L6-v2 before tuning."""
+    """``shipped`` = the package's encoder; ``stock`` = all-MiniLM-L6-v2 as exported."""
     from semroute._encoder import Encoder
 
     out: dict[str, Any] = {}
@@ -212,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument(
         "--encoders",
-        default="shipped,stock",
-        help="comma-separated: shipped, stock (all-MiniLM-L6-v2 untuned) or a model directory",
+        default="shipped",
+        help="comma-separated: shipped, stock (all-MiniLM-L6-v2 as exported by "
+        "export_encoder.py) or an encoder directory, e.g. a fine-tuned candidate",
     )
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "benchmarks" / ".cache")
     parser.add_argument(
@@ -238,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()} Python {platform.python_version()}, shared 2-core VM",
         "guards_default": list(Guards().enabled),
         "subsets": {
-            "all": "every pair of the file (includes the pairs the shipped encoder was tuned on)",
-            "held_out": "pairs neither of whose texts the shipped encoder was tuned on",
+            "all": "every pair of the file (includes train_cache_encoder.py's training pairs)",
+            "held_out": "pairs neither of whose texts is in train_cache_encoder.py's training split",
         },
         "licences": {},
         "runs": {},
