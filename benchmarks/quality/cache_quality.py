@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_table(report: dict[str, Any]) -> None:
     print(f"encoders {report['encoders']}; hit rate on positives / false-hit rate on negatives")
-    header = f"{'run':<18}{'set':<20}{'setting':<24}{'hit rate':>10}{'false hits':>12}"
+    header = f"{'run':<18} {'set':<20}{'setting':<24}{'hit rate':>10}{'false hits':>12}"
     print(header + f"{'right':>8}{'wrong':>8}")
     for run_name, run in report["runs"].items():
         for name, data in run["sets"].items():
@@ -295,12 +295,12 @@ def print_table(report: dict[str, Any]) -> None:
                 hits = "n/a" if hr is None else f"{100 * hr:.2f}%"
                 false = "n/a" if fr is None else f"{100 * fr:.2f}%"
                 print(
-                    f"{run_name:<18}{name:<20}{setting:<24}{hits:>10}{false:>12}"
+                    f"{run_name:<18} {name:<20}{setting:<24}{hits:>10}{false:>12}"
                     f"{row['right_hits']:>8}{row['wrong_hits']:>8}"
                 )
         for setting, row in run.get("gptcache_mock_one_namespace", {}).items():
             print(
-                f"{run_name:<18}gptcache_mock, one namespace, {setting}: right {row['right']} "
+                f"{run_name:<18} gptcache_mock, one namespace, {setting}: right {row['right']} "
                 f"wrong {row['wrong']} miss {row['miss']}"
             )
 

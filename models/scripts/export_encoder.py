@@ -26,16 +26,18 @@ Steps:
      fixture ``tests/integration/data/reference_embeddings.npz`` computed by the
      ORIGINAL model through sentence-transformers/torch.
 
-``--source DIR`` exports a fine-tuned sentence-transformers directory instead (the
-shipped cache encoder: ``train_cache_encoder.py`` writes it); the tokenizer always
+``--source DIR`` exports a fine-tuned sentence-transformers directory instead (a
+cache-tuned candidate written by ``train_cache_encoder.py``; none ships today, see
+notes/encoder.md); the tokenizer always
 comes from the stock package (fine-tuning does not change the vocabulary) and the
 MANIFEST records the training run. Without ``--source`` the stock model is exported
 (benchmarks compare against it: ``--out-dir benchmarks/.cache/encoder_stock --no-fixture``).
 
 Run from the repository root::
 
-    python models/scripts/export_encoder.py --source /tmp/cache-encoder   # the shipped one
-    python models/scripts/export_encoder.py            # stock model, full rebuild + evaluation
+    python models/scripts/export_encoder.py            # the shipped (stock) model + evaluation
+    python models/scripts/export_encoder.py --source /tmp/cache-encoder --force fp32 \
+        --no-eval --no-fixture --out-dir /tmp/cache-encoder-onnx   # a tuned candidate
     python models/scripts/export_encoder.py --force fp32 --no-eval \
         --out-dir /tmp/check --fixture /tmp/check/ref.npz   # byte-identical rebuild check
 """
