@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
 HERE = Path(__file__).parent
 
@@ -27,7 +27,8 @@ extensions = [
 
 setup(
     package_dir={"": "src", "semroute.models": "models"},
-    packages=["semroute", "semroute.backends", "semroute.models"],
+    # Every folder under src/semroute is a subpackage (one per capability).
+    packages=[*find_packages("src"), "semroute.models"],
     package_data={
         "semroute": ["py.typed", "*.pyi"],
         "semroute.models": ["*.onnx", "*.json", "MANIFEST", "*.npz", "*.npy"],

@@ -11,9 +11,11 @@
     ├── EncoderError(SemrouteError, RuntimeError)   model files missing or damaged,
     │                                               empty text, NaN in the output
     │   └── EncoderInputTypeError(EncoderError, TypeError)
-    └── BackendError(SemrouteError, OSError)        a store that is down or refuses a write
-        └── CorruptStoreError(BackendError)         a file or key space that is not a
-                                                    semroute store, or damaged rows
+    ├── BackendError(SemrouteError, OSError)        a store that is down or refuses a write
+    │   └── CorruptStoreError(BackendError)         a file or key space that is not a
+    │                                               semroute store, or damaged rows
+    └── BudgetExceeded(SemrouteError, RuntimeError) a call refused by a ``Budget`` whose
+                                                    action is ``"block"``
 
 Each error subclasses the builtin it resembles, so ``except ValueError`` keeps
 working for callers that do not know semroute. A cache miss is a return value
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 __all__ = [
     "BackendError",
+    "BudgetExceeded",
     "ConfigError",
     "CorruptStoreError",
     "EncoderError",
@@ -65,3 +68,7 @@ class BackendError(SemrouteError, OSError):
 
 class CorruptStoreError(BackendError):
     """The store is damaged or is not a semroute store; it is left untouched."""
+
+
+class BudgetExceeded(SemrouteError, RuntimeError):
+    """A budget with ``action="block"`` is spent: the call was refused before the API."""
