@@ -150,7 +150,7 @@ def test_name_comes_from_the_url_or_the_argument() -> None:
 
 def test_a_password_never_shows_in_messages() -> None:
     store = RedisBackend(
-        f"redis://user:s3cret@127.0.0.1:{free_port()}/0?name=x", connect_timeout=0.2
+        f"redis://user:s3cret@127.0.0.1:{free_port()}/0?name=x", connect_timeout=0.2, strict=True
     )
     with pytest.raises(BackendError) as info:
         store.bind(model_id="m", dim=4)
@@ -159,10 +159,14 @@ def test_a_password_never_shows_in_messages() -> None:
     store.close()
 
 
-def test_opening_a_down_redis_raises_backend_error_but_writes_never_raise() -> None:
+def test_strict_opening_of_a_down_redis_raises_backend_error_but_writes_never_raise() -> None:
     store = RedisBackend(
-        f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.2, socket_timeout=0.2, max_pending=3
+        f"redis://127.0.0.1:{free_port()}/0?strict=true",
+        connect_timeout=0.2,
+        socket_timeout=0.2,
+        max_pending=3,
     )
+    assert store.strict
     with pytest.raises(BackendError, match="cannot open"):
         store.bind(model_id="m", dim=4)
     for i in range(5):
@@ -192,7 +196,18 @@ def test_foreign_or_newer_store_is_refused_untouched(url: str, raw: redis.Redis)
         bind_once(url)
 
 
-def test_changes_reach_other_processes_in_order_and_not_the_writer(
+def own_changes(store: RedisBackend, count: int) -> list[Change]:
+    """What ``store`` reports of its own writes once Redis ran ``count`` of them."""
+    got: list[Change] = []
+    deadline = time.monotonic() + WAIT_S
+    while len(got) < count:
+        assert time.monotonic() < deadline, f"only {got} came back"
+        got += store.poll()
+        time.sleep(0.005)
+    return got
+
+
+def test_changes_reach_every_process_in_order_the_writer_as_confirmations(
     opened: Callable[..., RedisBackend],
 ) -> None:
     writer, reader = opened(), opened()
@@ -210,7 +225,14 @@ def test_changes_reach_other_processes_in_order_and_not_the_writer(
     mirror.wait_for(lambda got: set(got) == {make_entry(9).id})
     assert mirror.kinds.count("clear") == 1
     assert writer.flush()
-    assert writer.poll() == ()  # its own writes are not echoed back
+    # The writer learns where Redis put its own writes; its puts come back without
+    # their entry (it holds them): a confirmation, not a copy.
+    own = own_changes(writer, 10)
+    kinds = ["put"] * 6 + ["delete", "delete_namespace", "clear", "put"]
+    assert [c.kind for c in own] == kinds
+    puts = [c for c in own if c.kind == "put"]
+    assert all(c.entry is None for c in puts)
+    assert [c.entry_id for c in puts] == [e.id for e in entries] + [make_entry(9).id]
     assert reader.stats.lag_s >= 0.0 and reader.stats.changes_received >= 9
 
 
@@ -411,7 +433,8 @@ def test_blocks_reach_other_processes_and_go_with_delete_namespace_and_clear(
     mirror.wait_for(lambda got: set(got) == {make_entry(3).id})
     assert mirror.blocks == set()
     assert writer.flush()
-    assert writer.poll() == ()  # its own blocks are not echoed back
+    kinds = ["block", "block", "put", "delete_namespace", "put", "clear", "put"]
+    assert [c.kind for c in own_changes(writer, 7)] == kinds  # in Redis order, own too
 
 
 def test_a_resync_reports_the_stores_blocks(

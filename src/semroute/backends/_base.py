@@ -11,9 +11,9 @@ A backend also keeps the matches ``SemanticCache.report_wrong`` blocked:
 ``block``, returned by ``load_blocks``, dropped with their namespace by
 ``delete_namespace`` and all of them by ``clear``.
 
-Room for shared stores (Redis, issue 7): a backend that other processes also
-write may additionally implement :class:`ChangeFeed`; the cache then applies
-``poll()`` results (puts, deletes and blocks made elsewhere) to its local index.
+Shared stores (Redis): a backend that other processes also write may
+additionally implement :class:`ChangeFeed`; the cache then applies ``poll()``
+results (puts, deletes and blocks, every process's) to its local index.
 """
 
 from __future__ import annotations
@@ -78,10 +78,12 @@ class Backend(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change made by another process: a put (with its entry), a delete or a block.
+    """One change the store received: a put (with its entry), a delete or a block.
 
     A ``block`` carries ``namespace``, ``query_norm`` and ``matched_norm``;
-    ``delete_namespace`` and ``clear`` drop blocks as well as entries.
+    ``delete_namespace`` and ``clear`` drop blocks as well as entries. A put
+    with ``entry_id`` and no ``entry`` confirms the reading process's own put of
+    that id: the store ran it here, in its order (or gave it up).
     """
 
     kind: Literal["put", "delete", "delete_namespace", "clear", "block"]
@@ -97,5 +99,11 @@ class ChangeFeed(Protocol):
     """Optional: a shared store reports changes made by other processes."""
 
     def poll(self) -> Sequence[Change]:
-        """Changes since the last call, oldest first; empty when none."""
+        """Changes since the last call, in the order the store received them,
+        this process's own included (its puts as confirmations); empty when none.
+
+        The cache treats an own put as newer than any put of the same query the
+        feed reports before confirming it; a feed must therefore confirm every
+        own put it received, or the query keeps this process's answer.
+        """
         ...
