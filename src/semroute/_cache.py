@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _index_snapshot, _text
+from semroute import _cachecore, _index_snapshot, _text, _validate
 from semroute._cache_config import (
     CacheConfig,
     IndexConfig,
@@ -372,9 +372,7 @@ class SemanticCache:
     def _namespace_name(self, namespace: str | None) -> str:
         if namespace is None:
             return self.config.namespace
-        if not isinstance(namespace, str):
-            raise InputTypeError(f"namespace must be a str, not {type(namespace).__name__}")
-        return namespace
+        return _validate.check_namespace(namespace)
 
     @staticmethod
     def _key(query: object) -> tuple[str, int]:
@@ -389,7 +387,7 @@ class SemanticCache:
         return self.config.threshold if threshold is None else check_threshold(threshold)
 
     def _ttl(self, ttl: float | None) -> float | None:
-        return self.config.ttl if ttl is None else check_ttl(ttl)
+        return self.config.ttl if ttl is None else _validate.check_ttl(ttl)
 
     def _embedding(self, embedding: object) -> FloatArray:
         try:

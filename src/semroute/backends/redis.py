@@ -32,7 +32,7 @@ from semroute.backends._redis_config import Counters, RedisSettings, RedisStats
 from semroute.backends._redis_follow import Follower, OwnPuts
 from semroute.backends._redis_keys import FORMAT, SCRIPTS, Keys
 from semroute.backends._redis_writer import WriteBehind
-from semroute.errors import BackendError, ConfigError, CorruptStoreError
+from semroute.errors import BackendError, ConfigError, CorruptStoreError, InputError
 
 _TOUCH_CHUNK = 256
 _UPGRADABLE = 1  # a store of this schema version is moved to SCHEMA_VERSION by bind()
@@ -187,6 +187,12 @@ class RedisBackend:
         own_put: int | None = None,
     ) -> None:
         self._check_open()
+        try:
+            for key in keys:
+                key.encode()
+        except UnicodeEncodeError as exc:
+            # Never queued: the writer could not send it, and would retry it forever.
+            raise InputError(f"a namespace Redis cannot name (a lone surrogate?): {exc}") from exc
         if self._refused is not None:
             self._counters.add("dropped_writes")  # never written into a foreign store
             return
