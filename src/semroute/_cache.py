@@ -1159,6 +1159,8 @@ class SemanticCache:
                 return
             entry = change.entry
             self._unconfirmed.discard(entry.id)
+            if entry.id in self._id_to_slot:
+                return  # held already (a resync's snapshot): an id is never reused
             if entry.expires <= time.time() or len(entry.vector) != 4 * self._dim:
                 return
             try:
@@ -1185,11 +1187,13 @@ class SemanticCache:
                         self._remove(slot, None, persist=False)
             self._drop_blocks(change.namespace)
         elif change.kind == "clear":
-            table = self._table
+            table, keep = self._table, change.keep or frozenset()
             for slot in np.flatnonzero(table.alive != 0).tolist():
-                if int(table.ids[slot]) not in self._unconfirmed:
+                entry_id = int(table.ids[slot])
+                if entry_id not in self._unconfirmed and entry_id not in keep:
                     self._remove(slot, None, persist=False)
-            self._blocks = {}
+            if change.keep is None:  # a resync keeps blocks: the snapshot's were re-added
+                self._blocks = {}
         elif (
             change.kind == "block"
             and change.namespace is not None

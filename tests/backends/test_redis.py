@@ -102,8 +102,10 @@ class Mirror:
                 }
                 self.blocks = {b for b in self.blocks if b[0] != change.namespace}
             elif change.kind == "clear":
-                self.entries = {}
-                self.blocks = set()
+                keep = change.keep or frozenset()
+                self.entries = {i: e for i, e in self.entries.items() if i in keep}
+                if change.keep is None:
+                    self.blocks = set()
             elif change.kind == "block":
                 assert change.namespace is not None and change.query_norm is not None
                 assert change.matched_norm is not None
@@ -720,14 +722,16 @@ def test_strict_refuses_to_open_without_redis() -> None:
 
 
 def test_a_foreign_store_found_after_the_outage_is_never_written(tmp_path: Path) -> None:
-    server = RedisServer(tmp_path / "foreign")
+    server = RedisServer(tmp_path / "foreign", durable=True)
     url = server.url("shared-name")
+    server.start()
+    bind_once(url, model_id="another-encoder")  # dim 4, another encoder: refused below
+    server.stop()
     store = RedisBackend(url, connect_timeout=0.2, socket_timeout=0.2, close_timeout=0.5)
     cache = SemanticCache(store, encoder=FakeEncoder())
     cache.put("queued while down", "mine")
-    server.start()
+    server.start()  # replays its append-only file: the foreign store is back
     try:
-        bind_once(url, model_id="another-encoder")  # dim 4, model differs: refused
         deadline = time.monotonic() + WAIT_S
         while "another-encoder" not in str(store.stats.last_error):
             assert time.monotonic() < deadline, store.stats

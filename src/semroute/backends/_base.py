@@ -83,7 +83,10 @@ class Change:
     A ``block`` carries ``namespace``, ``query_norm`` and ``matched_norm``;
     ``delete_namespace`` and ``clear`` drop blocks as well as entries. A put
     with ``entry_id`` and no ``entry`` confirms the reading process's own put of
-    that id: the store ran it here, in its order (or gave it up).
+    that id: the store ran it here, in its order (or gave it up). A ``clear``
+    with ``keep`` ends a resynchronisation from a snapshot (whose entries and
+    blocks were reported just before it): every entry whose id is not in
+    ``keep`` goes, blocks stay.
     """
 
     kind: Literal["put", "delete", "delete_namespace", "clear", "block"]
@@ -92,6 +95,7 @@ class Change:
     namespace: str | None = None
     query_norm: str | None = None
     matched_norm: str | None = None
+    keep: frozenset[int] | None = None
 
 
 @runtime_checkable

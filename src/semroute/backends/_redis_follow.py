@@ -9,9 +9,10 @@ older put of the same query (see ``OwnPuts``).
 
 When the follower missed changes (the log was trimmed past it, the store was
 flushed or restored from an older copy, a write was dropped, or Redis was down
-when the cache opened), it reloads a snapshot and reports ``clear`` followed by
-a put of every entry and every block: the cache drops what it had (but its own
-writes still in flight), so an entry deleted meanwhile is never served.
+when the cache opened), it reloads a snapshot and reports a put of every entry
+and every block, then ``clear`` keeping the snapshot's ids: the cache drops
+what else it had (but its own writes still in flight), so an entry deleted
+meanwhile is never served, and an entry it keeps is never missing meanwhile.
 
 Changes wait in memory; ``poll()`` drains them without I/O, and a listener (the
 cache) is called from this thread whenever some are waiting, so a long
@@ -40,27 +41,45 @@ _BACKOFF_MAX_S = 1.0
 
 
 class OwnPuts:
-    """This process's puts whose record the follower has not read yet: id -> write number."""
+    """This process's puts whose log record the follower has not read yet.
+
+    Each is known by id, with its log position once Redis ran it; a dropped one
+    waits for the next resync, which confirms it (the snapshot shows the truth).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._numbers: dict[int, int] = {}
+        self._seqs: dict[int, int | None] = {}
+        self._dropped: list[int] = []
 
-    def add(self, entry_id: int, number: int) -> None:
+    def add(self, entry_id: int) -> None:
         with self._lock:
-            self._numbers[entry_id] = number
+            self._seqs[entry_id] = None
+
+    def ran(self, entry_id: int, seq: int) -> None:
+        with self._lock:
+            if entry_id in self._seqs:
+                self._seqs[entry_id] = seq
+
+    def drop(self, entry_id: int) -> None:
+        with self._lock:
+            if self._seqs.pop(entry_id, 0) != 0:
+                self._dropped.append(entry_id)
 
     def confirm(self, entry_id: int) -> bool:
         """True (once) if ``entry_id`` was an own put awaiting its record."""
         with self._lock:
-            return self._numbers.pop(entry_id, None) is not None
+            return self._seqs.pop(entry_id, 0) != 0
 
-    def settle(self, upto: int) -> list[int]:
-        """Forget the puts numbered ``<= upto`` (sent or dropped); their ids."""
+    def settle(self, pos: int) -> list[int]:
+        """Forget the puts Redis ran at or before log position ``pos`` (a snapshot taken
+        there holds them or their successors) and the dropped ones; their ids."""
         with self._lock:
-            done = [i for i, number in self._numbers.items() if number <= upto]
+            done = [i for i, seq in self._seqs.items() if seq is not None and seq <= pos]
             for entry_id in done:
-                del self._numbers[entry_id]
+                del self._seqs[entry_id]
+            done += self._dropped
+            self._dropped = []
         return done
 
 
@@ -79,7 +98,6 @@ class Follower:
         prepare: Callable[[], object],
         snapshot: Snapshot,
         flush_writes: Callable[[], bool],
-        written: Callable[[], int],
         own: OwnPuts,
         on_refused: Callable[[Exception], object],
     ) -> None:
@@ -92,7 +110,6 @@ class Follower:
         self._prepare = prepare  # checks the store's settings if Redis was down at open
         self._snapshot = snapshot
         self._flush_writes = flush_writes
-        self._written = written  # the number of the last write queued
         self._own = own
         self._on_refused = on_refused
         self._listener: Callable[[], object] | None = None
@@ -299,23 +316,22 @@ class Follower:
         # Own writes still queued would be missing from the snapshot: send them first.
         self._flush_writes()
         pos, epoch, entries, blocks = self._snapshot()  # the position is read first
-        # Every write queued before the position was read has run once this flush
-        # returns (or was dropped): the snapshot covers it, or a later record
-        # (read from ``pos`` on, fetched like another process's) supersedes it.
-        mark = self._written()
+        # Every own put Redis ran before the position was read has its position
+        # recorded once this flush returns: those at or before ``pos`` are in the
+        # snapshot (or superseded there); the others' records are still to come.
         if not self._flush_writes():
             raise TimeoutError("queued writes could not be sent before the resync")
-        settled = self._own.settle(mark)
+        settled = self._own.settle(pos)
         with self._lock:
             self._drop_queued()
             # Settled first, so the clear drops them unless the snapshot holds them.
             self._changes.extend(Change("put", entry_id=i) for i in settled)
-            self._changes.append(Change("clear"))
             self._changes.extend(Change("put", entry=entry) for entry in entries)
             self._changes.extend(
                 Change("block", namespace=ns, query_norm=query, matched_norm=matched)
                 for ns, query, matched in blocks
             )
+            self._changes.append(Change("clear", keep=frozenset(e.id for e in entries)))
             self._pos, self._epoch = pos, epoch
             self._generation += 1
             self._need_resync = False

@@ -42,12 +42,14 @@ class WriteBehind:
         settings: RedisSettings,
         counters: Counters,
         *,
-        on_drop: Callable[[], object] = lambda: None,
+        on_drop: Callable[[Op], object] = lambda op: None,
+        on_run: Callable[[Op, int], object] = lambda op, seq: None,
     ) -> None:
         self._client = client
         self._settings = settings
         self._counters = counters
         self._on_drop = on_drop  # a dropped write leaves the mirrors to be reconciled
+        self._on_run = on_run  # each write's log position, before flush() can return
         self._open = False  # nothing is sent before the store's settings were checked
         self._queue: deque[Op] = deque()
         self._cond = threading.Condition()
@@ -74,18 +76,17 @@ class WriteBehind:
 
     def submit(self, script: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> int:
         """Queue one script call; returns its number."""
-        dropped = False
+        dropped: Op | None = None
         with self._cond:
             self._submitted += 1
             self._queue.append(Op(self._submitted, script, keys, args))
             if len(self._queue) > self._settings.max_pending:
-                self._queue.popleft()
+                dropped = self._queue.popleft()
                 self._counters.add("dropped_writes")
-                dropped = True
             self._cond.notify_all()
             number = self._submitted
-        if dropped:
-            self._on_drop()
+        if dropped is not None:
+            self._on_drop(dropped)
         return number
 
     def flush(self, timeout: float) -> bool:
@@ -130,8 +131,6 @@ class WriteBehind:
             backoff = _BACKOFF_MIN_S
             self._counters.ok()
             self._counters.add("written", len(batch) - refused)
-            if refused:
-                self._on_drop()
             last = batch[-1].number
             with self._cond:
                 # The head may have been dropped meanwhile (queue full): pop by number.
@@ -157,14 +156,20 @@ class WriteBehind:
             for op in batch:
                 pipe.evalsha(SCRIPTS[op.script][1], len(op.keys), *op.keys, *op.args)
             results = pipe.execute(raise_on_error=False)
+        for result in results:  # not one write's fault: the whole batch is retried
+            if isinstance(result, Exception) and not isinstance(
+                result, redis.exceptions.ResponseError
+            ):
+                raise result
         refused = 0
-        for result in results:
+        for op, result in zip(batch, results, strict=True):
             if isinstance(result, redis.exceptions.ResponseError):
                 # Redis refused this one write (out of memory, a foreign key in the way):
                 # retrying would stall every write behind it, so it is dropped and counted.
                 self._counters.failed(result)
                 self._counters.add("dropped_writes")
+                self._on_drop(op)
                 refused += 1
-            elif isinstance(result, Exception):
-                raise result
+            elif isinstance(result, int):
+                self._on_run(op, result)
         return refused

@@ -31,7 +31,7 @@ from semroute.backends._redis_codec import (
 from semroute.backends._redis_config import Counters, RedisSettings, RedisStats
 from semroute.backends._redis_follow import Follower, OwnPuts
 from semroute.backends._redis_keys import FORMAT, SCRIPTS, Keys
-from semroute.backends._redis_writer import WriteBehind
+from semroute.backends._redis_writer import Op, WriteBehind
 from semroute.errors import BackendError, ConfigError, CorruptStoreError, InputError
 
 _TOUCH_CHUNK = 256
@@ -152,7 +152,11 @@ class RedisBackend:
         )
         self._counters = Counters()
         self._writer = WriteBehind(
-            self._client, self.settings, self._counters, on_drop=self._after_drop
+            self._client,
+            self.settings,
+            self._counters,
+            on_drop=self._after_drop,
+            on_run=self._after_run,
         )
         self._own = OwnPuts()
         self._follower: Follower | None = None
@@ -196,12 +200,18 @@ class RedisBackend:
         if self._refused is not None:
             self._counters.add("dropped_writes")  # never written into a foreign store
             return
-        number = self._writer.submit(script, keys, args)
         if own_put is not None:
-            self._own.add(own_put, number)
+            self._own.add(own_put)  # before the writer can run it
+        self._writer.submit(script, keys, args)
 
-    def _after_drop(self) -> None:
+    def _after_run(self, op: Op, seq: int) -> None:
+        if op.script == "put":
+            self._own.ran(int(op.args[0]), seq)
+
+    def _after_drop(self, op: Op) -> None:
         # A write that never reaches Redis leaves this mirror ahead of the store.
+        if op.script == "put":
+            self._own.drop(int(op.args[0]))
         if self._follower is not None and not self._closed:
             self._follower.resync_soon()
 
@@ -266,7 +276,6 @@ class RedisBackend:
                 prepare=self._prepare,
                 snapshot=self._snapshot,
                 flush_writes=self._flush_for_resync,
-                written=lambda: self._writer.submitted,
                 own=self._own,
                 on_refused=self._refuse,
             )
