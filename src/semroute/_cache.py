@@ -192,6 +192,7 @@ class SemanticCache:
         # Own puts the feed has not confirmed yet: until then they shadow any older
         # put of the same query the feed reports (see _apply).
         self._unconfirmed: set[int] = set()
+        self._confirming = bool(getattr(self._feed, "confirms_own_writes", False))
         self._pushed = False  # the feed calls _follow_from_feed from its own thread
         self._encoder = encoder
         self._lock = threading.RLock()
@@ -694,7 +695,7 @@ class SemanticCache:
                 if old is not None and self._norm_of(old) == norm:
                     self._remove(old, None)
             stored = self._insert(entry, response, vector, persist=True)
-            if stored >= 0 and self._feed is not None:
+            if stored >= 0 and self._confirming:
                 self._unconfirmed.add(entry.id)
             self._evict(now)
             return stored >= 0

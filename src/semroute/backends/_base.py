@@ -106,8 +106,10 @@ class ChangeFeed(Protocol):
         """Changes since the last call, in the order the store received them,
         this process's own included (its puts as confirmations); empty when none.
 
-        The cache treats an own put as newer than any put of the same query the
-        feed reports before confirming it; a feed must therefore confirm every
-        own put it received, or the query keeps this process's answer.
+        A feed whose class sets ``confirms_own_writes = True`` reports each own
+        put (as a confirmation) once the store ran it, in the store's order; the
+        cache then treats an own put as newer than any put of the same query the
+        feed reports before confirming it (last writer wins everywhere). Such a
+        feed must confirm every own put, or the query keeps this process's answer.
         """
         ...

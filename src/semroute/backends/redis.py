@@ -105,6 +105,8 @@ class RedisBackend:
     >>> store.close()
     """
 
+    confirms_own_writes = True  # poll() reports this process's puts too (ChangeFeed)
+
     def __init__(
         self,
         url: str = "redis://127.0.0.1:6379/0",
