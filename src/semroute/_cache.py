@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _index_snapshot, _text
+from semroute import _cachecore, _index_snapshot, _stored, _text
 from semroute._cache_config import (
     CacheConfig,
     IndexConfig,
@@ -231,20 +231,29 @@ class SemanticCache:
         now = time.time()
         snapshots = self._snapshot_dir()
         rows: dict[str, list[tuple[Entry, object, FloatArray]]] = {}
+        # An entry that cannot be decoded (JSON, vector) is skipped and counted, never
+        # fatal: one bad row must not make the whole store unusable.
+        usable: list[tuple[Entry, object]] = []
         for entry in backend.load():
-            if len(entry.vector) != 4 * dim:
-                raise CorruptStoreError(
-                    f"entry {entry.id} has a {len(entry.vector)}-byte vector, expected {4 * dim}"
-                )
             if entry.expires <= now:
                 backend.delete(entry.id)
                 continue
-            try:
-                value = json.loads(entry.response)
-            except ValueError as exc:
-                raise CorruptStoreError(f"entry {entry.id} holds invalid JSON") from exc
-            vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
-            rows.setdefault(entry.namespace, []).append((entry, value, vector))
+            ok, value = _stored.decode_value(entry.response)
+            if ok and len(entry.vector) == 4 * dim:
+                usable.append((entry, value))
+            else:
+                self._stats.add("corrupt_entries")
+        if usable:
+            matrix = np.frombuffer(
+                b"".join(entry.vector for entry, _ in usable), dtype="<f4"
+            ).reshape(len(usable), dim)
+            good = _stored.usable_vectors(matrix)
+            self._stats.add("corrupt_entries", int(good.size - np.count_nonzero(good)))
+            for (entry, value), vector, keep in zip(usable, matrix, good.tolist(), strict=True):
+                if keep:
+                    rows.setdefault(entry.namespace, []).append(
+                        (entry, value, vector.astype(np.float32))
+                    )
         loaded: list[tuple[float, int, int]] = []
         for namespace, items in rows.items():
             labels = self._restore_graph(snapshots, namespace, items) if snapshots else {}
@@ -308,14 +317,19 @@ class SemanticCache:
         if directory is None:
             return
         table, keep = self._table, set()
-        for name, ns in self._namespaces.items():
-            state = ns.partition.graph_state()
-            if state is None:
-                continue
-            index, slots = state
-            ids = np.where(slots >= 0, table.ids[np.maximum(slots, 0)], -1).astype(np.int64)
-            keep.add(_index_snapshot.save(directory, name, index, ids))
-        _index_snapshot.prune(directory, keep)
+        try:
+            for name, ns in self._namespaces.items():
+                state = ns.partition.graph_state()
+                if state is None:
+                    continue
+                index, slots = state
+                ids = np.where(slots >= 0, table.ids[np.maximum(slots, 0)], -1).astype(np.int64)
+                keep.add(_index_snapshot.save(directory, name, index, ids))
+            _index_snapshot.prune(directory, keep)
+        except (OSError, RuntimeError):
+            # The place is unusable (a regular file, no space, read-only): the graphs are
+            # only a shortcut for the next open, which rebuilds them from the rows.
+            return
 
     def close(self) -> None:
         """Flush pending LRU updates and release the store; the cache is unusable after."""
@@ -392,12 +406,8 @@ class SemanticCache:
 
     @staticmethod
     def _serialise(response: object) -> str:
-        try:
-            return json.dumps(response, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError(
-                f"response must be str or JSON-serialisable, not {type(response).__name__}: {exc}"
-            ) from exc
+        # Nesting is bounded here, at put, so every reader can decode what is stored.
+        return _stored.encode(response)
 
     # -- the decisions, shared by sync and async --------------------------------------------
 
@@ -1101,12 +1111,13 @@ class SemanticCache:
         """Apply what other processes changed in a shared store; cheap when nothing did."""
         if self._feed is None or not self._ready:
             return
-        changes = self._feed.poll()
-        if changes:
-            with self._lock:
-                if not self._closed:
-                    for change in changes:
-                        self._apply(change)
+        # Poll and apply in one critical section: two threads' batches are applied in
+        # the order they were read, so an older batch never undoes a newer one.
+        with self._lock:
+            if self._closed:
+                return
+            for change in self._feed.poll():
+                self._apply(change)
 
     def _apply(self, change: Change) -> None:
         """One remote change, applied locally only: the writer already changed the store.
@@ -1116,17 +1127,17 @@ class SemanticCache:
         """
         if change.kind == "put" and change.entry is not None:
             entry = change.entry
-            if entry.expires <= time.time() or len(entry.vector) != 4 * self._dim:
+            if entry.expires <= time.time():
                 return
-            try:
-                value = json.loads(entry.response)
-            except ValueError:
+            decoded = _stored.decode(entry, self._dim)
+            if decoded is None:
+                self._stats.add("corrupt_entries")  # skipped: never served, never fatal
                 return
+            value, vector = decoded
             ns = self._namespaces.get(entry.namespace)
             old = ns.exact.get(entry.key) if ns is not None else None
             if old is not None and self._norm_of(old) == entry.norm:
                 self._remove(old, None, persist=False)  # the same query, answered elsewhere
-            vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
             self._insert(entry, value, vector, persist=False)
         elif change.kind == "delete" and change.entry_id is not None:
             slot = self._id_to_slot.get(change.entry_id)

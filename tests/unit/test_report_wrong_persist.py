@@ -160,7 +160,7 @@ def test_a_version_1_file_opens_keeps_its_entries_and_gains_the_blocks_table(
     with SemanticCache(path, encoder=FakeEncoder(DIM)) as cache:
         hit = cache.get(PIZZA, namespace="x")
         assert hit is not None and hit.response == "Luigi's" and hit.exact
-        assert schema_version(path) == "2" and "semroute_blocks" in tables(path)
+        assert schema_version(path) == "3" and "semroute_blocks" in tables(path)
         hit = cache.report_wrong(PASTA, namespace="x", embedding=at(0.97, 1))
         assert hit is not None and hit.matched_query == PIZZA
     with SemanticCache(path, encoder=FakeEncoder(DIM)) as again:
@@ -195,7 +195,7 @@ def test_a_version_1_store_holds_no_blocks_until_bound(tmp_path: Path) -> None:
     store.block("x", "q", "m")  # writing a block adds the table
     assert list(store.load_blocks()) == [("x", "q", "m")]
     store.close()
-    assert schema_version(path) == "2"
+    assert schema_version(path) == "3"  # blocks and the change table: the current schema
 
 
 def test_version_2_without_the_blocks_table_is_corrupt_and_untouched(tmp_path: Path) -> None:
