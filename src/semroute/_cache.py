@@ -1003,8 +1003,8 @@ class SemanticCache:
         is never served for this query (normalised) in this namespace again, even
         if the same entry is put again here or by another process sharing the
         store. The block is kept in the backend with the entries: it survives a
-        restart (SQLite, Redis) and reaches the other processes sharing a Redis
-        store at once (an SQLite file's other readers see it when they open it).
+        restart (SQLite, Redis) and reaches the other processes sharing the Redis
+        store or the SQLite file before their next lookup.
         ``invalidate`` of the namespace and ``clear`` drop it. An exact repeat is
         only removed, not blocked: the answer was wrong, not the match, and the
         next answer stored is served.
