@@ -45,7 +45,6 @@ from semroute.backends._url import open_backend
 from semroute.errors import (
     BackendError,
     ConfigError,
-    CorruptStoreError,
     InputError,
     InputTypeError,
 )

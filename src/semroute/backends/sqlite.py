@@ -60,9 +60,7 @@ CREATE TABLE IF NOT EXISTS {_CHANGES} (
     matched_norm TEXT
 )
 """
-_UNIQUE_KEY = (
-    f"CREATE UNIQUE INDEX IF NOT EXISTS {_ENTRIES}_key ON {_ENTRIES} (namespace, norm)"
-)
+_UNIQUE_KEY = f"CREATE UNIQUE INDEX IF NOT EXISTS {_ENTRIES}_key ON {_ENTRIES} (namespace, norm)"
 # Keep the newest row of each (namespace, norm): what a version-2 cache served last.
 _DEDUPLICATE = f"""
 DELETE FROM {_ENTRIES} WHERE id IN (
