@@ -70,7 +70,10 @@ def _follower(path: str, conn: Connection, poll_interval: float) -> None:
         question = conn.recv()
         if question is None:
             break
-        assert cache.get(question) is not None
+        deadline = time.monotonic() + 10
+        while cache.get(question) is None:  # within poll_interval of the writer's put
+            assert time.monotonic() < deadline, "the put never arrived"
+            time.sleep(0.001)
         conn.send("ready")
         conn.recv()  # the writer deleted it: when does this process stop serving it?
         started = time.perf_counter()
@@ -82,15 +85,19 @@ def _follower(path: str, conn: Connection, poll_interval: float) -> None:
 
 def spread(path: Path, deletes: int, poll_interval: float) -> dict[str, float]:
     """From a delete returning in one process to the other no longer serving the entry."""
-    writer = SemanticCache(str(path), encoder=FakeEncoder(dim=DIM))
+    SemanticCache(str(path), encoder=FakeEncoder(dim=DIM)).close()
     parent, child = _FORK.Pipe()
+    # Forked before this process opens the file: SQLite connections must not cross a fork.
     proc = _FORK.Process(target=_follower, args=(str(path), child, poll_interval))
     proc.start()
+    writer = SemanticCache(str(path), encoder=FakeEncoder(dim=DIM))
     samples = []
     for i in range(deletes):
         question = f"to be deleted {i}"
         writer.put(question, "stale")
         parent.send(question)
+        if not parent.poll(30):
+            raise RuntimeError("the follower process did not answer")
         assert parent.recv() == "ready"
         writer.delete(question)
         parent.send("go")
