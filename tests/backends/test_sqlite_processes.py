@@ -156,3 +156,26 @@ def test_a_follower_far_behind_reloads_the_store(tmp_path: Path, monkeypatch) ->
     assert hit is not None and hit.response == 3
     writer.close()
     follower.close()
+
+
+def test_a_busy_file_while_following_skips_nothing(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "shared.db"
+    writer = SemanticCache(path, encoder=FakeEncoder(DIM))
+    follower_store = SQLiteBackend(path)
+    follower = SemanticCache(follower_store, encoder=FakeEncoder(DIM))
+    writer.put("busy question", "answer")
+    fetch = SQLiteBackend._entry
+    calls = {"n": 0}
+
+    def busy_once(self: SQLiteBackend, entry_id: int) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return fetch(self, entry_id)
+
+    monkeypatch.setattr(SQLiteBackend, "_entry", busy_once)
+    assert follower.get("busy question") is None  # the lookup does not fail...
+    hit = follower.get("busy question")  # ...and the next one reads the same change again
+    assert hit is not None and hit.response == "answer"
+    writer.close()
+    follower.close()

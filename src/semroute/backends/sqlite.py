@@ -493,16 +493,22 @@ class SQLiteBackend:
                 if version == self._data_version:
                     return ()
                 with _Read(self._conn):
-                    changes = self._changes_since()
-                self._data_version = version
+                    changes, high = self._changes_since()
+                # Only now, all read: an error above leaves the position for a retry.
+                self._data_version, self._seq = version, high
+            except sqlite3.OperationalError:
+                # Busy beyond the timeout (a checkpoint, a recovery): nothing was consumed,
+                # so the next lookup reads the same changes; a lookup must not fail on it.
+                return ()
             except sqlite3.Error as exc:
                 raise BackendError(f"{self.path}: cannot read changes: {exc}") from exc
             return changes
 
-    def _changes_since(self) -> list[Change]:
+    def _changes_since(self) -> tuple[list[Change], int]:
+        """What others changed after ``self._seq``, and the position it brings us to."""
         high = self._high_seq()
         if high == self._seq:
-            return []
+            return [], high
         rows = self._conn.execute(
             f"SELECT seq, src, op, entry_id, namespace, query_norm, matched_norm "
             f"FROM {_CHANGES} WHERE seq > ? ORDER BY seq",
@@ -510,9 +516,7 @@ class SQLiteBackend:
         ).fetchall()
         if high < self._seq or len(rows) != high - self._seq:
             # Trimmed past us, or the file was replaced by another copy: reload it all.
-            self._seq = high
-            return self._snapshot(None)
-        self._seq = high
+            return self._snapshot(None), high
         changes: list[Change] = []
         for _, src, op, entry_id, namespace, query_norm, matched_norm in rows:
             if src == self._src:
@@ -536,7 +540,7 @@ class SQLiteBackend:
                 changes.extend(self._snapshot(str(namespace)))
             elif op == "clear":
                 changes.extend(self._snapshot(None))
-        return changes
+        return changes, high
 
     def _snapshot(self, namespace: str | None) -> list[Change]:
         """Drop (a namespace or all) then put back what the store holds in this read."""
