@@ -243,16 +243,15 @@ class SemanticCache:
             else:
                 self._stats.add("corrupt_entries")
         if usable:
-            matrix = np.frombuffer(
-                b"".join(entry.vector for entry, _ in usable), dtype="<f4"
-            ).reshape(len(usable), dim)
+            # One buffer for every vector; rows are read-only views the index copies from.
+            stored = np.frombuffer(b"".join(entry.vector for entry, _ in usable), dtype="<f4")
+            # Stored little-endian; no copy on a little-endian machine.
+            matrix: FloatArray = stored.astype(np.float32, copy=False).reshape(len(usable), dim)
             good = _stored.usable_vectors(matrix)
             self._stats.add("corrupt_entries", int(good.size - np.count_nonzero(good)))
             for (entry, value), vector, keep in zip(usable, matrix, good.tolist(), strict=True):
                 if keep:
-                    rows.setdefault(entry.namespace, []).append(
-                        (entry, value, vector.astype(np.float32))
-                    )
+                    rows.setdefault(entry.namespace, []).append((entry, value, vector))
         loaded: list[tuple[float, int, int]] = []
         for namespace, items in rows.items():
             labels = self._restore_graph(snapshots, namespace, items) if snapshots else {}
