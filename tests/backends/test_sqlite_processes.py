@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import sqlite3
 from multiprocessing.synchronize import Barrier
@@ -9,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from semroute import _text
 from semroute._cache import SemanticCache
 from semroute.backends import SQLiteBackend
+from semroute.errors import ConfigError
 from tests.backends.sqlite_peer import DIM, Peer
 from tests.fakes import FakeEncoder
 
@@ -179,3 +182,9 @@ def test_a_busy_file_while_following_skips_nothing(tmp_path: Path, monkeypatch) 
     assert hit is not None and hit.response == "answer"
     writer.close()
     follower.close()
+
+
+def test_poll_interval_is_validated(tmp_path: Path) -> None:
+    for bad in (-1, math.nan, math.inf, True, "0.1"):
+        with pytest.raises(ConfigError):
+            SQLiteBackend(tmp_path / "x.db", poll_interval=bad)  # type: ignore[arg-type]
