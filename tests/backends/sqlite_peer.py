@@ -1,6 +1,6 @@
 """A cache on an SQLite file, driven from another process: what several processes share.
 
-``Peer`` starts a real process (fork: no re-import, so a test stays quick) that
+``Peer`` starts a real process (from the forkserver, modules preloaded) that
 opens a ``SemanticCache`` on the file and runs the commands it is sent, so a
 test can interleave writes in one process with lookups in another that stays
 open.
@@ -17,7 +17,10 @@ from semroute._cache import SemanticCache
 from semroute.backends import SQLiteBackend
 from tests.fakes import FakeEncoder
 
-_FORK = multiprocessing.get_context("fork")
+# forkserver, as tests/integration/test_redis_processes.py: a child never inherits this
+# process's threads or SQLite connections (fork would, and warns from Python 3.12).
+_FORK = multiprocessing.get_context("forkserver")
+_FORK.set_forkserver_preload(["tests.backends.sqlite_peer"])
 DIM = 64
 
 
