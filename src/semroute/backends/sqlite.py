@@ -166,7 +166,7 @@ class SQLiteBackend:
             raise BackendError(f"cannot open {self.path}: {exc}") from exc
         try:
             self._open()
-            self._wal(synchronous)
+            self._wal(synchronous, timeout)
             self._seq = self._high_seq()
         except sqlite3.Error as exc:
             self._conn.close()
@@ -175,10 +175,10 @@ class SQLiteBackend:
             self._conn.close()
             raise
 
-    def _wal(self, synchronous: str) -> None:
+    def _wal(self, synchronous: str, timeout: float) -> None:
         # Switching to WAL needs every other connection out of the file for a moment;
         # a concurrent creator may hold it, so wait as the busy timeout would.
-        deadline = time.monotonic() + 10.0
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
