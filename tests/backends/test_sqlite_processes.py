@@ -191,3 +191,24 @@ def test_poll_interval_is_validated(tmp_path: Path) -> None:
     for bad in (-1, math.nan, math.inf, True, "0.1"):
         with pytest.raises(ConfigError):
             SQLiteBackend(tmp_path / "x.db", poll_interval=bad)  # type: ignore[arg-type]
+
+
+def test_an_undecodable_entry_from_another_process_is_skipped_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    writer = SemanticCache(path, encoder=FakeEncoder(DIM))
+    reader = SemanticCache(path, encoder=FakeEncoder(DIM))
+    writer.put("good question", "fine")
+    writer.put("bad question", "fine")
+    conn = sqlite3.connect(path)
+    with conn:  # damaged after the write, before the reader follows it
+        conn.execute(
+            "UPDATE semroute_entries SET response = ? WHERE query = 'bad question'",
+            ("[" * 2000 + "]" * 2000,),
+        )
+    conn.close()
+    assert reader.get("bad question") is None  # the lookup follows, skips, never raises
+    assert reader.stats.corrupt_entries == 1
+    hit = reader.get("good question")
+    assert hit is not None and hit.response == "fine"
+    writer.close()
+    reader.close()
