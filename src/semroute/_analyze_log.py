@@ -165,8 +165,14 @@ class LogReader:
                 continue
             try:
                 row = json.loads(raw)
-            except (UnicodeDecodeError, ValueError) as exc:
-                reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "invalid JSON"
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                reason = (
+                    "not UTF-8"
+                    if isinstance(exc, UnicodeDecodeError)
+                    else "JSON nested too deeply"
+                    if isinstance(exc, RecursionError)
+                    else "invalid JSON"
+                )
                 self._skip(number, reason)
                 continue
             if not isinstance(row, dict):
@@ -183,7 +189,18 @@ class LogReader:
         try:
             reader = csv.DictReader(text)
             line = 1
-            for row in reader:
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    # A field over csv's limit (131,072 characters), say: the reader
+                    # drops the rest of that line and carries on with the next one.
+                    line = reader.reader.line_num  # DictReader's own count lags on errors
+                    self._skip(line, f"unreadable CSV row: {exc}")
+                    self.lines_read = line
+                    continue
                 number = line + 1
                 line = reader.line_num
                 self.lines_read = line
@@ -229,6 +246,16 @@ def _query_of(row: Mapping[str, Any]) -> str:
         raise _BadRecord(f"query is not a string: {type(value).__name__}")
     if not value.strip():
         raise _BadRecord("empty query")
+    return _unicode(value, "query")
+
+
+def _unicode(value: str, name: str) -> str:
+    """``value`` if it is valid Unicode; a lone surrogate (from a JSON escape) is not."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _BadRecord(f"{name} holds a lone surrogate, not valid Unicode") from None
     return value
 
 
@@ -288,7 +315,7 @@ def _text(value: Any, name: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value)
+        return _unicode(str(value), name)
     raise _BadRecord(f"{name} is not a string: {type(value).__name__}")
 
 
@@ -296,10 +323,10 @@ def _context(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value if value.strip() else None
+        return _unicode(value, "context") if value.strip() else None
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         joined = "\n\n".join(v for v in value if v.strip())
-        return joined or None
+        return _unicode(joined, "context") if joined else None
     raise _BadRecord(f"context is not text: {type(value).__name__}")
 
 

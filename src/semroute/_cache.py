@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _index_snapshot, _text, _validate
+from semroute import _cachecore, _index_snapshot, _stored, _text, _validate
 from semroute._cache_config import (
     CacheConfig,
     IndexConfig,
@@ -46,7 +46,6 @@ from semroute.backends._url import open_backend
 from semroute.errors import (
     BackendError,
     ConfigError,
-    CorruptStoreError,
     InputError,
     InputTypeError,
 )
@@ -245,20 +244,28 @@ class SemanticCache:
         now = time.time()
         snapshots = self._snapshot_dir()
         rows: dict[str, list[tuple[Entry, object, FloatArray]]] = {}
+        # An entry that cannot be decoded (JSON, vector) is skipped and counted, never
+        # fatal: one bad row must not make the whole store unusable.
+        usable: list[tuple[Entry, object]] = []
         for entry in backend.load():
-            if len(entry.vector) != 4 * dim:
-                raise CorruptStoreError(
-                    f"entry {entry.id} has a {len(entry.vector)}-byte vector, expected {4 * dim}"
-                )
             if entry.expires <= now:
                 backend.delete(entry.id)
                 continue
-            try:
-                value = json.loads(entry.response)
-            except ValueError as exc:
-                raise CorruptStoreError(f"entry {entry.id} holds invalid JSON") from exc
-            vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
-            rows.setdefault(entry.namespace, []).append((entry, value, vector))
+            ok, value = _stored.decode_value(entry.response)
+            if ok and len(entry.vector) == 4 * dim:
+                usable.append((entry, value))
+            else:
+                self._stats.add("corrupt_entries")
+        if usable:
+            # One buffer for every vector; rows are read-only views the index copies from.
+            stored = np.frombuffer(b"".join(entry.vector for entry, _ in usable), dtype="<f4")
+            # Stored little-endian; no copy on a little-endian machine.
+            matrix: FloatArray = stored.astype(np.float32, copy=False).reshape(len(usable), dim)
+            good = _stored.usable_vectors(matrix)
+            self._stats.add("corrupt_entries", int(good.size - np.count_nonzero(good)))
+            for (entry, value), vector, keep in zip(usable, matrix, good.tolist(), strict=True):
+                if keep:
+                    rows.setdefault(entry.namespace, []).append((entry, value, vector))
         loaded: list[tuple[float, int, int]] = []
         for namespace, items in rows.items():
             labels = self._restore_graph(snapshots, namespace, items) if snapshots else {}
@@ -322,14 +329,19 @@ class SemanticCache:
         if directory is None:
             return
         table, keep = self._table, set()
-        for name, ns in self._namespaces.items():
-            state = ns.partition.graph_state()
-            if state is None:
-                continue
-            index, slots = state
-            ids = np.where(slots >= 0, table.ids[np.maximum(slots, 0)], -1).astype(np.int64)
-            keep.add(_index_snapshot.save(directory, name, index, ids))
-        _index_snapshot.prune(directory, keep)
+        try:
+            for name, ns in self._namespaces.items():
+                state = ns.partition.graph_state()
+                if state is None:
+                    continue
+                index, slots = state
+                ids = np.where(slots >= 0, table.ids[np.maximum(slots, 0)], -1).astype(np.int64)
+                keep.add(_index_snapshot.save(directory, name, index, ids))
+            _index_snapshot.prune(directory, keep)
+        except (OSError, RuntimeError):
+            # The place is unusable (a regular file, no space, read-only): the graphs are
+            # only a shortcut for the next open, which rebuilds them from the rows.
+            return
 
     def close(self) -> None:
         """Flush pending LRU updates and release the store; the cache is unusable after."""
@@ -408,12 +420,8 @@ class SemanticCache:
 
     @staticmethod
     def _serialise(response: object) -> str:
-        try:
-            return json.dumps(response, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError(
-                f"response must be str or JSON-serialisable, not {type(response).__name__}: {exc}"
-            ) from exc
+        # Nesting is bounded here, at put, so every reader can decode what is stored.
+        return _stored.encode(response)
 
     # -- the decisions, shared by sync and async --------------------------------------------
 
@@ -1011,8 +1019,8 @@ class SemanticCache:
         is never served for this query (normalised) in this namespace again, even
         if the same entry is put again here or by another process sharing the
         store. The block is kept in the backend with the entries: it survives a
-        restart (SQLite, Redis) and reaches the other processes sharing a Redis
-        store at once (an SQLite file's other readers see it when they open it).
+        restart (SQLite, Redis) and reaches the other processes sharing the Redis
+        store or the SQLite file before their next lookup.
         ``invalidate`` of the namespace and ``clear`` drop it. An exact repeat is
         only removed, not blocked: the answer was wrong, not the match, and the
         next answer stored is served.
@@ -1162,19 +1170,19 @@ class SemanticCache:
             self._unconfirmed.discard(entry.id)
             if entry.id in self._id_to_slot:
                 return  # held already (a resync's snapshot): an id is never reused
-            if entry.expires <= time.time() or len(entry.vector) != 4 * self._dim:
+            if entry.expires <= time.time():
                 return
-            try:
-                value = json.loads(entry.response)
-            except (ValueError, RecursionError):  # never served; the backend counts it
+            decoded = _stored.decode(entry, self._dim)
+            if decoded is None:
+                self._stats.add("corrupt_entries")  # skipped: never served, never fatal
                 return
+            value, vector = decoded
             ns = self._namespaces.get(entry.namespace)
             old = ns.exact.get(entry.key) if ns is not None else None
             if old is not None and self._norm_of(old) == entry.norm:
                 if int(self._table.ids[old]) in self._unconfirmed:
                     return  # this process wrote the query since: its put comes later
                 self._remove(old, None, persist=False)  # the same query, answered elsewhere
-            vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
             self._insert(entry, value, vector, persist=False)
         elif change.kind == "delete" and change.entry_id is not None:
             slot = self._id_to_slot.get(change.entry_id)

@@ -7,8 +7,14 @@ there, and single-threaded: a BLAS product may fan out to threads). Crossing
 it builds an hnswlib graph, in a background thread so no caller stalls; the
 matrix keeps serving until the graph is installed, and the changes made
 meanwhile are replayed onto it. In the graph a deleted label is
-``mark_deleted`` at once (it can never be returned again) and its node is
-reused by the next insert, which hnswlib re-links in place.
+``mark_deleted`` at once (it can never be returned again) and stays as a
+tombstone: a later insert takes a label the graph has never held, a normal
+insert (~0.4 ms at 5k entries), because re-adding a deleted label makes hnswlib
+re-link that node in place (``updatePoint``: ~12 ms, 30x; so does hnswlib's
+``replace_deleted``; ``benchmarks/eviction.py``). Once tombstones reach half the
+live size (and at least ``_COMPACT_MIN``), the graph is rebuilt from the live
+vectors in the background, as the first build is, and the tombstoned labels
+become free again.
 
 The graph's search width follows the namespace's size (``IndexConfig.ef_for``):
 it is re-set (a field write in hnswlib) whenever an insert or delete changes it.
@@ -33,6 +39,12 @@ _BUILD_CHUNK = 256
 _INSTALL_REPLAY = 64  # changes left for the installing caller to replay under the lock
 _MAX_REPLAY = 100_000  # changes queued behind a running build before a caller waits for it
 _EMPTY_SIMS = np.empty(0, dtype=np.float32)
+# Rebuild a graph once its tombstones reach this share of the live entries (and at
+# least _COMPACT_MIN): memory stays within 1.5x, the rebuild costs ~2 inserts per put.
+_COMPACT_RATIO = 0.5
+_COMPACT_MIN = 1024
+# A replayed change: (label, its vector) for an insert, (label, None) for a delete.
+_Op = tuple[int, "npt.NDArray[np.float32] | None"]
 
 
 _STOPPING = threading.Event()
@@ -56,14 +68,15 @@ class Partition:
         self.config = config
         self.size = 0
         self._n_labels = 0
-        self._free: list[int] = []
+        self._free: list[int] = []  # labels the current graph does not hold: cheap to add
+        self._dead: list[int] = []  # labels deleted in the graph: never re-added to it
         self._label_slot = np.full(16, -1, dtype=np.int64)
         self._matrix: npt.NDArray[np.float32] | None = np.empty((16, dim), dtype=np.float32)
         self._hnsw: Any = None
         self._ef = 0  # the search width set on the installed graph
         self._building: threading.Thread | None = None
         self._built: Any = None
-        self._replay: list[tuple[bool, int]] = []  # (added?, label) since the build's snapshot
+        self._replay: list[_Op] = []  # changes since the build's snapshot, in order
         self._replay_lock = threading.Lock()
 
     @classmethod
@@ -88,8 +101,9 @@ class Partition:
         for label in unclaimed:
             with contextlib.suppress(RuntimeError):  # not in the graph, or deleted already
                 self._hnsw.mark_deleted(label)
-        self._free = unclaimed[::-1]
+        self._sort_free_labels(self._hnsw)
         self._tune_ef()
+        self._maybe_compact()
 
     def graph_state(self) -> tuple[Any, npt.NDArray[np.int64]] | None:
         """The installed graph and the slot of each label (-1: free), or None."""
@@ -135,9 +149,12 @@ class Partition:
         if self._hnsw is not None:
             self._graph_add(self._hnsw, vector[None, :], np.array([label]))
             self._tune_ef()
+            if self._building is not None:  # a compaction: the new graph gets it too
+                with self._replay_lock:
+                    self._replay.append((label, vector.copy()))
         elif self._building is not None:
             with self._replay_lock:
-                self._replay.append((True, label))
+                self._replay.append((label, vector.copy()))
                 backlog = len(self._replay)
             if backlog > _MAX_REPLAY:
                 # Inserts outpace the builder: let it catch up rather than grow without bound.
@@ -151,14 +168,17 @@ class Partition:
         if self._label_slot[label] < 0:
             return
         self._label_slot[label] = -1
-        self._free.append(label)
         self.size -= 1
         if self._hnsw is not None:
             self._hnsw.mark_deleted(label)
+            self._dead.append(label)
             self._tune_ef()
-        elif self._building is not None:
+        else:
+            self._free.append(label)  # a matrix row: reused as is
+        if self._building is not None:
             with self._replay_lock:
-                self._replay.append((False, label))
+                self._replay.append((label, None))
+        self._maybe_compact()
 
     def exact_rows(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]] | None:
         """``(matrix, slots)`` to scan exactly (``_cachecore.best_row``), or None for the graph."""
@@ -223,10 +243,38 @@ class Partition:
         index.set_num_threads(1)
         return index
 
-    def _start_build(self) -> None:
-        assert self._matrix is not None
+    def _maybe_compact(self) -> None:
+        """Rebuild the graph from the live vectors once tombstones outweigh the rest."""
+        if (
+            self._hnsw is None
+            or self._building is not None
+            or len(self._dead) < max(_COMPACT_MIN, _COMPACT_RATIO * self.size)
+        ):
+            return
         labels = np.flatnonzero(self._label_slot[: self._n_labels] >= 0)
-        vectors = self._matrix[labels].copy()
+        vectors = (
+            np.asarray(self._hnsw.get_items(labels, return_type="numpy"), dtype=np.float32)
+            if labels.size
+            else np.empty((0, self.dim), dtype=np.float32)
+        )
+        self._start_build(labels, vectors)
+
+    def _sort_free_labels(self, index: Any) -> None:
+        """Split the unused labels into those ``index`` holds (deleted) and the free ones."""
+        unused = np.flatnonzero(self._label_slot[: self._n_labels] < 0).tolist()
+        held = set(index.get_ids_list())
+        self._dead = [label for label in unused if label in held]
+        self._free = [label for label in reversed(unused) if label not in held]
+
+    def _start_build(
+        self,
+        labels: npt.NDArray[np.int64] | None = None,
+        vectors: npt.NDArray[np.float32] | None = None,
+    ) -> None:
+        if labels is None or vectors is None:
+            assert self._matrix is not None
+            labels = np.flatnonzero(self._label_slot[: self._n_labels] >= 0)
+            vectors = self._matrix[labels].copy()
         capacity = 1 << max(10, (2 * self._n_labels - 1).bit_length())
         self._replay = []
 
@@ -260,21 +308,15 @@ class Partition:
             self._building = threading.Thread()  # marks "built, not yet installed"
             self._install_if_built()
 
-    def _apply(self, index: Any, ops: list[tuple[bool, int]]) -> None:
-        # In order, each label ends as it is now; the matrix holds its latest vector.
-        for added, label in ops:
-            if added:
-                self._graph_add(index, self._matrix_row(label), np.array([label]))
+    def _apply(self, index: Any, ops: list[_Op]) -> None:
+        # In order, so each label ends as it is now.
+        for label, vector in ops:
+            if vector is not None:
+                self._graph_add(index, vector[None, :], np.array([label]))
             else:
                 # Never in the graph, or already deleted: nothing to do.
                 with contextlib.suppress(RuntimeError):
                     index.mark_deleted(label)
-
-    def _matrix_row(self, label: int) -> npt.NDArray[np.float32]:
-        matrix = self._matrix  # read once: add() may swap in a grown copy meanwhile
-        assert matrix is not None
-        row: npt.NDArray[np.float32] = matrix[label][None, :].copy()
-        return row
 
     def _install_if_built(self) -> None:
         index = self._built
@@ -287,5 +329,6 @@ class Partition:
         self._built = None
         self._building = None
         self._matrix = None
+        self._sort_free_labels(index)
         self._ef = 0
         self._tune_ef()

@@ -70,7 +70,8 @@ def load(
     if not graph.exists() or not ids_path.exists():
         return None
     try:
-        with np.load(ids_path, allow_pickle=False) as saved:
+        # Opened here, not by np.load: a damaged zip must not leak the file handle.
+        with ids_path.open("rb") as fh, np.load(fh, allow_pickle=False) as saved:
             ids = np.asarray(saved["ids"], dtype=np.int64)
             ok = (
                 str(saved["namespace"]) == namespace
@@ -84,7 +85,9 @@ def load(
         if ef_search is not None:
             index.set_ef(ef_search)
         index.set_num_threads(1)
-    except (OSError, ValueError, KeyError, RuntimeError):
+    except Exception:
+        # Any damage (a truncated zip is BadZipFile or EOFError, a bad member zlib.error,
+        # a bad graph RuntimeError): the snapshot is only a shortcut, the rows rebuild it.
         return None
     return index, ids
 

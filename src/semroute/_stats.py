@@ -37,6 +37,10 @@ class CacheStats:
     verify_refusals: int = 0
     #: Candidates refused because ``report_wrong`` blocked that match.
     reported_refusals: int = 0
+    #: Stored entries skipped because they cannot be used: JSON that does not decode
+    #: (or nests deeper than a put accepts), a vector of the wrong size, not finite or
+    #: not of unit length. Counted on open and when following another process.
+    corrupt_entries: int = 0
 
     @property
     def refusals(self) -> int:
@@ -71,6 +75,7 @@ class StatsRecorder:
             self.expirations = 0
             self.verify_refusals = 0
             self.reported_refusals = 0
+            self.corrupt_entries = 0
             self.guard_blocks: dict[str, int] = {}
             self._latency = np.zeros(_WINDOW, dtype=np.float64)
             self._count = 0
@@ -113,4 +118,5 @@ class StatsRecorder:
                 guard_blocks=dict(self.guard_blocks),
                 verify_refusals=self.verify_refusals,
                 reported_refusals=self.reported_refusals,
+                corrupt_entries=self.corrupt_entries,
             )

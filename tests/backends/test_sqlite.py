@@ -12,11 +12,13 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from semroute._cache import SemanticCache
+from semroute._stored import MAX_JSON_DEPTH
 from semroute.backends import MemoryBackend, SQLiteBackend, open_backend
-from semroute.errors import ConfigError, CorruptStoreError
+from semroute.errors import ConfigError, CorruptStoreError, InputError
 from tests.fakes import FakeEncoder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,15 +69,107 @@ def test_schema_and_encoder_mismatch_raise_config_error_untouched(tmp_path: Path
     assert digest(path) == before
 
 
-def test_damaged_vector_row_is_corrupt(tmp_path: Path) -> None:
+def test_an_undecodable_row_is_skipped_and_counted_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "faq.db"
     with SemanticCache(path, encoder=FakeEncoder()) as cache:
-        cache.put("hello", "world")
+        for q in ("hello", "short vector", "bad json", "deep json", "nan", "long"):
+            cache.put(q, "fine")
+    deep = "[" * 1200 + "]" * 1200  # written by an older semroute, before put bounded it
+    nan = np.full(64, np.nan, dtype="<f4").tobytes()
+    long = (np.ones(64, dtype="<f4") * 0.5).tobytes()  # finite, length 4
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE semroute_entries SET vector = x'0000'")
+        for query, column, value in [
+            ("short vector", "vector", b"\0\0"),
+            ("bad json", "response", "{not json"),
+            ("deep json", "response", deep),
+            ("nan", "vector", nan),
+            ("long", "vector", long),
+        ]:
+            conn.execute(
+                f"UPDATE semroute_entries SET {column} = ? WHERE query = ?", (value, query)
+            )
     conn.close()
-    with pytest.raises(CorruptStoreError):
-        SemanticCache(path, encoder=FakeEncoder())
+    with SemanticCache(path, encoder=FakeEncoder()) as again:
+        assert again.stats.corrupt_entries == 5
+        assert len(again) == 1 and again.stats.entries == 1
+        hit = again.get("hello")
+        assert hit is not None and hit.response == "fine"
+        for query in ("short vector", "bad json", "deep json", "nan", "long"):
+            assert again.get(query) is None
+        again.put("deep json", "mended")  # the key is usable again
+        assert again.get("deep json") is not None
+
+
+def test_deeply_nested_json_is_refused_at_put_and_the_store_stays_usable(tmp_path: Path) -> None:
+    path = tmp_path / "faq.db"
+    deep: object = "leaf"
+    for _ in range(1000):
+        deep = [deep]
+    with SemanticCache(path, encoder=FakeEncoder()) as cache:
+        with pytest.raises(InputError, match="nested"):
+            cache.put("deep", deep)
+        shallow: object = "leaf"
+        for _ in range(MAX_JSON_DEPTH + 1):
+            shallow = {"k": shallow}
+        with pytest.raises(InputError, match="nested"):
+            cache.put("just too deep", shallow)
+        cache.put("fine", {"a": [1, {"b": 2}]})
+    with SemanticCache(path, encoder=FakeEncoder()) as again:
+        assert again.stats.corrupt_entries == 0 and len(again) == 1
+        assert again.get("deep") is None and again.get("just too deep") is None
+
+
+def test_a_file_holding_only_a_view_or_a_user_version_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    setups = {
+        "view": "CREATE VIEW v AS SELECT 1 AS one",
+        "user_version": "PRAGMA user_version = 7",
+        "application_id": "PRAGMA application_id = 1234",
+        "table": "CREATE TABLE notes (body TEXT)",
+        "wal_and_view": "PRAGMA journal_mode=WAL; CREATE VIEW v AS SELECT 2",
+    }
+    for name, sql in setups.items():
+        path = tmp_path / f"{name}.db"
+        conn = sqlite3.connect(path)
+        conn.executescript(sql)
+        conn.close()
+        before = digest(path)
+        with pytest.raises(CorruptStoreError):
+            SemanticCache(path, encoder=FakeEncoder())
+        assert digest(path) == before, name
+
+
+def test_damaged_snapshot_files_are_rebuilt_from_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "graph.db"
+    with _graph_cache(path) as cache:
+        for i in range(40):
+            cache.put(f"topic{i} words{i} here{i}", i)
+    snapshot = tmp_path / "graph.db.index"
+    damages = {
+        "truncated ids": lambda f: f.write_bytes(f.read_bytes()[:40]),
+        "empty ids": lambda f: f.write_bytes(b""),
+        "garbage ids": lambda f: f.write_bytes(b"PK\x03\x04" + b"\xff" * 300),
+    }
+    for name, damage in damages.items():
+        for f in snapshot.glob("*.ids.npz"):
+            damage(f)
+        with _graph_cache(path) as again:  # closing saves a fresh snapshot for the next damage
+            assert len(again) == 40, name
+            hit = again.get("here7 words7 topic7")
+            assert hit is not None and hit.response == 7, name
+
+
+def test_index_place_being_a_regular_file_does_not_break_open_or_close(tmp_path: Path) -> None:
+    path = tmp_path / "graph.db"
+    (tmp_path / "graph.db.index").write_text("not a directory")
+    with _graph_cache(path) as cache:
+        for i in range(40):
+            cache.put(f"topic{i} words{i} here{i}", i)
+    with _graph_cache(path) as again:  # no graph saved: rebuilt from the rows
+        hit = again.get("here3 words3 topic3")
+        assert hit is not None and hit.response == 3
+    assert (tmp_path / "graph.db.index").read_text() == "not a directory"
 
 
 def test_urls_and_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -160,3 +160,48 @@ def test_a_leading_byte_order_mark_is_ignored(tmp_path: Path) -> None:
 def test_a_source_that_is_no_log_is_a_type_error(source: object) -> None:
     with pytest.raises(InputTypeError):
         LogReader(source)  # type: ignore[arg-type]
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+def test_a_deeply_nested_json_line_is_a_counted_malformed_line(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"query": "first question"}),
+        '{"query": "nested", "extra": ' + _deep(100_000) + "}",
+        _deep(5_000),
+        json.dumps({"query": "last question"}),
+    ]
+    reader = LogReader(write(tmp_path, "log.jsonl", "\n".join(lines) + "\n"))
+    assert [r.query for r in reader] == ["first question", "last question"]
+    assert reader.malformed_count == 2
+    assert [m.line for m in reader.malformed] == [2, 3]
+
+
+def test_a_csv_field_over_the_csv_module_limit_is_a_counted_malformed_line(
+    tmp_path: Path,
+) -> None:
+    huge = "x" * 200_000  # csv's default field limit is 131,072 characters
+    text = f'query,model\nfirst question,m\n"{huge}",m\n{huge},m\nlast question,m\n'
+    reader = LogReader(write(tmp_path, "log.csv", text))
+    assert [r.query for r in reader] == ["first question", "last question"]
+    assert reader.malformed_count == 2
+    assert [m.line for m in reader.malformed] == [3, 4]
+
+
+def test_a_lone_surrogate_is_a_counted_malformed_line(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"query": "first question"}),
+        '{"query": "broken \\ud800 text"}',  # valid JSON escape, not valid Unicode
+        '{"query": "fine", "user": "\\udfff"}',
+        json.dumps({"query": "last question"}),
+    ]
+    reader = LogReader(write(tmp_path, "log.jsonl", "\n".join(lines) + "\n"))
+    assert [r.query for r in reader] == ["first question", "last question"]
+    assert reader.malformed_count == 2
+    records = LogReader(
+        [{"query": "ok"}, {"query": "bad \ud800"}, {"prompt": "x", "context": ["\udc00"]}]
+    )
+    assert [r.query for r in records] == ["ok"]
+    assert records.malformed_count == 2

@@ -160,7 +160,7 @@ def test_a_version_1_file_opens_keeps_its_entries_and_gains_the_blocks_table(
     with SemanticCache(path, encoder=FakeEncoder(DIM)) as cache:
         hit = cache.get(PIZZA, namespace="x")
         assert hit is not None and hit.response == "Luigi's" and hit.exact
-        assert schema_version(path) == "2" and "semroute_blocks" in tables(path)
+        assert schema_version(path) == "3" and "semroute_blocks" in tables(path)
         hit = cache.report_wrong(PASTA, namespace="x", embedding=at(0.97, 1))
         assert hit is not None and hit.matched_query == PIZZA
     with SemanticCache(path, encoder=FakeEncoder(DIM)) as again:
@@ -195,7 +195,7 @@ def test_a_version_1_store_holds_no_blocks_until_bound(tmp_path: Path) -> None:
     store.block("x", "q", "m")  # writing a block adds the table
     assert list(store.load_blocks()) == [("x", "q", "m")]
     store.close()
-    assert schema_version(path) == "2"
+    assert schema_version(path) == "3"  # blocks and the change table: the current schema
 
 
 def test_version_2_without_the_blocks_table_is_corrupt_and_untouched(tmp_path: Path) -> None:
@@ -257,3 +257,40 @@ def test_a_cleared_sqlite_store_stays_cleared_after_reopening(tmp_path: Path) ->
         cache.clear()
     with SemanticCache(path, encoder=FakeEncoder(DIM)) as cache:
         assert not blocked(cache, "y")
+
+
+def test_a_version_2_file_with_duplicate_rows_is_upgraded_to_one_row_per_query(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v2.db"
+    encoder = FakeEncoder(DIM)
+    write_v1_store(path, encoder)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "CREATE TABLE semroute_blocks (namespace TEXT NOT NULL, query_norm TEXT NOT NULL, "
+            "matched_norm TEXT NOT NULL, created REAL NOT NULL, "
+            "PRIMARY KEY (namespace, query_norm, matched_norm)) WITHOUT ROWID"
+        )
+        conn.execute("UPDATE semroute_meta SET value = '2' WHERE key = 'schema_version'")
+        # What two processes writing the same question left in a version-2 file.
+        for entry_id, created, answer in [(8, 5.0, "newest"), (9, 3.0, "older")]:
+            conn.execute(
+                "INSERT INTO semroute_entries SELECT ?, namespace, 'Best pizza in town!', norm, "
+                "key, ?, vector, ?, expires, last_access, hits FROM semroute_entries WHERE id = 7",
+                (entry_id, json.dumps(answer), created),
+            )
+    conn.close()
+    with SemanticCache(path, encoder=encoder) as cache:
+        hit = cache.get(PIZZA, namespace="x")
+        assert hit is not None and hit.response == "newest"
+        assert len(cache) == 1
+    assert schema_version(path) == "3" and "semroute_changes" in tables(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT id FROM semroute_entries").fetchall() == [(8,)]
+    with pytest.raises(sqlite3.IntegrityError):  # the schema itself keeps one row per query
+        conn.execute(
+            "INSERT INTO semroute_entries SELECT 10, namespace, query, norm, key, response, "
+            "vector, created, expires, last_access, hits FROM semroute_entries WHERE id = 8"
+        )
+    conn.close()
