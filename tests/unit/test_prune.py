@@ -199,19 +199,31 @@ class CountingEncoder(FakeEncoder):
     def __init__(self) -> None:
         super().__init__()
         self.batches = 0
+        self.seen: list[list[str]] = []
 
     def encode(self, texts):  # type: ignore[no-untyped-def]
         self.batches += 1
+        self.seen.append(list(texts))
         return super().encode(texts)
 
 
-def test_one_encoder_call_per_prune_and_dense_cap_limits_it() -> None:
+def embedded_units(dense_tokens: int | None) -> list[str]:
+    """The units one prune sent to the encoder (after the query), in one batch."""
     enc = CountingEncoder()
-    Pruner(encoder=enc).prune(CONTEXT, query=QUERY, ratio=0.3)
-    assert enc.batches == 1
-    before = enc.calls
-    Pruner(encoder=enc, dense_tokens=15).prune(CONTEXT, query=QUERY, ratio=0.3)
-    assert 2 <= enc.calls - before < 1 + 7  # the query plus only the lexically best units
+    Pruner(encoder=enc, dense_tokens=dense_tokens).prune(CONTEXT, query=QUERY, ratio=0.3)
+    assert enc.batches == 1 and enc.seen[0][0] == QUERY
+    return enc.seen[0][1:]
+
+
+def test_one_encoder_call_per_prune_and_dense_cap_limits_it() -> None:
+    units = [*FILLER[:3], ANSWER, *FILLER[3:]]
+    assert embedded_units(None) == units  # no cap: every unit
+    # 15 tokens hold one sentence: the lexically best one, the answer.
+    assert embedded_units(15) == [ANSWER]
+    # A larger cap adds units and never drops one a smaller cap chose.
+    wider = embedded_units(60)
+    assert ANSWER in wider and 2 < len(wider) < len(units)
+    assert set(embedded_units(30)) <= set(wider)
 
 
 def test_lexical_only_skips_the_encoder() -> None:
