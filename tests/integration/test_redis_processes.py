@@ -73,6 +73,13 @@ def check_view(cache: SemanticCache) -> dict[str, Any]:
     return {"shared": shared, "secrets": secrets, "leaked": leaked is not None}
 
 
+def converged(view: dict[str, Any]) -> bool:
+    """Every worker's shared entries and every tenant's secret are visible."""
+    return view["shared"] == WORKERS * PER_WORKER and view["secrets"] == [
+        f"secret {j}" for j in range(WORKERS)
+    ]
+
+
 def worker(url: str, index: int, barrier: Any, out: Any, live: bool) -> None:
     store = CountingBackend(url)
     cache = SemanticCache(store, encoder=FakeEncoder())
@@ -86,7 +93,7 @@ def worker(url: str, index: int, barrier: Any, out: Any, live: bool) -> None:
         deadline = time.monotonic() + WAIT_S
         view = check_view(cache)
         # A cache that never polls would never converge: report that at once.
-        while view["shared"] < WORKERS * PER_WORKER and store.polls and time.monotonic() < deadline:
+        while not converged(view) and store.polls and time.monotonic() < deadline:
             time.sleep(0.01)
             view = check_view(cache)
     else:
