@@ -17,6 +17,7 @@ import os
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _index_snapshot, _text
+from semroute import _cachecore, _index_snapshot, _text, _validate
 from semroute._cache_config import (
     CacheConfig,
     IndexConfig,
@@ -59,6 +60,9 @@ _FIXED_BYTES_PER_ENTRY = 256
 _TOUCH_FLUSH = 1024
 _SWEEP_EVERY_S = 1.0
 _LRU_POOL = 64
+# Remote changes are applied under the lock in slices of this many seconds at most, so
+# a catch-up of thousands of entries delays a concurrent lookup by about one slice.
+_APPLY_SLICE_S = 0.005
 
 #: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
 #: be ``async def`` when used through ``aget_or_call``.
@@ -182,8 +186,14 @@ class SemanticCache:
         if not isinstance(self.index_config, IndexConfig):
             raise ConfigError("index must be an IndexConfig")
         self._backend = open_backend(backend)
-        # A store other processes write too (Redis) reports their changes through poll().
+        # A store other processes write too (Redis) reports every change through poll().
         self._feed = self._backend if isinstance(self._backend, ChangeFeed) else None
+        self._inbox: deque[Change] = deque()  # polled, not applied yet
+        # Own puts the feed has not confirmed yet: until then they shadow any older
+        # put of the same query the feed reports (see _apply).
+        self._unconfirmed: set[int] = set()
+        self._confirming = bool(getattr(self._feed, "confirms_own_writes", False))
+        self._pushed = False  # the feed calls _follow_from_feed from its own thread
         self._encoder = encoder
         self._lock = threading.RLock()
         self._ready = False
@@ -223,6 +233,10 @@ class SemanticCache:
                     self._backend.bind(model_id=self._encoder.model_id, dim=self._encoder.dim)
                     self._load(self._backend)
                 self._ready = True
+                listen = getattr(self._feed, "listen", None)
+                if callable(listen):
+                    listen(self._follow_from_feed)
+                    self._pushed = True
         assert self._encoder is not None
         return self._encoder
 
@@ -323,12 +337,16 @@ class SemanticCache:
             if self._closed:
                 return
             self._closed = True
-            if self._backend is not None:
-                try:
-                    self._flush_touches()
-                    self._save_graphs()
-                finally:
-                    self._backend.close()
+            if self._backend is None:
+                return
+            try:
+                self._flush_touches()
+                self._save_graphs()
+            except BaseException:
+                self._backend.close()
+                raise
+        # Outside the lock: closing joins the feed's thread, which may wait for it.
+        self._backend.close()
 
     def __enter__(self) -> SemanticCache:
         return self
@@ -355,9 +373,7 @@ class SemanticCache:
     def _namespace_name(self, namespace: str | None) -> str:
         if namespace is None:
             return self.config.namespace
-        if not isinstance(namespace, str):
-            raise InputTypeError(f"namespace must be a str, not {type(namespace).__name__}")
-        return namespace
+        return _validate.check_namespace(namespace)
 
     @staticmethod
     def _key(query: object) -> tuple[str, int]:
@@ -372,7 +388,7 @@ class SemanticCache:
         return self.config.threshold if threshold is None else check_threshold(threshold)
 
     def _ttl(self, ttl: float | None) -> float | None:
-        return self.config.ttl if ttl is None else check_ttl(ttl)
+        return self.config.ttl if ttl is None else _validate.check_ttl(ttl)
 
     def _embedding(self, embedding: object) -> FloatArray:
         try:
@@ -679,6 +695,8 @@ class SemanticCache:
                 if old is not None and self._norm_of(old) == norm:
                     self._remove(old, None)
             stored = self._insert(entry, response, vector, persist=True)
+            if stored >= 0 and self._confirming:
+                self._unconfirmed.add(entry.id)
             self._evict(now)
             return stored >= 0
 
@@ -1098,33 +1116,63 @@ class SemanticCache:
     # -- changes other processes made to a shared store (ChangeFeed) ----------------------
 
     def _follow(self) -> None:
-        """Apply what other processes changed in a shared store; cheap when nothing did."""
-        if self._feed is None or not self._ready:
+        """Apply changes a polled feed reported; a slice at most, on the lookup path."""
+        if self._feed is None or self._pushed or not self._ready:
             return
-        changes = self._feed.poll()
-        if changes:
-            with self._lock:
-                if not self._closed:
-                    for change in changes:
-                        self._apply(change)
+        self._apply_slice()
+
+    def _follow_from_feed(self) -> None:
+        """Called from the feed's thread: apply every waiting change, slice by slice,
+        letting lookups take the lock between slices."""
+        while self._ready and self._apply_slice():
+            time.sleep(0)
+
+    def _apply_slice(self) -> bool:
+        """Apply waiting changes for up to ``_APPLY_SLICE_S``; True if some are left."""
+        assert self._feed is not None
+        deadline = time.perf_counter() + _APPLY_SLICE_S
+        with self._lock:
+            if self._closed:
+                return False
+            self._inbox.extend(self._feed.poll())
+            inbox = self._inbox
+            while inbox:
+                self._apply(inbox.popleft())
+                if time.perf_counter() >= deadline:
+                    break
+            return bool(inbox)
 
     def _apply(self, change: Change) -> None:
-        """One remote change, applied locally only: the writer already changed the store.
+        """One change from the feed, applied locally only: the store has it already.
 
-        A remote put never evicts here: the process that wrote it evicts (globally)
-        to make room, so several mirrors do not each evict for the same overflow.
+        The feed reports every process's changes in the store's order, this
+        one's too. An own put is shadowing: until the feed confirms it (a put of
+        its id), a put of the same query the feed reports is older in the
+        store's order and is skipped, and ``clear`` / ``delete_namespace``
+        spare it; so every process ends with the last write the store received.
+        A remote put never evicts here: the process that wrote it evicts
+        (globally), so several mirrors do not each evict for the same overflow.
         """
-        if change.kind == "put" and change.entry is not None:
+        if change.kind == "put":
+            if change.entry is None:  # the store ran this process's own put
+                if change.entry_id is not None:
+                    self._unconfirmed.discard(change.entry_id)
+                return
             entry = change.entry
+            self._unconfirmed.discard(entry.id)
+            if entry.id in self._id_to_slot:
+                return  # held already (a resync's snapshot): an id is never reused
             if entry.expires <= time.time() or len(entry.vector) != 4 * self._dim:
                 return
             try:
                 value = json.loads(entry.response)
-            except ValueError:
+            except (ValueError, RecursionError):  # never served; the backend counts it
                 return
             ns = self._namespaces.get(entry.namespace)
             old = ns.exact.get(entry.key) if ns is not None else None
             if old is not None and self._norm_of(old) == entry.norm:
+                if int(self._table.ids[old]) in self._unconfirmed:
+                    return  # this process wrote the query since: its put comes later
                 self._remove(old, None, persist=False)  # the same query, answered elsewhere
             vector = np.frombuffer(entry.vector, dtype="<f4").astype(np.float32)
             self._insert(entry, value, vector, persist=False)
@@ -1136,12 +1184,17 @@ class SemanticCache:
             ns = self._namespaces.get(change.namespace)
             if ns is not None:
                 for slot in self._slots_of(ns):
-                    self._remove(slot, None, persist=False)
+                    if int(self._table.ids[slot]) not in self._unconfirmed:
+                        self._remove(slot, None, persist=False)
             self._drop_blocks(change.namespace)
         elif change.kind == "clear":
-            for slot in np.flatnonzero(self._table.alive != 0).tolist():
-                self._remove(slot, None, persist=False)
-            self._blocks = {}
+            table, keep = self._table, change.keep or frozenset()
+            for slot in np.flatnonzero(table.alive != 0).tolist():
+                entry_id = int(table.ids[slot])
+                if entry_id not in self._unconfirmed and entry_id not in keep:
+                    self._remove(slot, None, persist=False)
+            if change.keep is None:  # a resync keeps blocks: the snapshot's were re-added
+                self._blocks = {}
         elif (
             change.kind == "block"
             and change.namespace is not None

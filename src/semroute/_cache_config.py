@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from semroute import _validate
 from semroute._guards_api import Guards
-from semroute.errors import ConfigError
+from semroute.errors import ConfigError, InputError
 
 
 def check_threshold(value: object, name: str = "threshold") -> float:
@@ -42,14 +42,8 @@ def check_band(value: object, name: str = "verify_band") -> tuple[float, float] 
 
 
 def check_ttl(value: object, name: str = "ttl") -> float | None:
-    """``None`` (never expires) or a positive number of seconds."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name} must be seconds (a number) or None, not {type(value).__name__}")
-    if not (value > 0 and math.isfinite(value)):
-        raise ConfigError(f"{name} must be a positive finite number of seconds, got {value!r}")
-    return float(value)
+    """``None`` (never expires) or seconds up to ``MAX_TTL_S``; ``ConfigError`` otherwise."""
+    return _validate.check_ttl(value, name, error=ConfigError)
 
 
 #: The automatic search width: ``AUTO_EF_MIN`` up to ``AUTO_EF_FROM`` entries, then
@@ -140,3 +134,7 @@ class CacheConfig:
                 raise ConfigError(f"{name} must be a positive int or None, got {value!r}")
         if not isinstance(self.namespace, str):
             raise ConfigError("namespace must be a str")
+        try:
+            _validate.check_namespace(self.namespace)
+        except InputError as exc:
+            raise ConfigError(str(exc)) from exc

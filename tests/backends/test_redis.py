@@ -19,10 +19,11 @@ import pytest
 
 from semroute._cache import SemanticCache
 from semroute._entry import Entry
+from semroute._validate import MAX_TTL_S
 from semroute.backends import Change
 from semroute.backends._redis_keys import Keys
 from semroute.backends.redis import RedisBackend
-from semroute.errors import BackendError, ConfigError, CorruptStoreError
+from semroute.errors import BackendError, ConfigError, CorruptStoreError, InputError
 from tests.backends.redis_server import (
     CLIENT_MISSING,
     RedisServer,
@@ -101,8 +102,10 @@ class Mirror:
                 }
                 self.blocks = {b for b in self.blocks if b[0] != change.namespace}
             elif change.kind == "clear":
-                self.entries = {}
-                self.blocks = set()
+                keep = change.keep or frozenset()
+                self.entries = {i: e for i, e in self.entries.items() if i in keep}
+                if change.keep is None:
+                    self.blocks = set()
             elif change.kind == "block":
                 assert change.namespace is not None and change.query_norm is not None
                 assert change.matched_norm is not None
@@ -150,7 +153,7 @@ def test_name_comes_from_the_url_or_the_argument() -> None:
 
 def test_a_password_never_shows_in_messages() -> None:
     store = RedisBackend(
-        f"redis://user:s3cret@127.0.0.1:{free_port()}/0?name=x", connect_timeout=0.2
+        f"redis://user:s3cret@127.0.0.1:{free_port()}/0?name=x", connect_timeout=0.2, strict=True
     )
     with pytest.raises(BackendError) as info:
         store.bind(model_id="m", dim=4)
@@ -159,10 +162,14 @@ def test_a_password_never_shows_in_messages() -> None:
     store.close()
 
 
-def test_opening_a_down_redis_raises_backend_error_but_writes_never_raise() -> None:
+def test_strict_opening_of_a_down_redis_raises_backend_error_but_writes_never_raise() -> None:
     store = RedisBackend(
-        f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.2, socket_timeout=0.2, max_pending=3
+        f"redis://127.0.0.1:{free_port()}/0?strict=true",
+        connect_timeout=0.2,
+        socket_timeout=0.2,
+        max_pending=3,
     )
+    assert store.strict
     with pytest.raises(BackendError, match="cannot open"):
         store.bind(model_id="m", dim=4)
     for i in range(5):
@@ -192,7 +199,18 @@ def test_foreign_or_newer_store_is_refused_untouched(url: str, raw: redis.Redis)
         bind_once(url)
 
 
-def test_changes_reach_other_processes_in_order_and_not_the_writer(
+def own_changes(store: RedisBackend, count: int) -> list[Change]:
+    """What ``store`` reports of its own writes once Redis ran ``count`` of them."""
+    got: list[Change] = []
+    deadline = time.monotonic() + WAIT_S
+    while len(got) < count:
+        assert time.monotonic() < deadline, f"only {got} came back"
+        got += store.poll()
+        time.sleep(0.005)
+    return got
+
+
+def test_changes_reach_every_process_in_order_the_writer_as_confirmations(
     opened: Callable[..., RedisBackend],
 ) -> None:
     writer, reader = opened(), opened()
@@ -210,7 +228,14 @@ def test_changes_reach_other_processes_in_order_and_not_the_writer(
     mirror.wait_for(lambda got: set(got) == {make_entry(9).id})
     assert mirror.kinds.count("clear") == 1
     assert writer.flush()
-    assert writer.poll() == ()  # its own writes are not echoed back
+    # The writer learns where Redis put its own writes; its puts come back without
+    # their entry (it holds them): a confirmation, not a copy.
+    own = own_changes(writer, 10)
+    kinds = ["put"] * 6 + ["delete", "delete_namespace", "clear", "put"]
+    assert [c.kind for c in own] == kinds
+    puts = [c for c in own if c.kind == "put"]
+    assert all(c.entry is None for c in puts)
+    assert [c.entry_id for c in puts] == [e.id for e in entries] + [make_entry(9).id]
     assert reader.stats.lag_s >= 0.0 and reader.stats.changes_received >= 9
 
 
@@ -411,7 +436,8 @@ def test_blocks_reach_other_processes_and_go_with_delete_namespace_and_clear(
     mirror.wait_for(lambda got: set(got) == {make_entry(3).id})
     assert mirror.blocks == set()
     assert writer.flush()
-    assert writer.poll() == ()  # its own blocks are not echoed back
+    kinds = ["block", "block", "put", "delete_namespace", "put", "clear", "put"]
+    assert [c.kind for c in own_changes(writer, 7)] == kinds  # in Redis order, own too
 
 
 def test_a_resync_reports_the_stores_blocks(
@@ -552,3 +578,171 @@ def test_a_block_made_in_another_process_reaches_an_open_cache(url: str) -> None
     assert a.stats.reported_refusals == b.stats.reported_refusals == 1
     a.close()
     b.close()
+
+
+# -- #12 point 7: input Redis cannot store never reaches the queue --------------------------
+
+
+def test_a_namespace_with_a_lone_surrogate_is_refused_before_anything_is_queued(
+    url: str, opened: Callable[..., RedisBackend]
+) -> None:
+    store = opened()
+    with pytest.raises(InputError):
+        store.put(make_entry(1, "bad \ud800 namespace"))
+    cache = SemanticCache(RedisBackend(url), encoder=FakeEncoder(dim=4, model_id="m"))
+    calls: list[str] = []
+    for call in (
+        lambda: cache.put("q", "a", namespace="\udc80"),
+        lambda: cache.get("q", namespace="\udc80"),
+        lambda: cache.get_or_call("q", lambda q: calls.append(q) or "a", namespace="\udc80"),
+        lambda: cache.invalidate(namespace="\udc80"),
+    ):
+        with pytest.raises(InputError):
+            call()
+    assert calls == []  # refused before fn ran
+    with pytest.raises(ConfigError):
+        SemanticCache(encoder=FakeEncoder(), namespace="\ud800")
+    # Later writes of both are not stuck behind a write that can never be sent.
+    store.put(make_entry(2))
+    cache.put("a later question", "sent")
+    assert store.flush(timeout=WAIT_S)
+    assert cache._backend.flush(timeout=WAIT_S)  # type: ignore[union-attr]
+    assert store.stats.pending_writes == 0 and store.stats.dropped_writes == 0
+    cache.close()
+
+
+def test_a_remote_entry_too_deep_to_decode_is_skipped_and_counted_not_raised(
+    url: str, opened: Callable[..., RedisBackend]
+) -> None:
+    reader_store = RedisBackend(url)
+    reader = SemanticCache(reader_store, encoder=FakeEncoder(dim=4, model_id="m"))
+    writer = opened()
+    deep = replace(make_entry(1), response="[" * 100_000 + "]" * 100_000)  # valid, too deep
+    writer.put(make_entry(0))
+    writer.put(deep)  # another (older) process wrote it: the backend does not parse answers
+    writer.put(make_entry(2))
+    assert writer.flush()
+    deadline = time.monotonic() + WAIT_S
+    while (
+        reader.get("query 2", namespace="ns", embedding=np.ones(4)) is None
+    ):  # the batch's rest arrives
+        assert time.monotonic() < deadline, reader_store.stats
+        time.sleep(0.01)
+    assert (
+        reader.get("query 1", namespace="ns", embedding=np.ones(4)) is None
+    )  # never served, never raised
+    hit = reader.get("query 0", namespace="ns", embedding=np.ones(4))
+    assert hit is not None and hit.response == "answer 0"
+    assert reader_store.stats.corrupt_entries >= 1
+    # A fresh open (snapshot) skips it the same way.
+    again = SemanticCache(RedisBackend(url), encoder=FakeEncoder(dim=4, model_id="m"))
+    assert len(again) == 2
+    again.close()
+    reader.close()
+
+
+def test_ttl_is_checked_once_for_every_backend_and_a_huge_expiry_never_breaks_redis(
+    url: str, opened: Callable[..., RedisBackend], raw: redis.Redis
+) -> None:
+    cache = SemanticCache(RedisBackend(url), encoder=FakeEncoder(dim=4, model_id="m"))
+    for ttl in (9.2e15, 1e308, MAX_TTL_S * 1.01, -1, math.nan):
+        with pytest.raises(InputError):
+            cache.put("q", "a", ttl=ttl)
+        with pytest.raises(InputError):
+            cache.get_or_call("q", lambda q: "a", ttl=ttl)
+    with pytest.raises(ConfigError):
+        SemanticCache(encoder=FakeEncoder(), ttl=1e308)
+    cache.put("longest ttl", "kept", ttl=MAX_TTL_S)
+    assert cache._backend.flush(timeout=WAIT_S)  # type: ignore[union-attr]
+    cache.close()
+    # An entry handed to the backend directly with an expiry Redis cannot hold is
+    # stored without one, with its change record, instead of failing half-way.
+    writer, reader = opened(), opened()
+    mirror = Mirror(reader)
+    far = replace(make_entry(5), expires=9.2e15)
+    writer.put(far)
+    assert writer.flush()
+    mirror.wait_for(lambda got: far.id in got)
+    assert raw.pttl(Keys.of(writer.settings.name).entry(far.id)) == -1
+    assert writer.stats.dropped_writes == 0
+
+
+# -- #12 point 6: Redis down at open degrades, it never takes the application down ---------
+
+
+def test_a_cache_opened_while_redis_is_down_serves_calls_then_catches_up(
+    tmp_path: Path,
+) -> None:
+    server = RedisServer(tmp_path / "late")  # its port is reserved, the server not started
+    url = server.url("late")
+    store = RedisBackend(url, connect_timeout=0.2, socket_timeout=0.2)
+    cache = SemanticCache(store, encoder=FakeEncoder())  # no BackendError
+    calls: list[str] = []
+
+    def llm(query: str) -> str:
+        calls.append(query)
+        return f"answer to {query}"
+
+    assert cache.get_or_call("written while down", llm) == "answer to written while down"
+    assert cache.get_or_call("Written while down?", llm) == "answer to written while down"
+    assert calls == ["written while down"]  # answered from the local mirror the second time
+    assert store.stats.degraded_opens == 1 and not store.stats.connected
+    assert store.stats.pending_writes >= 1
+    server.start()
+    try:
+        other_store = RedisBackend(url)
+        other = SemanticCache(other_store, encoder=FakeEncoder())
+        other.put("written by another process", "theirs")
+        assert other_store.flush(timeout=WAIT_S)
+        assert store.flush(timeout=WAIT_S)  # the queued writes reached Redis
+        deadline = time.monotonic() + WAIT_S
+        while cache.get("written by another process") is None:  # caught up in the background
+            assert time.monotonic() < deadline, store.stats
+            time.sleep(0.01)
+        assert cache.get("written while down") is not None  # its own write survived the resync
+        while other.get("written while down") is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        stats = store.stats
+        assert stats.connected and stats.resyncs >= 1 and stats.dropped_writes == 0
+        other.close()
+        cache.close()
+    finally:
+        server.stop()
+
+
+def test_strict_refuses_to_open_without_redis() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(BackendError):
+        SemanticCache(RedisBackend(url, strict=True, connect_timeout=0.2), encoder=FakeEncoder())
+    with pytest.raises(BackendError):
+        SemanticCache(url + "?strict=1", encoder=FakeEncoder())
+    with pytest.raises(ConfigError):
+        RedisBackend(url + "?strict=maybe")
+
+
+def test_a_foreign_store_found_after_the_outage_is_never_written(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "foreign", durable=True)
+    url = server.url("shared-name")
+    server.start()
+    bind_once(url, model_id="another-encoder")  # dim 4, another encoder: refused below
+    server.stop()
+    store = RedisBackend(url, connect_timeout=0.2, socket_timeout=0.2, close_timeout=0.5)
+    cache = SemanticCache(store, encoder=FakeEncoder())
+    cache.put("queued while down", "mine")
+    server.start()  # replays its append-only file: the foreign store is back
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while "another-encoder" not in str(store.stats.last_error):
+            assert time.monotonic() < deadline, store.stats
+            time.sleep(0.01)
+        assert cache.get("queued while down") is not None  # still serving its mirror
+        cache.put("after the refusal", "mine too")  # never raises
+        assert store.stats.dropped_writes >= 2
+        probe = RedisBackend(url)
+        probe.bind(model_id="another-encoder", dim=4)
+        assert list(probe.load()) == []  # nothing of this process reached the foreign store
+        probe.close()
+        cache.close()
+    finally:
+        server.stop()

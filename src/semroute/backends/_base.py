@@ -11,9 +11,9 @@ A backend also keeps the matches ``SemanticCache.report_wrong`` blocked:
 ``block``, returned by ``load_blocks``, dropped with their namespace by
 ``delete_namespace`` and all of them by ``clear``.
 
-Room for shared stores (Redis, issue 7): a backend that other processes also
-write may additionally implement :class:`ChangeFeed`; the cache then applies
-``poll()`` results (puts, deletes and blocks made elsewhere) to its local index.
+Shared stores (Redis): a backend that other processes also write may
+additionally implement :class:`ChangeFeed`; the cache then applies ``poll()``
+results (puts, deletes and blocks, every process's) to its local index.
 """
 
 from __future__ import annotations
@@ -78,10 +78,15 @@ class Backend(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change made by another process: a put (with its entry), a delete or a block.
+    """One change the store received: a put (with its entry), a delete or a block.
 
     A ``block`` carries ``namespace``, ``query_norm`` and ``matched_norm``;
-    ``delete_namespace`` and ``clear`` drop blocks as well as entries.
+    ``delete_namespace`` and ``clear`` drop blocks as well as entries. A put
+    with ``entry_id`` and no ``entry`` confirms the reading process's own put of
+    that id: the store ran it here, in its order (or gave it up). A ``clear``
+    with ``keep`` ends a resynchronisation from a snapshot (whose entries and
+    blocks were reported just before it): every entry whose id is not in
+    ``keep`` goes, blocks stay.
     """
 
     kind: Literal["put", "delete", "delete_namespace", "clear", "block"]
@@ -90,6 +95,7 @@ class Change:
     namespace: str | None = None
     query_norm: str | None = None
     matched_norm: str | None = None
+    keep: frozenset[int] | None = None
 
 
 @runtime_checkable
@@ -97,5 +103,13 @@ class ChangeFeed(Protocol):
     """Optional: a shared store reports changes made by other processes."""
 
     def poll(self) -> Sequence[Change]:
-        """Changes since the last call, oldest first; empty when none."""
+        """Changes since the last call, in the order the store received them,
+        this process's own included (its puts as confirmations); empty when none.
+
+        A feed whose class sets ``confirms_own_writes = True`` reports each own
+        put (as a confirmation) once the store ran it, in the store's order; the
+        cache then treats an own put as newer than any put of the same query the
+        feed reports before confirming it (last writer wins everywhere). Such a
+        feed must confirm every own put, or the query keeps this process's answer.
+        """
         ...

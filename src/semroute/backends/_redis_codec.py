@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -65,6 +66,16 @@ def split_block(member: bytes) -> tuple[str, str] | None:
     return pair[0], pair[1]
 
 
+# Redis refuses an expiry past a signed 64-bit millisecond count; an entry meant to live
+# longer than this (the cache refuses such a ttl, see semroute._validate) never expires.
+_LAST_EXPIRY_S = 2.0**62 / 1000
+
+
+def norm_digest(norm: str) -> str:
+    """The key index's field for a normalised query (the Lua scripts' ``redis.sha1hex``)."""
+    return hashlib.sha1(norm.encode(_TEXT, _ERRORS)).hexdigest()
+
+
 def expire_at_ms(entry: Entry, now: float, grace: float) -> str:
     """Redis expiry (PEXPIREAT argument) of ``entry``; empty when it never expires.
 
@@ -72,9 +83,10 @@ def expire_at_ms(entry: Entry, now: float, grace: float) -> str:
     collects the garbage, ``grace`` seconds later, so a host whose clock runs
     behind never finds an entry gone that it still considers live.
     """
-    if math.isinf(entry.expires):
+    at = max(entry.expires, now) + grace
+    if not at < _LAST_EXPIRY_S:  # infinite, or beyond what Redis can store
         return ""
-    return str(math.ceil((max(entry.expires, now) + grace) * 1000))
+    return str(math.ceil(at * 1000))
 
 
 def split_fields(packed: bytes, count: int) -> list[bytes | None] | None:
@@ -124,7 +136,7 @@ def decode(values: Sequence[bytes | None], dim: int | None) -> Entry | None:
             hits=int(raw[10]),
         )
         json.loads(response)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep JSON
         return None
     if dim is not None and len(vector) != 4 * dim:
         return None

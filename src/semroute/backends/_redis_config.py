@@ -73,6 +73,7 @@ class RedisStats:
     corrupt_entries: int
     changes_received: int
     resyncs: int
+    degraded_opens: int
     lag_s: float
     connected: bool
     last_error: str | None
@@ -89,6 +90,7 @@ class Counters:
         self.corrupt_entries = 0
         self.changes_received = 0
         self.resyncs = 0
+        self.degraded_opens = 0
         self.lag_s = 0.0
         self.connected = True
         self.last_error: str | None = None
@@ -116,6 +118,7 @@ class Counters:
                 corrupt_entries=self.corrupt_entries,
                 changes_received=self.changes_received,
                 resyncs=self.resyncs,
+                degraded_opens=self.degraded_opens,
                 lag_s=self.lag_s,
                 connected=self.connected,
                 last_error=self.last_error,

@@ -62,6 +62,10 @@ class Keys:
     def namespace(self, namespace: str) -> str:
         return self.prefix + "n:" + namespace
 
+    def index(self, namespace: str) -> str:
+        """The hash of one namespace: sha1 of the normalised query -> entry id."""
+        return self.prefix + "k:" + namespace
+
     @property
     def blocked(self) -> str:
         """The set of namespaces that have report_wrong blocks."""
@@ -89,27 +93,45 @@ end
 return redis.call('HMGET', KEYS[1], 'format', 'schema_version', 'model_id', 'dim', 'epoch')
 """
 
-# KEYS: entry, namespace set, namespaces, seq, log.
-# ARGV: id, namespace, expire-at ms ('' = never), log_max, src, ts, field, value, ...
+# KEYS: entry, namespace set, namespaces, seq, log, key index.
+# ARGV: id, namespace, expire-at ms ('' = never), log_max, src, ts, norm digest,
+# field, value, ...
+# One entry per (namespace, normalised query): the entry the key index names is
+# replaced (deleted here, in the order Redis runs the scripts) and the log record
+# names it (``old``), so every process ends with the last write Redis received.
 # The set updates come first: a key of the wrong type fails the script before any write.
 PUT = """
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[2])
+local old = redis.call('HGET', KEYS[6], ARGV[7])
+if old and old ~= ARGV[1] then
+  redis.call('UNLINK', string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1]) .. old)
+  redis.call('SREM', KEYS[2], old)
+else
+  old = ''
+end
+redis.call('HSET', KEYS[6], ARGV[7], ARGV[1])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
 local seq = redis.call('INCR', KEYS[4])
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '0-' .. seq,
-           'op', 'put', 'id', ARGV[1], 'src', ARGV[5], 'ts', ARGV[6])
+           'op', 'put', 'id', ARGV[1], 'old', old, 'src', ARGV[5], 'ts', ARGV[6])
 return seq
 """
 
 # KEYS: entry, seq, log. ARGV: id, log_max, src, ts, key prefix.
+# The key index forgets the entry only if it still names it (a later put replaced it).
 DELETE = """
-local ns = redis.call('HGET', KEYS[1], 'namespace')
+local found = redis.call('HMGET', KEYS[1], 'namespace', 'norm')
+local ns = found[1]
 if ns then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', ARGV[5] .. 'n:' .. ns, ARGV[1])
+  if found[2] then
+    local index, digest = ARGV[5] .. 'k:' .. ns, redis.sha1hex(found[2])
+    if redis.call('HGET', index, digest) == ARGV[1] then redis.call('HDEL', index, digest) end
+  end
 end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '0-' .. seq,
@@ -117,7 +139,7 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '0-' .. seq,
 return seq
 """
 
-# KEYS: namespace set, namespaces, seq, log, blocks set, blocked.
+# KEYS: namespace set, namespaces, seq, log, blocks set, blocked, key index.
 # ARGV: namespace, log_max, src, ts, key prefix. Drops the namespace's blocks too.
 DELETE_NAMESPACE = """
 local ids = redis.call('SMEMBERS', KEYS[1])
@@ -129,6 +151,7 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[5])
 redis.call('SREM', KEYS[6], ARGV[1])
+redis.call('DEL', KEYS[7])
 local seq = redis.call('INCR', KEYS[3])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '0-' .. seq,
            'op', 'delete_namespace', 'ns', ARGV[1], 'src', ARGV[3], 'ts', ARGV[4])
@@ -144,6 +167,7 @@ for i = 1, #names do
   local ids = redis.call('SMEMBERS', set)
   for j = 1, #ids do redis.call('UNLINK', ARGV[4] .. 'e:' .. ids[j]) end
   redis.call('DEL', set)
+  redis.call('DEL', ARGV[4] .. 'k:' .. names[i])
 end
 redis.call('DEL', KEYS[1])
 local blocked = redis.call('SMEMBERS', KEYS[4])

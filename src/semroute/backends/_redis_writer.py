@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +36,21 @@ class Op:
 class WriteBehind:
     """The queue and the thread that empties it into Redis."""
 
-    def __init__(self, client: Any, settings: RedisSettings, counters: Counters) -> None:
+    def __init__(
+        self,
+        client: Any,
+        settings: RedisSettings,
+        counters: Counters,
+        *,
+        on_drop: Callable[[Op], object] = lambda op: None,
+        on_run: Callable[[Op, int], object] = lambda op, seq: None,
+    ) -> None:
         self._client = client
         self._settings = settings
         self._counters = counters
+        self._on_drop = on_drop  # a dropped write leaves the mirrors to be reconciled
+        self._on_run = on_run  # each write's log position, before flush() can return
+        self._open = False  # nothing is sent before the store's settings were checked
         self._queue: deque[Op] = deque()
         self._cond = threading.Condition()
         self._submitted = 0
@@ -51,14 +63,31 @@ class WriteBehind:
     def pending(self) -> int:
         return len(self._queue)
 
-    def submit(self, script: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> None:
+    @property
+    def submitted(self) -> int:
+        """The number of the last write queued (writes are numbered from 1)."""
+        return self._submitted
+
+    def open(self) -> None:
+        """Start sending: the store exists and holds this encoder's vectors."""
+        with self._cond:
+            self._open = True
+            self._cond.notify_all()
+
+    def submit(self, script: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> int:
+        """Queue one script call; returns its number."""
+        dropped: Op | None = None
         with self._cond:
             self._submitted += 1
             self._queue.append(Op(self._submitted, script, keys, args))
             if len(self._queue) > self._settings.max_pending:
-                self._queue.popleft()
+                dropped = self._queue.popleft()
                 self._counters.add("dropped_writes")
             self._cond.notify_all()
+            number = self._submitted
+        if dropped is not None:
+            self._on_drop(dropped)
+        return number
 
     def flush(self, timeout: float) -> bool:
         """Wait until every write submitted so far reached Redis; False on timeout."""
@@ -67,7 +96,7 @@ class WriteBehind:
             target = self._submitted
             while self._acked < target and self._queue and self._queue[0].number <= target:
                 left = deadline - time.monotonic()
-                if left <= 0 or not self._thread.is_alive():
+                if left <= 0 or not self._thread.is_alive() or self._stopping:
                     return False
                 self._cond.wait(left)
         return True
@@ -86,7 +115,7 @@ class WriteBehind:
         backoff = _BACKOFF_MIN_S
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
+                while not (self._queue and self._open) and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     return
@@ -127,14 +156,20 @@ class WriteBehind:
             for op in batch:
                 pipe.evalsha(SCRIPTS[op.script][1], len(op.keys), *op.keys, *op.args)
             results = pipe.execute(raise_on_error=False)
+        for result in results:  # not one write's fault: the whole batch is retried
+            if isinstance(result, Exception) and not isinstance(
+                result, redis.exceptions.ResponseError
+            ):
+                raise result
         refused = 0
-        for result in results:
+        for op, result in zip(batch, results, strict=True):
             if isinstance(result, redis.exceptions.ResponseError):
                 # Redis refused this one write (out of memory, a foreign key in the way):
                 # retrying would stall every write behind it, so it is dropped and counted.
                 self._counters.failed(result)
                 self._counters.add("dropped_writes")
+                self._on_drop(op)
                 refused += 1
-            elif isinstance(result, Exception):
-                raise result
+            elif isinstance(result, int):
+                self._on_run(op, result)
         return refused

@@ -5,25 +5,34 @@ there; Redis holds the entries (one hash each, TTL as Redis expiry) and a
 change log (a stream) that each process follows to keep its mirror current.
 Writes are queued and sent by a background thread, so a slow or absent Redis
 never delays or fails a caller; opening (``bind``/``load``) is the one place
-that raises ``BackendError`` when Redis cannot be reached.
+that may raise ``BackendError`` when Redis cannot be reached, and only with
+``strict=True``: by default a cache opened while Redis is down starts empty,
+queues its writes and catches up in the background once Redis answers.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from semroute._entry import Entry
 from semroute.backends._base import SCHEMA_VERSION, Block, Change
-from semroute.backends._redis_codec import block_member, encode, expire_at_ms, fetch, split_block
+from semroute.backends._redis_codec import (
+    block_member,
+    encode,
+    expire_at_ms,
+    fetch,
+    norm_digest,
+    split_block,
+)
 from semroute.backends._redis_config import Counters, RedisSettings, RedisStats
-from semroute.backends._redis_follow import Follower
+from semroute.backends._redis_follow import Follower, OwnPuts
 from semroute.backends._redis_keys import FORMAT, SCRIPTS, Keys
-from semroute.backends._redis_writer import WriteBehind
-from semroute.errors import BackendError, ConfigError, CorruptStoreError
+from semroute.backends._redis_writer import Op, WriteBehind
+from semroute.errors import BackendError, ConfigError, CorruptStoreError, InputError
 
 _TOUCH_CHUNK = 256
 _UPGRADABLE = 1  # a store of this schema version is moved to SCHEMA_VERSION by bind()
@@ -39,19 +48,30 @@ def _import_redis() -> Any:
     return redis
 
 
-def _split_url(url: str, name: str | None) -> tuple[str, str]:
-    """The client URL without ``?name=``, and the store name (argument wins if equal)."""
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _split_url(url: str, name: str | None) -> tuple[str, str, bool | None]:
+    """The client URL without ``?name=`` and ``?strict=``, the store name (argument wins
+    if equal), and ``strict`` if the URL sets it."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("redis", "rediss", "unix"):
         raise ConfigError(f"expected redis://host:port/db, got {url!r}")
     query = parse_qsl(parts.query, keep_blank_values=True)
     named = [value for key, value in query if key == "name"]
-    rest = [(key, value) for key, value in query if key != "name"]
+    stricts = [value.lower() for key, value in query if key == "strict"]
+    rest = [(key, value) for key, value in query if key not in ("name", "strict")]
     from_url = named[-1] if named else None
     if name is not None and from_url is not None and name != from_url:
         raise ConfigError(f"name={name!r} contradicts ?name={from_url} in the URL")
+    strict: bool | None = None
+    if stricts:
+        if stricts[-1] not in _TRUE + _FALSE:
+            raise ConfigError(f"?strict= takes true or false, got {stricts[-1]!r}")
+        strict = stricts[-1] in _TRUE
     client_url = urlunsplit(parts._replace(query=urlencode(rest)))
-    return client_url, name or from_url or "default"
+    return client_url, name or from_url or "default", strict
 
 
 def _redacted(url: str) -> str:
@@ -70,14 +90,22 @@ class RedisBackend:
     ``name`` separates caches in one Redis database (also ``?name=`` in the
     URL). Writes return at once and reach Redis from a background thread, in
     order, retried while Redis is down (``flush()`` waits for them); changes
-    made by other processes arrive through ``poll()``. ``stats`` counts
-    errors, dropped writes, corrupt entries skipped and resynchronisations.
+    made by every process arrive through ``poll()``, in the order Redis ran
+    them. ``stats`` counts errors, dropped writes, corrupt entries skipped and
+    resynchronisations.
+
+    With Redis down at open, ``bind``/``load`` do not raise: the cache starts
+    empty, writes queue (up to ``max_pending``), and the store is checked and
+    loaded in the background once Redis answers (``stats.degraded_opens``).
+    ``strict=True`` (or ``?strict=true``) raises ``BackendError`` instead.
 
     >>> store = RedisBackend("redis://127.0.0.1:6379/0?name=faq")  # connects on bind()
     >>> store.settings.name
     'faq'
     >>> store.close()
     """
+
+    confirms_own_writes = True  # poll() reports this process's puts too (ChangeFeed)
 
     def __init__(
         self,
@@ -90,10 +118,16 @@ class RedisBackend:
         max_pending: int = 100_000,
         close_timeout: float = 5.0,
         expire_grace: float = 60.0,
+        strict: bool | None = None,
     ) -> None:
         if not isinstance(url, str):
             raise ConfigError(f"url must be a str, not {type(url).__name__}")
-        client_url, store_name = _split_url(url, name)
+        if strict is not None and not isinstance(strict, bool):
+            raise ConfigError(f"strict must be a bool, not {type(strict).__name__}")
+        client_url, store_name, url_strict = _split_url(url, name)
+        if strict is not None and url_strict is not None and strict != url_strict:
+            raise ConfigError(f"strict={strict} contradicts ?strict= in the URL")
+        self.strict = bool(strict if strict is not None else url_strict)
         self.settings = RedisSettings(
             name=store_name,
             socket_timeout=socket_timeout,
@@ -119,9 +153,18 @@ class RedisBackend:
             socket_connect_timeout=connect_timeout,
         )
         self._counters = Counters()
-        self._writer = WriteBehind(self._client, self.settings, self._counters)
+        self._writer = WriteBehind(
+            self._client,
+            self.settings,
+            self._counters,
+            on_drop=self._after_drop,
+            on_run=self._after_run,
+        )
+        self._own = OwnPuts()
         self._follower: Follower | None = None
         self._bound: tuple[str, int] | None = None
+        self._verified = False  # the store's settings were checked: writes may go out
+        self._refused: Exception | None = None  # Redis came back with a foreign store
         self._closed = False
 
     # -- talking to Redis -----------------------------------------------------------------
@@ -141,20 +184,63 @@ class RedisBackend:
         if self._closed:
             raise BackendError(f"the Redis backend for {self.url} is closed")
 
-    def _submit(self, script: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> None:
+    def _submit(
+        self,
+        script: str,
+        keys: tuple[str, ...],
+        args: tuple[Any, ...],
+        *,
+        own_put: int | None = None,
+    ) -> None:
         self._check_open()
+        try:
+            for key in keys:
+                key.encode()
+        except UnicodeEncodeError as exc:
+            # Never queued: the writer could not send it, and would retry it forever.
+            raise InputError(f"a namespace Redis cannot name (a lone surrogate?): {exc}") from exc
+        if self._refused is not None:
+            self._counters.add("dropped_writes")  # never written into a foreign store
+            return
+        if own_put is not None:
+            self._own.add(own_put)  # before the writer can run it
         self._writer.submit(script, keys, args)
+
+    def _after_run(self, op: Op, seq: int) -> None:
+        if op.script == "put":
+            self._own.ran(int(op.args[0]), seq)
+
+    def _after_drop(self, op: Op) -> None:
+        # A write that never reaches Redis leaves this mirror ahead of the store.
+        if op.script == "put":
+            self._own.drop(int(op.args[0]))
+        if self._follower is not None and not self._closed:
+            self._follower.resync_soon()
 
     # -- Backend --------------------------------------------------------------------------
 
     def bind(self, *, model_id: str, dim: int) -> None:
-        """Record the encoder's id and dim in Redis, or check them; start following changes."""
+        """Record the encoder's id and dim in Redis, or check them; start following changes.
+
+        Redis unreachable: raises ``BackendError`` with ``strict``, else the check
+        and the first load happen in the background once Redis answers.
+        """
         self._check_open()
         try:
-            stored = self._bind_meta(model_id, dim)
+            epoch = self._check_store(model_id, dim)
             seq = int(self._client.get(self._keys.seq) or 0)
         except self._redis.exceptions.RedisError as exc:
-            raise self._fail("open the store", exc) from exc
+            if self.strict:
+                raise self._fail("open the store", exc) from exc
+            self._counters.failed(exc)
+            self._counters.add("degraded_opens")
+            self._start_following(model_id, dim).resync_soon()
+            return
+        self._start_following(model_id, dim).follow_from(seq, epoch)
+
+    def _check_store(self, model_id: str, dim: int) -> bytes | None:
+        """Create or check the store's settings; its epoch. Opens the write queue."""
+        stored = self._bind_meta(model_id, dim)
         fmt, schema, stored_model, stored_dim, epoch = stored
         if fmt != FORMAT.encode():
             raise CorruptStoreError(f"{self._keys.meta} in {self.url} is not a semroute store")
@@ -174,7 +260,13 @@ class RedisBackend:
                 f"{stored_model!r} (dim {stored_dim!r}), not {model_id!r} (dim {dim}); "
                 "use another name or the same encoder"
             )
-        if self._bound is None:
+        if not self._verified:
+            self._verified = True
+            self._writer.open()
+        return epoch
+
+    def _start_following(self, model_id: str, dim: int) -> Follower:
+        if self._follower is None:
             self._bound = (model_id, dim)
             self._follower = Follower(
                 self._follow_client,
@@ -183,10 +275,29 @@ class RedisBackend:
                 self._counters,
                 src=self._src,
                 dim=dim,
+                prepare=self._prepare,
                 snapshot=self._snapshot,
-                flush_writes=lambda: self._writer.flush(self.settings.close_timeout),
+                flush_writes=self._flush_for_resync,
+                own=self._own,
+                on_refused=self._refuse,
             )
-            self._follower.follow_from(seq, epoch)
+        return self._follower
+
+    @property
+    def _degraded(self) -> bool:
+        """Bound while Redis was down, not checked since: the follower will load it."""
+        return self._bound is not None and not self._verified
+
+    def _prepare(self) -> None:
+        if not self._verified and self._bound is not None:
+            self._check_store(*self._bound)
+
+    def _flush_for_resync(self) -> bool:
+        return self._verified and self._writer.flush(self.settings.close_timeout)
+
+    def _refuse(self, exc: Exception) -> None:
+        self._refused = exc
+        self._writer.close(0)  # queued writes are counted as dropped
 
     def _bind_meta(self, model_id: str, dim: int) -> list[bytes | None]:
         epoch = secrets.token_hex(8)
@@ -194,14 +305,27 @@ class RedisBackend:
         return list(self._script("bind", (self._keys.meta,), args))
 
     def load(self, namespace: str | None = None) -> Iterator[Entry]:
-        """Every stored entry (of ``namespace``); with none, changes are followed from here."""
+        """Every stored entry (of ``namespace``); with none, changes are followed from here.
+
+        Redis unreachable (not ``strict``): nothing now, everything later through
+        ``poll()`` once Redis answers.
+        """
         self._check_open()
-        if not self._writer.flush(self.settings.socket_timeout * 2):
-            raise BackendError(f"Redis at {self.url}: queued writes cannot be sent")
+        if self._degraded:
+            return iter(())  # opened while Redis was down: the follower loads it later
         try:
+            if not self._writer.flush(self.settings.socket_timeout * 2):
+                raise BackendError(f"Redis at {self.url}: queued writes cannot be sent")
             seq, epoch, entries, _ = self._snapshot(namespace, with_blocks=False)
-        except self._redis.exceptions.RedisError as exc:
-            raise self._fail("load entries", exc) from exc
+        except (self._redis.exceptions.RedisError, BackendError) as exc:
+            if self.strict:
+                if isinstance(exc, BackendError):
+                    raise
+                raise self._fail("load entries", exc) from exc
+            self._counters.failed(exc)
+            if self._follower is not None:
+                self._follower.resync_soon()
+            return iter(())
         if namespace is None and self._follower is not None:
             self._follower.follow_from(seq, epoch)
         return iter(entries)
@@ -212,7 +336,7 @@ class RedisBackend:
         """Log position, store epoch, entries and blocks; position first so replay covers
         the rest."""
         if self._bound is not None:
-            epoch = self._bind_meta(*self._bound)[4]  # re-creates settings after a flush
+            epoch = self._check_store(*self._bound)  # re-creates settings after a flush
         else:
             epoch = self._client.hget(self._keys.meta, "epoch")
         seq = int(self._client.get(self._keys.seq) or 0)
@@ -269,6 +393,7 @@ class RedisBackend:
                 keys.namespaces,
                 keys.seq,
                 keys.log,
+                keys.index(entry.namespace),
             ),
             (
                 entry.id,
@@ -277,8 +402,10 @@ class RedisBackend:
                 self.settings.log_max,
                 self._src,
                 repr(now),
+                norm_digest(entry.norm),
                 *encode(entry),
             ),
+            own_put=entry.id,
         )
 
     def delete(self, entry_id: int) -> None:
@@ -300,6 +427,7 @@ class RedisBackend:
                 keys.log,
                 keys.blocks(namespace),
                 keys.blocked,
+                keys.index(namespace),
             ),
             (
                 namespace.encode("utf-8", "surrogatepass"),
@@ -336,12 +464,21 @@ class RedisBackend:
     def load_blocks(self, namespace: str | None = None) -> Iterator[Block]:
         """Every block in Redis (of ``namespace``), this process's queued ones included."""
         self._check_open()
-        if not self._writer.flush(self.settings.socket_timeout * 2):
-            raise BackendError(f"Redis at {self.url}: queued writes cannot be sent")
+        if self._degraded:
+            return iter(())  # opened while Redis was down: the follower loads them later
         try:
+            if not self._writer.flush(self.settings.socket_timeout * 2):
+                raise BackendError(f"Redis at {self.url}: queued writes cannot be sent")
             blocks = self._blocks(namespace)
-        except self._redis.exceptions.RedisError as exc:
-            raise self._fail("load blocks", exc) from exc
+        except (self._redis.exceptions.RedisError, BackendError) as exc:
+            if self.strict:
+                if isinstance(exc, BackendError):
+                    raise
+                raise self._fail("load blocks", exc) from exc
+            self._counters.failed(exc)
+            if self._follower is not None:
+                self._follower.resync_soon()
+            return iter(())
         return iter(blocks)
 
     def touch(self, updates: Sequence[tuple[int, float, int]]) -> None:
@@ -366,8 +503,19 @@ class RedisBackend:
     # -- ChangeFeed and extras ---------------------------------------------------------
 
     def poll(self) -> Sequence[Change]:
-        """Changes made by other processes since the last call; never does I/O."""
+        """Changes since the last call, every process's, in Redis order; never does I/O.
+
+        A put of this process comes back without its entry: Redis has run it.
+        """
         return self._follower.poll() if self._follower is not None else ()
+
+    def listen(self, listener: Callable[[], object] | None) -> None:
+        """Have ``listener`` called from the follower thread whenever ``poll()`` has
+        changes (the cache applies them there, off its callers' path); ``None`` stops."""
+        self._check_open()
+        if self._follower is None:
+            raise BackendError("listen() needs bind() first")
+        self._follower.listen(listener)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every write queued so far is in Redis; False if ``timeout`` ran out.
