@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from benchmarks._stamp import environment
 from semroute import _text
 from semroute._cache import SemanticCache
 from semroute._entry import Entry
@@ -289,7 +290,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print("|---|---:|")
     for label, value in totals:
         print(f"| {label} | {value:,.1f} |")
-    result = {"machine": machine, "latency": latency, "totals": totals}
+    result = {
+        "environment": environment(),
+        "machine": machine,
+        "latency": latency,
+        "totals": totals,
+    }
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return result

@@ -1,6 +1,6 @@
 """Cold start of the shipped encoder, each run in a fresh interpreter.
 
-python benchmarks/cold_start.py --runs 7
+python benchmarks/cold_start.py --runs 7 [--json benchmarks/results/cold_start-DATE.json]
 
 Prints the median and max over runs of: ``import semroute`` time, the first
 ``default_encoder()`` (imports onnxruntime + tokenizers, loads the graph),
@@ -14,6 +14,10 @@ import json
 import statistics
 import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks._stamp
+from benchmarks._stamp import write_result
 
 CHILD = r"""
 import json, time
@@ -31,6 +35,7 @@ print(json.dumps({"import": t1 - t0, "load": t2 - t1, "first_encode": t3 - t2, "
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write the samples here, stamped")
     args = parser.parse_args()
     samples: dict[str, list[float]] = {}
     for _ in range(args.runs):
@@ -42,6 +47,15 @@ def main() -> int:
     print(f"{'stage':<14}{'median ms':>10}{'max ms':>10}   ({args.runs} fresh processes)")
     for key, values in samples.items():
         print(f"{key:<14}{statistics.median(values):>10.1f}{max(values):>10.1f}")
+    if args.json:
+        figures = {
+            "runs": args.runs,
+            "ms": {
+                key: {"median": statistics.median(v), "max": max(v), "samples": v}
+                for key, v in samples.items()
+            },
+        }
+        write_result("cold_start", figures, path=args.json)
     return 0
 
 

@@ -33,3 +33,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 def bench_quick() -> bool:
     """True under SEMROUTE_BENCH_QUICK=1: bench files may shrink what they time."""
     return QUICK
+
+
+def pytest_benchmark_update_json(
+    config: pytest.Config, benchmarks: object, output_json: dict
+) -> None:  # type: ignore[type-arg]
+    """``--benchmark-json`` files carry the same stamp as every other result file."""
+    from benchmarks._stamp import environment
+
+    output_json["environment"] = environment()

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._stamp import environment
+
 ROOT = Path(__file__).resolve().parents[1]
 DIM = 384
 
@@ -332,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             f"rest {r['rest_ms']:.2f}); {r['total_ms_per_1k']:.1f} ms per 1k tokens"
         )
     result["seconds"] = round(time.perf_counter() - started, 1)
+    result["environment"] = environment()
     (out / "scaling.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     png = out / "scaling.png"
     wrote_png = plot(result, png)

@@ -38,6 +38,9 @@ from cache_pairs import Lookup, mock_vectors
 
 from semroute._cache import SemanticCache
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
+from benchmarks._stamp import environment
+
 
 def run_gptcache(
     origins, queries, embed, threshold: float, tmp: Path
@@ -172,6 +175,7 @@ def main() -> None:
                 "overhead_ratio_p50": gpt_p50 / sem_p50,
             }
             print(label, json.dumps(report[label]), file=sys.stderr)
+    report["environment"] = environment()
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

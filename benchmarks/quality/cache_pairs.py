@@ -25,6 +25,9 @@ from cache_data import CACHE_DIR, data_dir, embedded_questions, qqp_pairs, usabl
 
 from semroute._cache import SemanticCache
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
+from benchmarks._stamp import environment
+
 THRESHOLDS = [0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99]
 
 
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         mock_pairs = mock_pairs[:QUICK_PAIRS] + [p for p in mock_pairs if not p[2]][:QUICK_PAIRS]
         report["quick"] = f"first {QUICK_PAIRS} pairs per set: a smoke run, not results"
     report["gptcache_mock_data (MIT)"] = evaluate(mock_pairs, mock_encoder)
+    report["environment"] = environment()
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

@@ -47,6 +47,9 @@ from semroute._cache import SemanticCache
 from semroute._guards_api import Guards
 from semroute._text import normalize_query
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
+from benchmarks._stamp import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = (0.95, 0.90)
 _OFF = Guards.none()
@@ -276,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         report["quick"] = f"first {QUICK_PAIRS} positives and negatives per set: smoke, not results"
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    report["environment"] = environment()
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print_table(report)
     print(f"wrote {args.out}")

@@ -44,6 +44,9 @@ from semroute._cache_config import IndexConfig
 from semroute._cache_table import IntMap
 from semroute._index import Partition
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
+from benchmarks._stamp import environment
+
 
 class VectorsOnly:
     """An encoder that refuses to run: every call passes its vector (timings exclude it)."""
@@ -344,6 +347,7 @@ def main() -> None:
             reopen(report, cache, db, enc, index, probes)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    report["environment"] = environment()
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

@@ -32,6 +32,9 @@ import numpy as np
 
 from semroute._guards_api import Guards, guard_reason, guard_signature
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
+from benchmarks._stamp import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = (0.80, 0.85, 0.88, 0.90, 0.92, 0.95)
 _OFF = Guards.none()
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    report["environment"] = environment()
     args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0

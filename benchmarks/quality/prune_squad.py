@@ -32,6 +32,9 @@ from semroute import _prune_text as pt
 from semroute import _prunecore
 from semroute._prune import CHUNK_SEPARATOR, Pruner
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
+from benchmarks._stamp import environment
+
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / "benchmarks" / ".cache"
 RESULTS = REPO / "benchmarks" / "results" / "prune_quality.json"
@@ -351,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["speed"] = speed(fresh, memo, whole, qs, args.speed_questions)
         print("speed (median ms per 1k input tokens):", results["speed"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    results["environment"] = environment()
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0

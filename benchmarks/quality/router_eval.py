@@ -54,6 +54,9 @@ from semroute._router_features import FEATURE_NAMES, route_features
 from semroute._router_metrics import routing_curve
 from semroute._router_model import Scorer, train_scorer
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
+from benchmarks._stamp import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models" / "scripts"))
 import train_router as recipe  # noqa: E402  (the shipped recipe's constants)
@@ -445,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         result["quick"] = f"{args.folds} folds, recipes {list(QUICK_VARIANTS)}: smoke, not results"
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    result["environment"] = environment()
     args.out.write_text(json.dumps(result, indent=1) + "\n")
 
     print(f"\nout-of-fold routing quality ({args.folds} folds over whole subjects/benchmarks)")

@@ -183,12 +183,12 @@ def test_blocks_round_trip_and_go_with_their_namespace_and_clear(backend: Backen
 
 
 def test_blocks_survive_reopening(backend_name: str, tmp_path: Path) -> None:
+    if backend_name not in REOPENERS:
+        pytest.skip(f"{backend_name}: nothing outlives the object, so nothing to reopen")
     store = FACTORIES[backend_name](tmp_path)
     store.bind(model_id="m", dim=4)
     store.block("ns", "q", "m")
     store.close()
-    if backend_name not in REOPENERS:
-        return
     again = REOPENERS[backend_name](tmp_path)
     again.bind(model_id="m", dim=4)
     assert list(again.load_blocks()) == [("ns", "q", "m")]

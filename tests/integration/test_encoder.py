@@ -277,9 +277,24 @@ def test_verify_accepts_the_shipped_files() -> None:
     assert verified.encode("hello").shape == (1, 384)
 
 
+def differ_at(position: int, length: int = 600) -> tuple[str, str]:
+    """Two texts of ``length`` one-piece words that differ only in word ``position`` (0-based)."""
+    words = ["word"] * length
+    other = list(words)
+    words[position], other[position] = "river", "mountain"
+    return " ".join(words), " ".join(other)
+
+
 def test_max_tokens_can_use_every_position_of_the_model() -> None:
     longest = Encoder(threads=1, max_tokens=512, cache_size=0)
-    text = "word " * 2000
-    vectors = longest.encode([text, text + "and a different ending"])
-    np.testing.assert_array_equal(vectors[0], vectors[1])
-    assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-5)
+    default = Encoder(threads=1, cache_size=0)
+    assert default.max_tokens == 256
+    a, b = differ_at(400)  # word piece 402 counting [CLS]: past 256, before 512
+    assert longest.count_tokens([a]) == [600]
+    wide = longest.encode([a, b])
+    assert not np.allclose(wide[0], wide[1], atol=1e-4)  # position ~400 is read at 512
+    narrow = default.encode([a, b])
+    np.testing.assert_array_equal(narrow[0], narrow[1])  # and cut off at 256
+    far = longest.encode(list(differ_at(560)))  # beyond 512: cut off there too
+    np.testing.assert_array_equal(far[0], far[1])
+    assert np.linalg.norm(wide[0]) == pytest.approx(1.0, abs=1e-5)

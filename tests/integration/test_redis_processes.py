@@ -73,6 +73,13 @@ def check_view(cache: SemanticCache) -> dict[str, Any]:
     return {"shared": shared, "secrets": secrets, "leaked": leaked is not None}
 
 
+def converged(view: dict[str, Any]) -> bool:
+    """Every worker's shared entries and every tenant's secret are visible."""
+    return view["shared"] == WORKERS * PER_WORKER and view["secrets"] == [
+        f"secret {j}" for j in range(WORKERS)
+    ]
+
+
 def worker(url: str, index: int, barrier: Any, out: Any, live: bool) -> None:
     store = CountingBackend(url)
     cache = SemanticCache(store, encoder=FakeEncoder())
@@ -85,7 +92,7 @@ def worker(url: str, index: int, barrier: Any, out: Any, live: bool) -> None:
         # The same cache, kept current by the change log, must converge.
         deadline = time.monotonic() + WAIT_S
         view = check_view(cache)
-        while view["shared"] < WORKERS * PER_WORKER and time.monotonic() < deadline:
+        while not converged(view) and time.monotonic() < deadline:
             time.sleep(0.01)
             view = check_view(cache)
     else:
@@ -134,6 +141,8 @@ def test_four_processes_share_one_cache_from_the_snapshot(server: RedisServer) -
 
 def test_four_processes_see_each_others_writes_live(server: RedisServer) -> None:
     views = run_workers(server.url(f"live-{uuid.uuid4().hex[:8]}"), live=True)
+    # Every process read the change log: convergence came from following it.
+    assert all(view["polls"] > 0 for view in views), views
     assert_views(views)
 
 
@@ -251,6 +260,7 @@ def test_invalidate_report_wrong_and_caps_apply_cluster_wide(server: RedisServer
     a.put("shipping cost to France", "7 EUR", namespace="y")
     a.put("is the shop open on sunday", "yes", namespace="x")
     assert eventually(lambda: b.get("is the shop open on sunday", namespace="x") is not None)
+    assert second.polls > 0  # b's follower read the change log
     b.invalidate(namespace="y")
     assert b.report_wrong("is the shop open on sunday", namespace="x") is not None
     assert eventually(lambda: a.get("shipping cost to France", namespace="y") is None)
@@ -281,12 +291,13 @@ def test_a_cache_behind_the_trimmed_log_resyncs_and_never_serves_deleted_entries
 ) -> None:
     url = server.url(f"behind-{uuid.uuid4().hex[:8]}")
     writer = RedisBackend(url, log_max=10)
-    reader_store = RedisBackend(url, log_max=10)
+    reader_store = CountingBackend(url, log_max=10)
     a = SemanticCache(writer, encoder=FakeEncoder(), index=EXACT)
     b = SemanticCache(reader_store, encoder=FakeEncoder(), index=EXACT)
     a.put("first question", "kept")
     a.put("second question", "deleted later")
     assert eventually(lambda: b.get("second question") is not None)
+    assert reader_store.polls > 0  # b's follower read the change log
     a.delete("second question")
     # The log, trimmed to ~10 (whole 100-entry nodes), moves past b's follower, which
     # reads at most 512 changes per step and applies them before reading on.

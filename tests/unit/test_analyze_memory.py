@@ -69,6 +69,7 @@ def rss_bytes() -> int:
     raise AssertionError("no VmRSS in /proc/self/status")
 
 
+@pytest.mark.slow  # 15-35 s; `pytest` runs it, `pytest -m "not slow"` skips it
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_100k_lines_stream_in_bounded_memory(tmp_path: Path) -> None:
     log = tmp_path / "big.jsonl"

@@ -155,16 +155,38 @@ def test_json_responses_round_trip_and_are_copies(cache: SemanticCache) -> None:
     assert second is not None and second.response == completion
 
 
-def test_ttl_expires_entries_and_they_leave_the_index(encoder: FakeEncoder) -> None:
+class FakeClock:
+    """Stands in for the ``time`` module inside ``semroute._cache``: wall time moves on demand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)  # perf_counter and the rest stay real
+
+
+def test_ttl_expires_entries_and_they_leave_the_index(
+    encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import semroute._cache as module
+
+    clock = FakeClock()
+    monkeypatch.setattr(module, "time", clock)
     cache = SemanticCache(encoder=encoder, ttl=0.05)
     cache.put("short lived", "a")
     cache.put("long lived", "b", ttl=60)
-    assert cache.get("short lived") is not None
-    time.sleep(0.08)
+    clock.now += 0.049
+    assert cache.get("short lived") is not None  # just inside its TTL
+    clock.now += 0.002
     assert cache.get("short lived") is None
     assert cache.get("lived short") is None  # semantic path also refuses it
     assert cache.get("long lived") is not None
     assert len(cache) == 1 and cache.stats.expirations == 1
+    clock.now += 60
+    assert cache.get("long lived") is None
 
 
 def test_lru_eviction_keeps_recently_used(encoder: FakeEncoder) -> None:

@@ -7,6 +7,9 @@ import random
 import threading
 import time
 
+import pytest
+
+from semroute import _singleflight
 from semroute._cache import SemanticCache
 from semroute._cache_config import IndexConfig
 from tests.fakes import FakeEncoder
@@ -40,29 +43,65 @@ def test_single_flight_threads_call_fn_once() -> None:
     assert cache.stats.fn_calls == 1 and cache.stats.fn_calls_saved == 31
 
 
-def test_single_flight_shares_the_exception_and_stores_nothing() -> None:
+class CountedEvent(threading.Event):
+    """An event that counts the threads blocked in ``wait``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = 0
+        self._count_lock = threading.Lock()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with self._count_lock:
+            self.waiting += 1
+        return super().wait(timeout)
+
+
+class CountedFlight(_singleflight._Flight):
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = CountedEvent()
+
+
+def test_single_flight_shares_the_exception_and_stores_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The leader fails only once the 7 others wait on its flight: no timer decides the race.
+    monkeypatch.setattr(_singleflight, "_Flight", CountedFlight)
     cache = SemanticCache(encoder=FakeEncoder())
     barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
+    raised: list[BaseException] = []
+    caught: list[BaseException] = []
+    lock = threading.Lock()
 
     def llm(q: str) -> str:
-        time.sleep(0.1)
-        raise TimeoutError("upstream")
+        flight = cache._flight._flights[(cache._namespace_name(None), "flaky")]
+        done = flight.done
+        assert isinstance(done, CountedEvent)
+        deadline = time.monotonic() + 30  # a hang guard only; the test waits on the count
+        while done.waiting < 7 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        exc = TimeoutError("upstream")
+        raised.append(exc)
+        raise exc
 
     def worker() -> None:
         barrier.wait()
         try:
             cache.get_or_call("flaky", llm)
         except TimeoutError as exc:
-            errors.append(exc)
+            with lock:
+                caught.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(errors) == 8 and len(cache) == 0
-    assert cache.stats.fn_calls < 8
+    assert len(raised) == 1  # fn ran once, in the leader
+    assert len(caught) == 8 and all(exc is raised[0] for exc in caught)  # the leader's own
+    assert len(cache) == 0  # an exception is never cached
+    assert cache.stats.fn_calls == 1
 
 
 def test_single_flight_asyncio_calls_fn_once() -> None:

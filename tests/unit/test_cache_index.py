@@ -125,16 +125,31 @@ def test_a_builder_outpaced_by_inserts_is_waited_for(monkeypatch) -> None:  # ty
     new_graph = Partition._new_graph
 
     def held_graph(self: Partition, capacity: int) -> object:
-        gate.wait(10)  # the builder cannot progress until the gate opens
+        gate.wait(30)  # the builder cannot progress until an add waits for it (a hang guard)
         return new_graph(self, capacity)
 
+    # No timer: the gate opens only when the bound makes an add wait for the builder.
+    backlogs: list[int] = []
+    real_wait = Partition.wait
+
+    def waiting(self: Partition) -> None:
+        with self._replay_lock:
+            backlogs.append(len(self._replay))
+        gate.set()
+        real_wait(self)
+
     monkeypatch.setattr(Partition, "_new_graph", held_graph)
+    monkeypatch.setattr(Partition, "wait", waiting)
     rng = np.random.default_rng(2)
     vectors = unit(rng, 400)
     part = Partition(32, IndexConfig(brute_force_below=100))
-    threading.Timer(0.2, gate.set).start()
-    for i in range(400):
-        part.add(i, vectors[i])
+    try:
+        for i in range(400):
+            part.add(i, vectors[i])
+    finally:
+        gate.set()
+    # The add that queued the 51st change behind the held builder waited for it, once.
+    assert backlogs == [51]
     # Without the bound, 300 changes would still be queued behind the held builder and
     # the matrix would serve; with it, an add waited for the build and installed it.
     assert part._hnsw is not None and part._matrix is None

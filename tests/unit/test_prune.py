@@ -199,19 +199,31 @@ class CountingEncoder(FakeEncoder):
     def __init__(self) -> None:
         super().__init__()
         self.batches = 0
+        self.seen: list[list[str]] = []
 
     def encode(self, texts):  # type: ignore[no-untyped-def]
         self.batches += 1
+        self.seen.append(list(texts))
         return super().encode(texts)
 
 
-def test_one_encoder_call_per_prune_and_dense_cap_limits_it() -> None:
+def embedded_units(dense_tokens: int | None) -> list[str]:
+    """The units one prune sent to the encoder (after the query), in one batch."""
     enc = CountingEncoder()
-    Pruner(encoder=enc).prune(CONTEXT, query=QUERY, ratio=0.3)
-    assert enc.batches == 1
-    before = enc.calls
-    Pruner(encoder=enc, dense_tokens=15).prune(CONTEXT, query=QUERY, ratio=0.3)
-    assert 2 <= enc.calls - before < 1 + 7  # the query plus only the lexically best units
+    Pruner(encoder=enc, dense_tokens=dense_tokens).prune(CONTEXT, query=QUERY, ratio=0.3)
+    assert enc.batches == 1 and enc.seen[0][0] == QUERY
+    return enc.seen[0][1:]
+
+
+def test_one_encoder_call_per_prune_and_dense_cap_limits_it() -> None:
+    units = [*FILLER[:3], ANSWER, *FILLER[3:]]
+    assert embedded_units(None) == units  # no cap: every unit
+    # 15 tokens hold one sentence: the lexically best one, the answer.
+    assert embedded_units(15) == [ANSWER]
+    # A larger cap adds units and never drops one a smaller cap chose.
+    wider = embedded_units(60)
+    assert ANSWER in wider and 2 < len(wider) < len(units)
+    assert set(embedded_units(30)) <= set(wider)
 
 
 def test_lexical_only_skips_the_encoder() -> None:
@@ -265,31 +277,47 @@ def test_module_level_prune_with_options() -> None:
 WORDS = ["alpha", "Beta", "gamma", "the", "of", "1999", "delta", "and", '"quoted words"', "x-ray"]
 
 
+# Pieces the fine pass must never remove from a kept sentence: a number, a quoted string,
+# a hyphen-glued word, a capitalised non-stop word (``capitalize`` leaves one per sentence).
+PROTECTED = re.compile(r'1999|"quoted words"|x-ray|\b(?:Alpha|Beta|Gamma|Delta)\b')
+
+
 @st.composite
-def documents(draw: st.DrawFn) -> str:
+def documents(draw: st.DrawFn) -> tuple[str, list[tuple[int, int]]]:
+    """A document and the character span of each of its sentences."""
     n = draw(st.integers(1, 12))
     sentences = []
     for _ in range(n):
         words = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12))
         end = draw(st.sampled_from([".", "!", "?", ".\n\n", ";"]))
         sentences.append(" ".join(words).capitalize() + end)
-    return " ".join(sentences)
+    spans, pos = [], 0
+    for sentence in sentences:
+        spans.append((pos, pos + len(sentence)))
+        pos += len(sentence) + 1
+    return " ".join(sentences), spans
 
 
 @settings(max_examples=60, deadline=None)
 @given(documents(), st.floats(0.05, 1.0), st.sampled_from([None, "alpha gamma 1999", "Beta"]))
-def test_any_document_maps_back_and_keeps_protected_words(text: str, ratio: float, query) -> None:
+def test_any_document_maps_back_and_keeps_protected_words(
+    document: tuple[str, list[tuple[int, int]]], ratio: float, query: str | None
+) -> None:
+    text, sentences = document
     r = pruner().prune(text, query=query, ratio=ratio)
     assert_maps_back(text, r)
     assert r.kept_tokens <= r.original_tokens
     kept_text = r.text
-    # Within each kept sentence, protected pieces never go missing.
     for start, end in r.kept_spans:
         assert text[start:end] in kept_text
-    for m in re.finditer(r"1999|Beta|\"quoted words\"|x-ray", text):
-        inside = any(s <= m.start() and m.end() <= e for s, e in r.kept_spans)
-        touched = any(s < m.end() and m.start() < e for s, e in r.kept_spans)
-        assert inside or not touched  # never cut through
+    kept_sentences = [
+        (s0, e0) for s0, e0 in sentences if any(s < e0 and s0 < e for s, e in r.kept_spans)
+    ]
+    assert kept_sentences  # the output is never empty
+    # Within each kept sentence, every protected piece is kept whole.
+    for s0, e0 in kept_sentences:
+        for m in PROTECTED.finditer(text, s0, e0):
+            assert any(s <= m.start() and m.end() <= e for s, e in r.kept_spans), (m, r.text)
     assert np.isfinite(r.ratio)
 
 
