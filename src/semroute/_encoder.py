@@ -45,6 +45,8 @@ _TOKENIZER = "tokenizer.json"
 _MANIFEST = "MANIFEST"
 # Beyond a few threads a 6-layer, 384-wide model gains nothing on one query.
 _MAX_DEFAULT_THREADS = 4
+# No character yields more word pieces than this (NFD splits a Hangul syllable in 3).
+_MAX_PIECES_PER_CHAR = 4
 # Characters per window word piece tried first when tokenising a prefix of a long text.
 _PREFIX_CHARS_PER_PIECE = 8
 # A prefix cut this many characters after the window's end cannot change the window's
@@ -277,6 +279,8 @@ class Encoder:
         (5, True)
         """
         batch = _as_texts([text], allow_empty=True)
+        if len(text) * _MAX_PIECES_PER_CHAR <= self._max_tokens - 2:
+            return len(text)  # too short to fill the window: skip the tokenizer
         return self._cut(batch[0])[1]
 
     def _cut(self, text: str) -> tuple[str, int]:
