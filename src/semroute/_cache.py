@@ -38,7 +38,7 @@ from semroute._cache_table import IntMap, SlotTable
 from semroute._entry import Entry
 from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute._index import Partition
-from semroute._inputs import plain_text
+from semroute._inputs import plain_text, real_vector
 from semroute._singleflight import SingleFlight
 from semroute._stats import CacheStats, StatsRecorder
 from semroute._types import TextEncoder
@@ -229,7 +229,6 @@ class SemanticCache:
     def __init__(
         self,
         backend: Backend | str | os.PathLike[str] | None = None,
-        /,
         *,
         threshold: float = 0.95,
         max_entries: int | None = 100_000,
@@ -415,12 +414,21 @@ class SemanticCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _loaded(self) -> None:
+        """Load a persisted store now (it loads on first use): counts must be true."""
+        if self._backend is not None and not self._ready and not self._closed:
+            self._ensure_ready()
+
     def __len__(self) -> int:
+        self._loaded()
         return self._entries
 
     def __repr__(self) -> str:
+        # repr never loads the encoder or the store: it says when it has not yet.
+        pending = self._backend is not None and not self._ready and not self._closed
+        entries = "not loaded yet" if pending else self._entries
         return (
-            f"SemanticCache(entries={self._entries}, threshold={self.config.threshold}, "
+            f"SemanticCache(entries={entries}, threshold={self.config.threshold}, "
             f"backend={self._backend!r})"
         )
 
@@ -456,16 +464,13 @@ class SemanticCache:
         return self.config.ttl if ttl is None else check_ttl(ttl)
 
     def _embedding(self, embedding: object) -> FloatArray:
-        try:
-            vector = np.array(embedding, dtype=np.float32).reshape(-1)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError("embedding must be a 1-d array of floats") from exc
+        vector = real_vector(embedding, "embedding").reshape(-1)
         if vector.shape[0] != self._dim:
             raise InputError(f"embedding has {vector.shape[0]} values, the encoder {self._dim}")
         norm = float(np.linalg.norm(vector))
         if not math.isfinite(norm) or norm == 0.0:
             raise InputError("embedding must be finite and non-zero")
-        return vector / np.float32(norm)
+        return (vector / norm).astype(np.float32)
 
     def _tail_of(self, text: str) -> str | None:
         """The normalised text beyond the encoder's window; ``None`` when all was embedded.
@@ -1462,7 +1467,12 @@ class SemanticCache:
 
     @property
     def stats(self) -> CacheStats:
-        """Counters, lookup latency p50/p99 (µs, encoder excluded), entries and bytes."""
+        """Counters, lookup latency p50/p99 (µs, encoder excluded), entries and bytes.
+
+        A persisted store is loaded first (it loads on first use), so ``entries`` is
+        true right after reopening.
+        """
+        self._loaded()
         with self._lock:
             entries, nbytes = self._entries, self._bytes
         return self._stats.snapshot(entries=entries, nbytes=nbytes)
