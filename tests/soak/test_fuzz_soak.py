@@ -297,6 +297,26 @@ def test_analyze_raises_only_documented_errors(
     assert report is None or report.records >= 0
 
 
+@settings(FUZZ, max_examples=scaled(30, 1000))
+@given(
+    value=st.one_of(texts, junk, st.lists(st.one_of(texts, junk), max_size=3)),
+    which=st.sampled_from(["encode", "count_tokens", "window_end"]),
+)
+def test_the_shipped_encoder_raises_only_documented_errors(value: Any, which: str) -> None:
+    from semroute import default_encoder
+
+    encoder = default_encoder()
+    _count("Encoder." + which)
+    if which == "encode":
+        vectors = _expect_documented(encoder.encode, value)
+        assert vectors is None or np.isfinite(vectors).all()
+    elif which == "count_tokens":
+        _expect_documented(encoder.count_tokens, value)
+    else:
+        end = _expect_documented(encoder.window_end, value)
+        assert end is None or 0 <= end <= len(value)
+
+
 def test_zz_report_fuzz_counts(capsys: pytest.CaptureFixture[str]) -> None:
     """Print how many calls each entry point received (the figures quoted in the report)."""
     with capsys.disabled():
