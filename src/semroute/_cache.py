@@ -63,6 +63,9 @@ _FIXED_BYTES_PER_ENTRY = 256
 _TOUCH_FLUSH = 1024
 _SWEEP_EVERY_S = 1.0
 _LRU_POOL = 64
+# Window ends remembered for texts up to this long, this many texts at most.
+_MEMO_WINDOW_CHARS = 4096
+_MEMO_WINDOWS = 4096
 
 #: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
 #: be ``async def`` when used through ``aget_or_call``.
@@ -280,6 +283,8 @@ class SemanticCache:
         self._lru_pool: list[tuple[int, int]] = []  # (slot, stamp), oldest last
         self._stats = StatsRecorder()
         self._flight = SingleFlight()
+        # Where the encoder's window ends, by text (bounded, oldest dropped first).
+        self._window_ends: dict[str, int] = {}
         if encoder is not None:
             self._ensure_ready()
 
@@ -480,7 +485,18 @@ class SemanticCache:
         window_end = getattr(self._encoder, "window_end", None)
         if window_end is None:
             return None
-        end = int(window_end(text))
+        if len(text) > _MEMO_WINDOW_CHARS:
+            end = int(window_end(text))
+        else:
+            end = self._window_ends.get(text, -1)
+            if end < 0:
+                # Tokenising a paragraph costs ~50-300 µs; a stored query is checked again
+                # and again as a candidate.
+                end = int(window_end(text))
+                with self._lock:
+                    if len(self._window_ends) >= _MEMO_WINDOWS:
+                        self._window_ends.pop(next(iter(self._window_ends)))
+                    self._window_ends[text] = end
         return None if end >= len(text) else _text.normalize_query(text[end:])
 
     def _embed(self, query: str) -> FloatArray:
@@ -928,7 +944,8 @@ class SemanticCache:
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
         if not norm:  # punctuation only: nothing stored may answer it
-            return self._finish(None, 0.0)
+            self._stats.add("misses")
+            return None
         hit, _ = self._lookup(ns_name, query, norm, key, thr, vector, chosen)
         return hit
 
@@ -1017,7 +1034,7 @@ class SemanticCache:
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
         if not call.norm:  # punctuation only: valid input that no stored answer may serve
-            self._finish(None, 0.0)
+            self._stats.add("misses")
             self._stats.add("fn_calls")
             return Served(self._sync_result(fn(call.query)), None, False, False, vector)
         hit, vector = self._lookup(
@@ -1070,7 +1087,7 @@ class SemanticCache:
             await asyncio.to_thread(self._ensure_ready)
         vector = self._embedding(embedding) if embedding is not None else None
         if not call.norm:  # punctuation only: valid input that no stored answer may serve
-            self._finish(None, 0.0)
+            self._stats.add("misses")
             self._stats.add("fn_calls")
             return Served(await self._awaited(fn(query)), None, False, False, vector)
         now = time.time()

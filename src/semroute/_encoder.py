@@ -279,8 +279,11 @@ class Encoder:
         (5, True)
         """
         (text,) = _as_texts([text], allow_empty=True)
-        if len(text) * _MAX_PIECES_PER_CHAR <= self._max_tokens - 2:
-            return len(text)  # too short to fill the window: skip the tokenizer
+        # Too short to fill the window: skip the tokenizer. An ASCII character yields at
+        # most one word piece (no NFD expansion); any character at most three.
+        per_char = 1 if text.isascii() else _MAX_PIECES_PER_CHAR
+        if len(text) * per_char <= self._max_tokens - 2:
+            return len(text)
         return self._cut(text)[1]
 
     def _cut(self, text: str) -> tuple[str, int]:
