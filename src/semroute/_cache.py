@@ -14,6 +14,7 @@ import inspect
 import json
 import math
 import os
+import re
 import secrets
 import threading
 import time
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,8 @@ from semroute._cache_table import IntMap, SlotTable
 from semroute._entry import Entry
 from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute._index import Partition
-from semroute._singleflight import AsyncSingleFlight, SingleFlight
+from semroute._inputs import plain_text, real_vector
+from semroute._singleflight import SingleFlight
 from semroute._stats import CacheStats, StatsRecorder
 from semroute._types import TextEncoder
 from semroute.backends._base import Backend, Change, ChangeFeed
@@ -46,8 +48,10 @@ from semroute.backends._url import open_backend
 from semroute.errors import (
     BackendError,
     ConfigError,
+    EncoderError,
     InputError,
     InputTypeError,
+    SemrouteError,
 )
 
 R = TypeVar("R")
@@ -62,6 +66,9 @@ _LRU_POOL = 64
 # Remote changes are applied under the lock in slices of this many seconds at most, so
 # a catch-up of thousands of entries delays a concurrent lookup by about one slice.
 _APPLY_SLICE_S = 0.005
+# Window ends remembered for texts up to this long, this many texts at most.
+_MEMO_WINDOW_CHARS = 4096
+_MEMO_WINDOWS = 4096
 
 #: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
 #: be ``async def`` when used through ``aget_or_call``.
@@ -88,6 +95,43 @@ class CacheHit:
     lookup_us: float
 
 
+@dataclass(frozen=True, slots=True)
+class Served(Generic[R]):
+    """What :meth:`SemanticCache.serve` handed back, and how it got it.
+
+    ``response`` is the stored answer on a hit, else ``fn``'s result. ``hit`` is the
+    hit that served it (``None`` when ``fn`` ran or the call joined another
+    caller's flight); ``shared`` is True when the call waited for an identical
+    in-flight call and got its result; ``stored`` is True when this call's ``fn``
+    result was stored. ``embedding`` is the query's vector if one was computed or
+    given (``None`` on an exact hit found without the encoder).
+
+    >>> served = SemanticCache().serve("hi", lambda q: "hello")
+    >>> served.response, served.hit, served.shared, served.stored
+    ('hello', None, False, True)
+    """
+
+    response: R
+    hit: CacheHit | None
+    shared: bool
+    stored: bool
+    embedding: FloatArray | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One serve call's checked arguments."""
+
+    ns_name: str
+    query: str
+    norm: str
+    key: int
+    threshold: float
+    ttl: float | None
+    guards: Guards
+    store_if: Callable[[Any], bool] | None
+
+
 class _Namespace:
     __slots__ = ("exact", "id", "name", "partition")
 
@@ -98,22 +142,59 @@ class _Namespace:
         self.exact = IntMap()  # query key -> slot (no int objects per entry)
 
 
+_TRAILING_PUNCT = ".?!,;:\u2026\u3002\uff1f\uff01 "
+
+
+def _block_form(value: str, *, raw: bool = False) -> str:
+    """The form a ``report_wrong`` block keys on: normalised with every trailing
+    punctuation mark stripped (a factorial's ``!`` too), as before the exact key kept
+    it. Blocks stored by earlier versions keep applying, and the coarser form can only
+    refuse more candidates, never serve one a block meant to refuse."""
+    norm = _text.normalize_query(value) if raw else value
+    return norm.rstrip(_TRAILING_PUNCT)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """JSON text any store can encode: a lone surrogate (only ever inside a JSON string)
+    becomes its ``\\uXXXX`` escape, which ``json.loads`` turns back into the same value."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 class _Check:
     """Why a semantic candidate may not be served; the query's guard signature is
     computed at most once per lookup, and only when some candidate qualifies."""
 
-    __slots__ = ("blocked", "guards", "mask", "query", "sig")
+    __slots__ = ("blocked", "guards", "mask", "query", "sig", "tail", "tail_of")
 
-    def __init__(self, query: str, guards: Guards, blocked: frozenset[str] | None) -> None:
+    def __init__(
+        self,
+        query: str,
+        guards: Guards,
+        blocked: frozenset[str] | None,
+        tail_of: Callable[[str], str | None] | None,
+    ) -> None:
         self.query = query
         self.guards = guards
         self.mask = guards.mask
         self.blocked = blocked
         self.sig: GuardSignature | None = None
+        self.tail_of = tail_of
+        self.tail: str | bool | None = False  # False: not computed yet
 
     def reason(self, cached_query: str) -> str | None:
-        if self.blocked and _text.normalize_query(cached_query) in self.blocked:
+        if self.blocked and _block_form(cached_query, raw=True) in self.blocked:
             return "reported"
+        if self.tail_of is not None:
+            # Only the encoder's window was embedded: the rest must be the same text.
+            if self.tail is False:
+                self.tail = self.tail_of(self.query)
+            if self.tail_of(cached_query) != self.tail:
+                return "long_text"
         if not self.mask:
             return None
         if self.sig is None:
@@ -128,8 +209,10 @@ class SemanticCache:
 
     ``backend`` is ``None`` / ``"memory://"`` (nothing persisted), a path or
     ``"sqlite:///path.db"``, or a :class:`semroute.backends.Backend`. A query
-    longer than the encoder's limit is truncated for embedding; its exact key
-    uses the whole text.
+    longer than the encoder's window (256 word pieces) is embedded by its
+    beginning only, so a semantic hit between long texts also requires the text
+    beyond the window to be identical once normalised (``stats.long_text_refusals``
+    counts the candidates refused for it); the exact key always uses the whole text.
 
     A semantic candidate at or above ``threshold`` is served only if the hit
     ``guards`` (on by default; ``None`` switches them off) find no differing
@@ -152,7 +235,6 @@ class SemanticCache:
     def __init__(
         self,
         backend: Backend | str | os.PathLike[str] | None = None,
-        /,
         *,
         threshold: float = 0.95,
         max_entries: int | None = 100_000,
@@ -210,7 +292,8 @@ class SemanticCache:
         self._lru_pool: list[tuple[int, int]] = []  # (slot, stamp), oldest last
         self._stats = StatsRecorder()
         self._flight = SingleFlight()
-        self._aflight = AsyncSingleFlight()
+        # Where the encoder's window ends, by text (bounded, oldest dropped first).
+        self._window_ends: dict[str, int] = {}
         if encoder is not None:
             self._ensure_ready()
 
@@ -366,12 +449,21 @@ class SemanticCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _loaded(self) -> None:
+        """Load a persisted store now (it loads on first use): counts must be true."""
+        if self._backend is not None and not self._ready and not self._closed:
+            self._ensure_ready()
+
     def __len__(self) -> int:
+        self._loaded()
         return self._entries
 
     def __repr__(self) -> str:
+        # repr never loads the encoder or the store: it says when it has not yet.
+        pending = self._backend is not None and not self._ready and not self._closed
+        entries = "not loaded yet" if pending else self._entries
         return (
-            f"SemanticCache(entries={self._entries}, threshold={self.config.threshold}, "
+            f"SemanticCache(entries={entries}, threshold={self.config.threshold}, "
             f"backend={self._backend!r})"
         )
 
@@ -385,16 +477,20 @@ class SemanticCache:
     def _namespace_name(self, namespace: str | None) -> str:
         if namespace is None:
             return self.config.namespace
-        return _validate.check_namespace(namespace)
+        return plain_text(namespace, "namespace")
 
     @staticmethod
-    def _key(query: object) -> tuple[str, int]:
-        if not isinstance(query, str):
-            raise InputTypeError(f"query must be a str, not {type(query).__name__}")
-        norm = _text.normalize_query(query)
-        if not norm:
-            raise InputError("query is empty once whitespace and trailing punctuation are removed")
-        return norm, _text.query_key(query)
+    def _key(query: object) -> tuple[str, str, int]:
+        """``(query, norm, key)``: the query as a plain ``str``, normalised, hashed.
+
+        ``norm`` is empty for a query of punctuation only ("?", "..."): valid input
+        that no stored answer may serve, so it passes through to ``fn``.
+        """
+        text = plain_text(query, "query")
+        norm = _text.normalize_query(text)
+        if not norm and (not text or text.isspace()):
+            raise InputError("query is empty or whitespace")
+        return text, norm, _text.query_key(text)
 
     def _threshold(self, threshold: float | None) -> float:
         return self.config.threshold if threshold is None else check_threshold(threshold)
@@ -403,20 +499,45 @@ class SemanticCache:
         return self.config.ttl if ttl is None else _validate.check_ttl(ttl)
 
     def _embedding(self, embedding: object) -> FloatArray:
-        try:
-            vector = np.array(embedding, dtype=np.float32).reshape(-1)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError("embedding must be a 1-d array of floats") from exc
+        vector = real_vector(embedding, "embedding").reshape(-1)
         if vector.shape[0] != self._dim:
             raise InputError(f"embedding has {vector.shape[0]} values, the encoder {self._dim}")
         norm = float(np.linalg.norm(vector))
         if not math.isfinite(norm) or norm == 0.0:
             raise InputError("embedding must be finite and non-zero")
-        return vector / np.float32(norm)
+        return (vector / norm).astype(np.float32)
+
+    def _tail_of(self, text: str) -> str | None:
+        """The normalised text beyond the encoder's window; ``None`` when all was embedded.
+
+        An encoder without ``window_end`` is taken to embed the whole text.
+        """
+        window_end = getattr(self._encoder, "window_end", None)
+        if window_end is None:
+            return None
+        if len(text) > _MEMO_WINDOW_CHARS:
+            end = int(window_end(text))
+        else:
+            end = self._window_ends.get(text, -1)
+            if end < 0:
+                # Tokenising a paragraph costs ~50-300 µs; a stored query is checked again
+                # and again as a candidate.
+                end = int(window_end(text))
+                with self._lock:
+                    if len(self._window_ends) >= _MEMO_WINDOWS:
+                        self._window_ends.pop(next(iter(self._window_ends)))
+                    self._window_ends[text] = end
+        return None if end >= len(text) else _text.normalize_query(text[end:])
 
     def _embed(self, query: str) -> FloatArray:
         encoder = self._ensure_ready()
-        return np.ascontiguousarray(encoder.encode(query)[0], dtype=np.float32)
+        try:
+            vectors = encoder.encode(query)
+        except SemrouteError:
+            raise
+        except Exception as exc:  # a user's encoder: wrap, as the errors tree promises
+            raise EncoderError(f"the encoder failed on the query: {exc!r}") from exc
+        return np.ascontiguousarray(vectors[0], dtype=np.float32)
 
     @staticmethod
     def _serialise(response: object) -> str:
@@ -457,7 +578,8 @@ class SemanticCache:
         verifier must be asked (outside the lock) and receives its answer.
         """
         refused: set[int] = set()  # entry ids refused during this lookup
-        check = _Check(query, guards, self._blocks.get((ns_name, norm)))
+        blocked = self._blocks.get((ns_name, _block_form(norm)))
+        check = _Check(query, guards, blocked, self._tail_of)
         band = self.config.verify_band
         while True:
             with self._lock:
@@ -559,6 +681,8 @@ class SemanticCache:
         refused.add(entry_id)
         if reason == "reported":
             self._stats.add("reported_refusals")
+        elif reason == "long_text":
+            self._stats.add("long_text_refusals")
         else:
             self._stats.guard_block(reason)
         return False
@@ -656,8 +780,9 @@ class SemanticCache:
         threshold: float,
         vector: FloatArray | None,
         guards: Guards,
-    ) -> tuple[CacheHit | None, FloatArray]:
-        """Exact key first, then the index; returns the hit and the query's vector."""
+    ) -> tuple[CacheHit | None, FloatArray | None]:
+        """Exact key first, then the index; returns the hit and the query's vector
+        (``None`` when an exact hit made the encoder unnecessary)."""
         now = time.time()
         hit, spent = self._phase_exact(ns_name, norm, key, now)
         if hit is None:
@@ -666,7 +791,7 @@ class SemanticCache:
             steps = self._semantic_steps(ns_name, query, norm, vector, threshold, now, guards)
             hit, more = self._drive(steps, query)
             spent += more
-        return self._finish(hit, spent), vector  # type: ignore[return-value]
+        return self._finish(hit, spent), vector
 
     def _store(
         self,
@@ -678,7 +803,7 @@ class SemanticCache:
         vector: FloatArray,
         ttl: float | None,
     ) -> bool:
-        text = self._serialise(response)
+        text = _escape_surrogates(self._serialise(response))
         now = time.time()
         entry = Entry(
             id=secrets.randbits(63),
@@ -727,7 +852,15 @@ class SemanticCache:
             return -1
         if entry.id in self._id_to_slot:
             self._remove(self._id_to_slot[entry.id], None, persist=False)
+        # The key is recomputed, never read from the store: a row written under another
+        # normaliser (an older version kept no factorial "!") must not answer another query.
+        key = _text.query_key(entry.query)
         ns = self._namespaces.get(entry.namespace)
+        same = ns.exact.get(key) if ns is not None else None
+        if same is not None and self._norm_of(same) == _text.normalize_query(entry.query):
+            # One entry per query: rows an older version keyed apart, or a peer's reply.
+            self._remove(same, None, persist=False)
+            ns = self._namespaces.get(entry.namespace)
         if ns is None:
             ns = _Namespace(
                 self._next_ns_id, entry.namespace, Partition(self._dim, self.index_config)
@@ -747,7 +880,7 @@ class SemanticCache:
         table.hits[slot] = entry.hits
         table.created[slot] = entry.created
         table.ids[slot] = entry.id
-        table.keys[slot] = entry.key
+        table.keys[slot] = key
         table.nbytes[slot] = nbytes
         table.queries[slot] = entry.query
         table.is_json[slot] = not isinstance(value, str)
@@ -755,7 +888,7 @@ class SemanticCache:
         table.labels[slot] = (
             ns.partition.add(slot, vector) if label is None else ns.partition.attach(label, slot)
         )
-        ns.exact[entry.key] = slot
+        ns.exact[key] = slot
         self._id_to_slot[entry.id] = slot
         self._entries += 1
         self._bytes += nbytes
@@ -833,11 +966,14 @@ class SemanticCache:
         'Paris'
         """
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
+        query, norm, key = self._key(query)
         thr = self._threshold(threshold)
         chosen = self._guards(guards)
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
+        if not norm:  # punctuation only: nothing stored may answer it
+            self._stats.add("misses")
+            return None
         hit, _ = self._lookup(ns_name, query, norm, key, thr, vector, chosen)
         return hit
 
@@ -853,7 +989,8 @@ class SemanticCache:
         """Store ``response`` for ``query``, replacing the entry of the same normalised query.
 
         ``ttl`` overrides the cache's default for this entry (``None``: the default).
-        An entry larger than ``max_bytes`` alone is not stored.
+        An entry larger than ``max_bytes`` alone is not stored, nor is a query of
+        punctuation only ("?"): no answer is ever kept for it.
 
         >>> cache = SemanticCache()
         >>> cache.put("2+2", {"answer": 4}, namespace="math", ttl=60)
@@ -861,12 +998,154 @@ class SemanticCache:
         {'answer': 4}
         """
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
+        query, norm, key = self._key(query)
         entry_ttl = self._ttl(ttl)
         self._serialise(response)
         self._ensure_ready()
-        vector = self._embedding(embedding) if embedding is not None else self._embed(query)
+        vector = self._embedding(embedding) if embedding is not None else None
+        if not norm:  # punctuation only: never stored (see serve)
+            return
+        if vector is None:
+            vector = self._embed(query)
         self._store(ns_name, query, norm, key, response, vector, entry_ttl)
+
+    def embed(self, query: str) -> FloatArray:
+        """The unit vector the cache compares ``query`` by: what ``serve`` and ``get``
+        compute when not given ``embedding=``.
+
+        Compute it once and pass it to both :meth:`Router.choose <semroute.Router.choose>`
+        and ``serve(embedding=...)``. For a query longer than the encoder's window only
+        the window is embedded; the cache then also requires the rest of the text to be
+        identical (normalised) for a semantic hit, whichever vector is passed.
+
+        >>> cache = SemanticCache()
+        >>> cache.embed("How do I reset my password?").shape
+        (384,)
+        """
+        text, _, _ = self._key(query)
+        return self._embed(text)
+
+    def serve(
+        self,
+        query: str,
+        fn: Callable[[str], R],
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        threshold: float | None = None,
+        guards: Guards | None = None,
+        embedding: FloatArray | None = None,
+        store_if: Callable[[R], bool] | None = None,
+    ) -> Served[R]:
+        """The answer for ``query`` and how it was obtained: a hit, a shared flight, or ``fn``.
+
+        On a miss ``fn(query)`` runs once for all concurrent identical misses (same
+        namespace and normalised query): the others wait and receive its result
+        (``shared=True``). The result is stored unless ``store_if(result)`` is false
+        (or it is ``None`` without ``store_none``). ``embedding`` replaces the query's
+        vector (see :meth:`embed`). Inputs are checked before ``fn`` runs; an
+        exception from ``fn``, ``store_if`` or ``verify`` propagates and nothing is
+        stored. ``fn`` must be a sync function here (use :meth:`aserve` for ``async def``).
+
+        >>> cache = SemanticCache()
+        >>> cache.serve("What is 2+2?", lambda q: "4").stored
+        True
+        >>> served = cache.serve("what is 2+2", lambda q: "never called")
+        >>> served.response, served.hit.exact
+        ('4', True)
+        >>> cache.serve("What is 3+3?", lambda q: "6", store_if=lambda r: False).stored
+        False
+        """
+        call = self._prepare(query, fn, namespace, ttl, threshold, guards, store_if)
+        if inspect.iscoroutinefunction(fn):
+            raise InputTypeError("fn is async def: use aserve / aget_or_call")
+        self._ensure_ready()
+        vector = self._embedding(embedding) if embedding is not None else None
+        if not call.norm:  # punctuation only: valid input that no stored answer may serve
+            self._stats.add("misses")
+            self._stats.add("fn_calls")
+            return Served(self._sync_result(fn(call.query)), None, False, False, vector)
+        hit, vector = self._lookup(
+            call.ns_name, call.query, call.norm, call.key, call.threshold, vector, call.guards
+        )
+        if hit is not None:
+            self._stats.add("fn_calls_saved")
+            return Served(hit.response, hit, shared=False, stored=False, embedding=vector)
+        stored_vector = vector
+
+        def lead() -> Served[R]:
+            again = self._recheck(call)
+            if again is not None:
+                return Served(again.response, again, False, False, stored_vector)
+            self._stats.add("fn_calls")
+            result = self._sync_result(fn(call.query))
+            stored = self._keep(call, result, stored_vector)
+            return Served(result, None, False, stored, stored_vector)
+
+        served, shared = self._flight.do((call.ns_name, call.norm), lead)
+        return self._joined(served, shared, stored_vector)
+
+    async def aserve(
+        self,
+        query: str,
+        fn: Callable[[str], Awaitable[R]],
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        threshold: float | None = None,
+        guards: Guards | None = None,
+        embedding: FloatArray | None = None,
+        store_if: Callable[[R], bool] | None = None,
+    ) -> Served[R]:
+        """The asyncio twin of :meth:`serve`; the encoder runs in a worker thread.
+
+        ``verify`` may be ``async def`` here (it is awaited); a sync verifier is
+        called on the event loop, so keep it fast or make it async.
+
+        >>> import asyncio
+        >>> cache = SemanticCache()
+        >>> async def llm(q: str) -> str:
+        ...     return "4"
+        >>> asyncio.run(cache.aserve("What is 2+2?", llm)).response
+        '4'
+        """
+        call = self._prepare(query, fn, namespace, ttl, threshold, guards, store_if)
+        query = call.query
+        if not self._ready:
+            await asyncio.to_thread(self._ensure_ready)
+        vector = self._embedding(embedding) if embedding is not None else None
+        if not call.norm:  # punctuation only: valid input that no stored answer may serve
+            self._stats.add("misses")
+            self._stats.add("fn_calls")
+            return Served(await self._awaited(fn(query)), None, False, False, vector)
+        now = time.time()
+        hit, spent = self._phase_exact(call.ns_name, call.norm, call.key, now)
+        if hit is None:
+            if vector is None:
+                # The encoder is the slow part: keep it off the event loop.
+                vector = await asyncio.to_thread(self._embed, query)
+            steps = self._semantic_steps(
+                call.ns_name, query, call.norm, vector, call.threshold, now, call.guards
+            )
+            hit, more = await self._adrive(steps, query)
+            spent += more
+        hit = self._finish(hit, spent)
+        if hit is not None:
+            self._stats.add("fn_calls_saved")
+            return Served(hit.response, hit, shared=False, stored=False, embedding=vector)
+        stored_vector = vector
+
+        async def lead() -> Served[R]:
+            again = self._recheck(call)
+            if again is not None:
+                return Served(again.response, again, False, False, stored_vector)
+            self._stats.add("fn_calls")
+            result = await self._awaited(fn(query))
+            stored = self._keep(call, result, stored_vector)
+            return Served(result, None, False, stored, stored_vector)
+
+        served, shared = await self._flight.ado((call.ns_name, call.norm), lead)
+        return self._joined(served, shared, stored_vector)
 
     def get_or_call(
         self,
@@ -877,13 +1156,16 @@ class SemanticCache:
         ttl: float | None = None,
         threshold: float | None = None,
         guards: Guards | None = None,
+        embedding: FloatArray | None = None,
     ) -> R:
         """The cached answer for ``query``, or ``fn(query)``, stored for next time.
 
-        ``guards`` overrides the cache's hit guards for this call (see :meth:`get`).
-        An exception from ``fn`` (or from ``verify``) propagates unchanged and nothing is stored; a
-        ``None`` result is stored only with ``store_none=True``. Concurrent
-        identical misses (same namespace and normalised query) call ``fn`` once.
+        ``serve(...).response``: see :meth:`serve`. ``guards`` overrides the cache's
+        hit guards for this call (see :meth:`get`); ``embedding`` replaces the
+        query's vector (see :meth:`embed`). An exception from ``fn`` (or from
+        ``verify``) propagates unchanged and nothing is stored; a ``None`` result is
+        stored only with ``store_none=True``. Concurrent identical misses (same
+        namespace and normalised query) call ``fn`` once.
 
         >>> cache = SemanticCache()
         >>> cache.get_or_call("What is 2+2?", lambda q: "4")
@@ -891,43 +1173,15 @@ class SemanticCache:
         >>> cache.get_or_call("what is 2+2", lambda q: "never called")
         '4'
         """
-        ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
-        thr = self._threshold(threshold)
-        entry_ttl = self._ttl(ttl)
-        chosen = self._guards(guards)
-        if not callable(fn):
-            raise InputTypeError("fn must be callable")
-        self._ensure_ready()
-        hit, vector = self._lookup(ns_name, query, norm, key, thr, None, chosen)
-        if hit is not None:
-            self._stats.add("fn_calls_saved")
-            return hit.response  # type: ignore[no-any-return]
-
-        def call() -> R:
-            self._stats.add("fn_calls")
-            result = fn(query)
-            self._maybe_store(ns_name, query, norm, key, result, vector, entry_ttl)
-            return result
-
-        result, shared = self._flight.do((ns_name, norm), call)
-        if shared:
-            self._stats.add("fn_calls_saved")
-        return result  # type: ignore[no-any-return]
-
-    def _maybe_store(
-        self,
-        ns_name: str,
-        query: str,
-        norm: str,
-        key: int,
-        result: object,
-        vector: FloatArray,
-        ttl: float | None,
-    ) -> None:
-        if result is None and not self.config.store_none:
-            return
-        self._store(ns_name, query, norm, key, result, vector, ttl)
+        return self.serve(
+            query,
+            fn,
+            namespace=namespace,
+            ttl=ttl,
+            threshold=threshold,
+            guards=guards,
+            embedding=embedding,
+        ).response
 
     async def aget_or_call(
         self,
@@ -938,11 +1192,9 @@ class SemanticCache:
         ttl: float | None = None,
         threshold: float | None = None,
         guards: Guards | None = None,
+        embedding: FloatArray | None = None,
     ) -> R:
-        """The asyncio twin of :meth:`get_or_call`; the encoder runs in a worker thread.
-
-        ``verify`` may be ``async def`` here (it is awaited); a sync verifier is
-        called on the event loop, so keep it fast or make it async.
+        """The asyncio twin of :meth:`get_or_call`: ``(await aserve(...)).response``.
 
         >>> import asyncio
         >>> cache = SemanticCache()
@@ -951,41 +1203,81 @@ class SemanticCache:
         >>> asyncio.run(cache.aget_or_call("What is 2+2?", llm))
         '4'
         """
+        served = await self.aserve(
+            query,
+            fn,
+            namespace=namespace,
+            ttl=ttl,
+            threshold=threshold,
+            guards=guards,
+            embedding=embedding,
+        )
+        return served.response
+
+    def _prepare(
+        self,
+        query: str,
+        fn: object,
+        namespace: str | None,
+        ttl: float | None,
+        threshold: float | None,
+        guards: Guards | None,
+        store_if: object,
+    ) -> _Call:
+        """Check every argument of a serve call before anything runs."""
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
-        thr = self._threshold(threshold)
-        entry_ttl = self._ttl(ttl)
-        chosen = self._guards(guards)
+        query, norm, key = self._key(query)
+        call = _Call(
+            ns_name=ns_name,
+            query=query,
+            norm=norm,
+            key=key,
+            threshold=self._threshold(threshold),
+            ttl=self._ttl(ttl),
+            guards=self._guards(guards),
+            store_if=store_if,  # type: ignore[arg-type]
+        )
         if not callable(fn):
             raise InputTypeError("fn must be callable")
-        if not self._ready:
-            await asyncio.to_thread(self._ensure_ready)
-        now = time.time()
-        hit, spent = self._phase_exact(ns_name, norm, key, now)
-        vector: FloatArray | None = None
-        if hit is None:
-            # The encoder is the slow part: keep it off the event loop.
-            vector = await asyncio.to_thread(self._embed, query)
-            steps = self._semantic_steps(ns_name, query, norm, vector, thr, now, chosen)
-            hit, more = await self._adrive(steps, query)
-            spent += more
-        hit = self._finish(hit, spent)
+        if store_if is not None and not callable(store_if):
+            raise InputTypeError("store_if must be callable or None")
+        return call
+
+    @staticmethod
+    def _sync_result(result: R) -> R:
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()  # never awaited: do not leave a warning behind
+            raise InputTypeError("fn returned an awaitable: use aserve / aget_or_call")
+        return result
+
+    @staticmethod
+    async def _awaited(pending: Awaitable[R]) -> R:
+        if not inspect.isawaitable(pending):
+            raise InputTypeError("fn must be async def (return an awaitable) in aserve")
+        return await pending
+
+    def _recheck(self, call: _Call) -> CacheHit | None:
+        """Inside the flight: an identical call may have stored the answer since our lookup."""
+        hit = self._lookup_exact(call.ns_name, call.norm, call.key, time.time())
         if hit is not None:
             self._stats.add("fn_calls_saved")
-            return hit.response  # type: ignore[no-any-return]
+        return hit
+
+    def _keep(self, call: _Call, result: object, vector: FloatArray | None) -> bool:
+        """Store ``fn``'s result unless ``store_if`` or ``store_none`` say not to."""
+        if result is None and not self.config.store_none:
+            return False
+        if call.store_if is not None and not call.store_if(result):
+            return False
         assert vector is not None
-        stored_vector = vector
+        return self._store(call.ns_name, call.query, call.norm, call.key, result, vector, call.ttl)
 
-        async def call() -> R:
-            self._stats.add("fn_calls")
-            result = await fn(query)
-            self._maybe_store(ns_name, query, norm, key, result, stored_vector, entry_ttl)
-            return result
-
-        result, shared = await self._aflight.do((ns_name, norm), call)
-        if shared:
-            self._stats.add("fn_calls_saved")
-        return result  # type: ignore[no-any-return]
+    def _joined(self, served: Served[R], shared: bool, vector: FloatArray | None) -> Served[R]:
+        if not shared:
+            return served
+        self._stats.add("fn_calls_saved")
+        return Served(served.response, None, shared=True, stored=False, embedding=vector)
 
     def delete(self, query: str, *, namespace: str | None = None) -> bool:
         """Remove the entry stored for this exact (normalised) query; True if one was.
@@ -995,8 +1287,10 @@ class SemanticCache:
         True
         """
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
+        query, norm, key = self._key(query)
         self._ensure_ready()
+        if not norm:
+            return False
         with self._lock:
             ns = self._namespaces.get(ns_name)
             slot = ns.exact.get(key) if ns is not None else None
@@ -1033,16 +1327,16 @@ class SemanticCache:
         'is it safe'
         """
         ns_name = self._namespace_name(namespace)
-        norm, _ = self._key(query)
+        query, norm, _ = self._key(query)
         hit = self.get(query, namespace=ns_name, threshold=threshold, embedding=embedding)
         if hit is None:
             return None
         with self._lock:
-            matched = _text.normalize_query(hit.matched_query)
-            if not hit.exact and matched != norm:
-                self._add_block(ns_name, norm, matched)
+            if not hit.exact:
+                asked, matched = _block_form(norm), _block_form(hit.matched_query, raw=True)
+                self._add_block(ns_name, asked, matched)
                 if self._backend is not None:
-                    self._backend.block(ns_name, norm, matched)
+                    self._backend.block(ns_name, asked, matched)
             ns = self._namespaces.get(ns_name)
             if ns is not None:
                 key = _text.query_key(hit.matched_query)
@@ -1253,7 +1547,12 @@ class SemanticCache:
 
     @property
     def stats(self) -> CacheStats:
-        """Counters, lookup latency p50/p99 (µs, encoder excluded), entries and bytes."""
+        """Counters, lookup latency p50/p99 (µs, encoder excluded), entries and bytes.
+
+        A persisted store is loaded first (it loads on first use), so ``entries`` is
+        true right after reopening.
+        """
+        self._loaded()
         with self._lock:
             entries, nbytes = self._entries, self._bytes
         return self._stats.snapshot(entries=entries, nbytes=nbytes)

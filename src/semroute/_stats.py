@@ -41,11 +41,19 @@ class CacheStats:
     #: (or nests deeper than a put accepts), a vector of the wrong size, not finite or
     #: not of unit length. Counted on open and when following another process.
     corrupt_entries: int = 0
+    #: Candidates refused because one of the texts goes on beyond the encoder's window
+    #: and the part beyond it differs (only the window is embedded).
+    long_text_refusals: int = 0
 
     @property
     def refusals(self) -> int:
         """Candidates refused for any reason (a lookup may refuse several, then hit or miss)."""
-        return sum(self.guard_blocks.values()) + self.verify_refusals + self.reported_refusals
+        return (
+            sum(self.guard_blocks.values())
+            + self.verify_refusals
+            + self.reported_refusals
+            + self.long_text_refusals
+        )
 
     @property
     def hits(self) -> int:
@@ -76,6 +84,7 @@ class StatsRecorder:
             self.verify_refusals = 0
             self.reported_refusals = 0
             self.corrupt_entries = 0
+            self.long_text_refusals = 0
             self.guard_blocks: dict[str, int] = {}
             self._latency = np.zeros(_WINDOW, dtype=np.float64)
             self._count = 0
@@ -119,4 +128,5 @@ class StatsRecorder:
                 verify_refusals=self.verify_refusals,
                 reported_refusals=self.reported_refusals,
                 corrupt_entries=self.corrupt_entries,
+                long_text_refusals=self.long_text_refusals,
             )
