@@ -6,7 +6,7 @@ transport, retries and SSE decoder are exercised without any network.
 
 The answer to a question is ``"answer: <last user text>"``. ``FakeAPI`` switches:
 ``tool_calls``, ``finish_reason``, ``fail_status`` (an error response), ``delay_s``,
-``abort_stream`` (the stream breaks off without its end).
+``abort_stream`` (the stream breaks off without its end), ``error_mid_stream``.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class FakeAPI:
     fail_status: int | None = None
     delay_s: float = 0.0
     abort_stream: bool = False
+    error_mid_stream: bool = False
     answer_prefix: str = "answer: "
     requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -72,7 +73,9 @@ class FakeAPI:
         if self.delay_s:
             time.sleep(self.delay_s)
         if self.fail_status is not None:
-            error = {"error": {"message": "boom", "type": "server_error", "code": None, "param": None}}
+            error = {
+                "error": {"message": "boom", "type": "server_error", "code": None, "param": None}
+            }
             return self.fail_status, "application/json", json.dumps(error).encode()
         if path.endswith("/chat/completions"):
             completion = self.completion(body)
@@ -98,7 +101,13 @@ class FakeAPI:
                 "role": "assistant",
                 "content": None,
                 "refusal": None,
-                "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "x"}'}}],
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+                    }
+                ],
             }
             finish = "tool_calls"
         return {
@@ -106,17 +115,23 @@ class FakeAPI:
             "object": "chat.completion",
             "created": 1_700_000_000,
             "model": body.get("model", "") + "-2024",
-            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+            ],
             "usage": dict(USAGE),
             "system_fingerprint": "fp_1",
         }
 
     def chat_sse(self, completion: dict[str, Any], body: dict[str, Any]) -> bytes:
-        head = {k: completion[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+        head = {k: completion[k] for k in ("id", "created", "model")} | {
+            "object": "chat.completion.chunk"
+        }
         message = completion["choices"][0]["message"]
         usage = (body.get("stream_options") or {}).get("include_usage")
         extra = {"usage": None} if usage else {}
-        deltas: list[tuple[dict[str, Any], str | None]] = [({"role": "assistant", "content": ""}, None)]
+        deltas: list[tuple[dict[str, Any], str | None]] = [
+            ({"role": "assistant", "content": ""}, None)
+        ]
         if message.get("content"):
             for word in message["content"].split(" "):
                 deltas.append(({"content": word + " "}, None))
@@ -124,11 +139,18 @@ class FakeAPI:
         for k, call in enumerate(message.get("tool_calls") or ()):
             deltas.append(({"tool_calls": [{"index": k, **call}]}, None))
         deltas.append(({}, completion["choices"][0]["finish_reason"]))
-        events = [head | {"choices": [{"index": 0, "delta": d, "finish_reason": f, "logprobs": None}]} | extra for d, f in deltas]
+        events = [
+            head
+            | {"choices": [{"index": 0, "delta": d, "finish_reason": f, "logprobs": None}]}
+            | extra
+            for d, f in deltas
+        ]
         if usage:
             events.append(head | {"choices": [], "usage": completion["usage"]})
         if self.abort_stream:
             events = events[:2]
+        if self.error_mid_stream:  # the API reports a failure after the first chunk
+            events = [*events[:1], {"error": {"message": "overloaded", "type": "server_error"}}]
         lines = [f"data: {json.dumps(e)}\n\n" for e in events]
         if not self.abort_stream:
             lines.append("data: [DONE]\n\n")
@@ -148,7 +170,16 @@ class FakeAPI:
             }
         ]
         if self.tool_calls:
-            output = [{"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": "{}", "status": "completed"}]
+            output = [
+                {
+                    "id": "fc_1",
+                    "type": "function_call",
+                    "call_id": "call_1",
+                    "name": "lookup",
+                    "arguments": "{}",
+                    "status": "completed",
+                }
+            ]
         return {
             "id": f"resp_{len(self.requests)}",
             "object": "response",
@@ -182,9 +213,21 @@ class FakeAPI:
         transport = HTTPX.MockTransport(self.handler)
         if is_async:
             http = HTTPX.AsyncClient(transport=transport)
-            return openai.AsyncOpenAI(api_key="test", base_url="http://fake.test/v1", http_client=http, max_retries=0, **kwargs)
+            return openai.AsyncOpenAI(
+                api_key="test",
+                base_url="http://fake.test/v1",
+                http_client=http,
+                max_retries=0,
+                **kwargs,
+            )
         http = HTTPX.Client(transport=transport)
-        return openai.OpenAI(api_key="test", base_url="http://fake.test/v1", http_client=http, max_retries=0, **kwargs)
+        return openai.OpenAI(
+            api_key="test",
+            base_url="http://fake.test/v1",
+            http_client=http,
+            max_retries=0,
+            **kwargs,
+        )
 
 
 class LocalServer:

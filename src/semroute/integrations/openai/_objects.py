@@ -112,7 +112,12 @@ def _omit() -> Any:
 
 def http_module(client: Any) -> ModuleType:
     """The HTTP library the client was built on (``httpx`` for openai 1.x, ``httpx2`` later)."""
-    return sys.modules[type(client._client).__module__.split(".")[0]]
+    # The SDK may subclass the library's client (its default client does): walk up to it.
+    for cls in type(client._client).__mro__:
+        module = sys.modules.get(cls.__module__.split(".")[0])
+        if module is not None and module is not openai and hasattr(module, "Response"):
+            return module
+    raise TypeError(f"cannot tell the HTTP library of {type(client._client).__name__}")
 
 
 def _sse(events: Iterable[Mapping[str, Any]], done: bool) -> bytes:
