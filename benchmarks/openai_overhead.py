@@ -10,11 +10,15 @@ Each round runs, interleaved so drift on the shared machine hits every case alik
 * ``bare``: the unwrapped client, one call (streams read to the end);
 * ``miss``: the wrapped client, a question never asked before (lookup, API call, store);
 * ``encoder``: the shipped encoder alone on that same question (what any miss must pay);
-* ``semantic_hit``: a paraphrase of a stored question (encoder + search + rebuild; no HTTP);
+* ``semantic_hit``: a paraphrase of a stored question (encoder + search + rebuild; no HTTP),
+  then the encoder alone on that paraphrase;
 * ``exact_hit``: a stored question repeated (no encoder, no HTTP).
 
-The miss overhead is the per-round ``miss - bare - encoder`` (median over rounds); the hit
-costs are compared with the encoder's median. Medians and p90 in microseconds, on a shared
+The miss overhead is the per-round ``miss - bare - encoder`` and the hit overhead the
+per-round ``semantic_hit - encoder`` (medians over rounds). The shipped encoder runs
+without its LRU (``cache_size=0``) on one thread, so every text costs a real inference; a
+second pass with a bag-of-words fake encoder (~0.2 ms) shows the wrapper's own cost
+without the encoder's noise. Medians and p90 in microseconds, on a shared
 2-core VM with other jobs running: expect noise in the tails.
 """
 
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 SYSTEM = {"role": "system", "content": "You are ACME's support assistant. Answer briefly."}
 STORED = "How do I reset my password?"
 PARAPHRASE = "How can I reset my password?"  # cosine 0.99 with STORED under the shipped encoder
+FAKE_PARAPHRASE = "My password, how do I reset?"  # the fake embeds bags of words: same words
 
 
 def _version(module: str) -> str:
@@ -100,7 +105,7 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(rounds: int, encoder: Any) -> dict[str, Any]:
+def run(rounds: int, encoder: Any, paraphrase: str) -> dict[str, Any]:
     import openai
 
     import semroute
@@ -131,11 +136,14 @@ def run(rounds: int, encoder: Any) -> dict[str, Any]:
             call(wrapped, STORED)  # store the question the hits ask for
             for q in ("warm-up one", "warm-up two"):
                 call(bare, q)
-                call(wrapped, q)
+                call(wrapped, f"{q} {stream}")
+            before = semroute.integrations.openai.counts(wrapped)
+            calls_before = api.calls
             cases: dict[str, list[float]] = {
                 k: [] for k in ("bare", "miss", "encoder", "semantic_hit", "exact_hit")
             }
             overhead: list[float] = []
+            hit_overhead: list[float] = []
             for i in range(rounds):
                 question = f"How do I configure option {i} of the {'stream' if stream else 'plain'} admin panel?"
                 t_bare = _timed(lambda q=question: call(bare, q))
@@ -145,21 +153,23 @@ def run(rounds: int, encoder: Any) -> dict[str, Any]:
                 cases["miss"].append(t_miss)
                 cases["encoder"].append(t_enc)
                 overhead.append(t_miss - t_bare - t_enc)
-                cases["semantic_hit"].append(_timed(lambda: call(wrapped, PARAPHRASE)))
+                t_hit = _timed(lambda: call(wrapped, paraphrase))
+                cases["semantic_hit"].append(t_hit)
+                hit_overhead.append(t_hit - _timed(lambda: encoder.encode(paraphrase)))
                 cases["exact_hit"].append(_timed(lambda: call(wrapped, STORED)))
             summary = {k: _summary(v) for k, v in cases.items()}
-            enc = summary["encoder"]["median_us"]
             summary["miss_overhead_beyond_bare_and_encoder"] = _summary(overhead)
-            summary["semantic_hit_minus_encoder_median_us"] = round(
-                summary["semantic_hit"]["median_us"] - enc, 1
-            )
+            # the encoder on the paraphrase itself (a shorter text than the miss questions)
+            summary["semantic_hit_beyond_encoder"] = _summary(hit_overhead)
             summary["exact_hit_vs_bare_ratio"] = round(
                 summary["exact_hit"]["median_us"] / summary["bare"]["median_us"], 3
             )
+            # what the wrapper did in this mode's rounds: every miss round a miss, every hit
+            # round a hit, or the timings above mean something else
+            now = semroute.integrations.openai.counts(wrapped)
+            summary["wrapper_counts"] = {k: v - before.get(k, 0) for k, v in now.items()}
+            summary["api_calls"] = api.calls - calls_before
             results["stream" if stream else "plain"] = summary
-        outcomes = semroute.integrations.openai.counts(wrapped)
-    results["wrapper_counts"] = outcomes
-    results["api_calls"] = api.calls
     return results
 
 
@@ -185,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         "environment": environment(),
         # The shipped encoder without its LRU (every text is new to it) and one thread; then a
         # bag-of-words fake (~0.2 ms) that isolates the wrapper's own cost from the encoder's noise.
-        "results": run(rounds, Encoder(threads=1, cache_size=0)),
-        "results_fake_encoder": run(rounds, FakeEncoder(dim=384)),
+        "results": run(rounds, Encoder(threads=1, cache_size=0), PARAPHRASE),
+        "results_fake_encoder": run(rounds, FakeEncoder(dim=384), FAKE_PARAPHRASE),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")
@@ -198,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{key[8:] or 'shipped':13s} {mode:6s} bare {r['bare']['median_us']:8.0f} µs | miss {r['miss']['median_us']:8.0f}"
             f" (overhead beyond bare+encoder {r['miss_overhead_beyond_bare_and_encoder']['median_us']:6.0f})"
             f" | encoder {r['encoder']['median_us']:6.0f} | semantic hit {r['semantic_hit']['median_us']:6.0f}"
+            f" (beyond encoder {r['semantic_hit_beyond_encoder']['median_us']:5.0f})"
             f" | exact hit {r['exact_hit']['median_us']:6.0f}"
         )
     print(f"wrote {out}")
