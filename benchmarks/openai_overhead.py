@@ -171,12 +171,16 @@ def run(rounds: int, encoder: Any, paraphrase: str, transport: str) -> dict[str,
             )
 
         bare = client()
-        wrapped = semroute.wrap(client(), cache=semroute.SemanticCache(encoder=encoder))
+        cache = semroute.SemanticCache(encoder=encoder)
 
         def messages(question: str) -> list[dict[str, str]]:
             return [SYSTEM, {"role": "user", "content": question}]
 
         for stream in (False, True):
+            label = "stream" if stream else "plain"
+            # One namespace per mode: each stays below the cache's 512-entry switch from exact
+            # scan to graph, so both modes search alike.
+            wrapped = semroute.wrap(client(), cache=cache, namespace=label)
 
             def call(client: Any, question: str, stream: bool = stream) -> None:
                 r = client.chat.completions.create(
@@ -192,7 +196,6 @@ def run(rounds: int, encoder: Any, paraphrase: str, transport: str) -> dict[str,
                 call(wrapped, f"{q} {stream}")
             before = semroute.integrations.openai.counts(wrapped)
             calls_before = api.calls
-            label = "stream" if stream else "plain"
             summary = _rounds(rounds, call, bare, wrapped, encoder, label, paraphrase)
             # what the wrapper did in this mode's rounds: every miss round a miss, every hit
             # round a hit, or the timings above mean something else
