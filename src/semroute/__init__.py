@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from semroute._prune import Pruned, Pruner, prune
     from semroute._router import Decision, Router, Rule, Tier
     from semroute._stats import CacheStats
+    from semroute.ledger import Budget, Ledger
 
 # Public name -> private module that defines it. Resolved on first access so
 # ``import semroute`` loads neither onnxruntime nor hnswlib.
 _LAZY: dict[str, str] = {
+    "Budget": "semroute.ledger",
     "CacheHit": "semroute._cache",
     "CacheStats": "semroute._stats",
     "CalibrationReport": "semroute._calibrate",
@@ -36,6 +38,7 @@ _LAZY: dict[str, str] = {
     "Encoder": "semroute._encoder",
     "Guards": "semroute._guards_api",
     "IndexConfig": "semroute._cache_config",
+    "Ledger": "semroute.ledger",
     "Pruned": "semroute._prune",
     "Pruner": "semroute._prune",
     "Router": "semroute._router",
@@ -49,6 +52,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "Budget",
     "CacheHit",
     "CacheStats",
     "CalibrationReport",
@@ -56,6 +60,7 @@ __all__ = [
     "Encoder",
     "Guards",
     "IndexConfig",
+    "Ledger",
     "Pruned",
     "Pruner",
     "Router",

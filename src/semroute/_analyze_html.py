@@ -130,8 +130,9 @@ def _row(cells: list[Any], numeric_from: int = 1) -> str:
 
 def _measured_html(measured: Measured) -> list[str]:
     parts = ["<h2>Calls by cache outcome</h2><table>"]
-    parts.append("<tr><th>outcome</th><th class=n>calls</th><th class=n>paid</th>"
-                 "<th class=n>saved</th></tr>")
+    parts.append(
+        "<tr><th>outcome</th><th class=n>calls</th><th class=n>paid</th><th class=n>saved</th></tr>"
+    )
     for o in measured.outcomes:
         parts.append(_row([o.outcome, f"{o.calls:,}", f"${o.cost:,.4f}", f"${o.saved:,.4f}"]))
     parts.append("</table>")

@@ -50,7 +50,9 @@ def test_two_processes_share_one_ledger(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
     with sqlite3.connect(path) as conn:
-        counts = dict(conn.execute("SELECT json_extract(tags, '$.proc'), COUNT(*) FROM calls GROUP BY 1"))
+        counts = dict(
+            conn.execute("SELECT json_extract(tags, '$.proc'), COUNT(*) FROM calls GROUP BY 1")
+        )
         assert counts == {"a": rows, "b": rows}
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     # Together they spend the limit: whichever checks last sees every row of both, so

@@ -73,7 +73,14 @@ def _value(any_value: object) -> object:
 
 
 def _export(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> SpanExportResult:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     results: list[SpanExportResult] = []

@@ -9,7 +9,9 @@ from semroute.chat.info import CallInfo
 T0 = 1_780_000_000  # 2026-05-28 20:26:40 UTC, seconds
 
 
-def info(outcome: str = "miss", *, at: float = T0, latency_s: float = 0.25, **fields: Any) -> CallInfo:
+def info(
+    outcome: str = "miss", *, at: float = T0, latency_s: float = 0.25, **fields: Any
+) -> CallInfo:
     """A plausible CallInfo for ``outcome``; ``fields`` override any attribute."""
     start_ns = int(at * 1e9)
     base: dict[str, Any] = {

@@ -33,17 +33,31 @@ def test_miss_row_has_every_field(ledger: Ledger) -> None:
     assert row["latency_ms"] == pytest.approx(250.0)
     assert (row["operation"], row["provider"], row["namespace"]) == ("chat", "openai", "ns-1")
     assert row["tags"] == {"feature": "support", "user": "u1"}
-    assert (row["model_requested"], row["model_used"], row["outcome"]) == ("gpt-4o", "gpt-4o", "miss")
-    assert (row["input_tokens"], row["output_tokens"], row["tokens_estimated"]) == (1000, 100, False)
+    assert (row["model_requested"], row["model_used"], row["outcome"]) == (
+        "gpt-4o",
+        "gpt-4o",
+        "miss",
+    )
+    assert (row["input_tokens"], row["output_tokens"], row["tokens_estimated"]) == (
+        1000,
+        100,
+        False,
+    )
     assert row["cost_usd"] == pytest.approx(0.0035)
-    assert (row["response_id"], row["finish_reason"], row["error_type"]) == ("chatcmpl-1", "stop", None)
+    assert (row["response_id"], row["finish_reason"], row["error_type"]) == (
+        "chatcmpl-1",
+        "stop",
+        None,
+    )
     assert row["saved_cache_usd"] == 0.0 and row["saved_prune_usd"] == 0.0
     # Scalar parameters only, and never the end user's id.
     assert row["request_params"] == {"max_tokens": 256, "temperature": 0.2}
 
 
 @pytest.mark.parametrize("outcome", ["exact", "semantic"])
-def test_hit_row_costs_nothing_and_books_its_saving_to_the_cache(ledger: Ledger, outcome: str) -> None:
+def test_hit_row_costs_nothing_and_books_its_saving_to_the_cache(
+    ledger: Ledger, outcome: str
+) -> None:
     ledger.on_call(info(outcome))
     row = _only(ledger)
     assert row["outcome"] == outcome
@@ -65,7 +79,11 @@ def test_bypass_row_keeps_its_reason(ledger: Ledger) -> None:
 def test_error_row_has_error_type_and_unknown_cost(ledger: Ledger) -> None:
     ledger.on_call(info("error"))
     row = _only(ledger)
-    assert (row["outcome"], row["error_type"], row["model_used"]) == ("error", "RateLimitError", None)
+    assert (row["outcome"], row["error_type"], row["model_used"]) == (
+        "error",
+        "RateLimitError",
+        None,
+    )
     assert row["cost_usd"] is None
 
 
@@ -130,8 +148,12 @@ def test_estimated_tokens_are_flagged(ledger: Ledger) -> None:
 
 
 def test_record_for_hand_wired_code(ledger: Ledger) -> None:
-    hit = ledger.record(model="gpt-4o-mini", outcome="exact", saved_usd=0.001, tags={"feature": "faq"})
-    miss = ledger.record(model="gpt-4o-mini", input_tokens=2000, output_tokens=500, latency_s=1.5, at=T0)
+    hit = ledger.record(
+        model="gpt-4o-mini", outcome="exact", saved_usd=0.001, tags={"feature": "faq"}
+    )
+    miss = ledger.record(
+        model="gpt-4o-mini", input_tokens=2000, output_tokens=500, latency_s=1.5, at=T0
+    )
     assert hit.cost_usd == 0.0 and hit.input_tokens == 0
     assert miss.cost_usd == pytest.approx((2000 * 0.15 + 500 * 0.6) / 1e6)
     ledger.flush()
@@ -142,7 +164,11 @@ def test_record_for_hand_wired_code(ledger: Ledger) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"model": ""}, {"model": "m", "outcome": "hit"}, {"model": "m", "input_tokens": -1, "output_tokens": 1}],
+    [
+        {"model": ""},
+        {"model": "m", "outcome": "hit"},
+        {"model": "m", "input_tokens": -1, "output_tokens": 1},
+    ],
 )
 def test_record_rejects_bad_input(ledger: Ledger, kwargs: dict[str, object]) -> None:
     with pytest.raises(InputError):
@@ -231,7 +257,9 @@ def test_many_threads_lose_nothing(tmp_path: Path) -> None:
         ledger.flush()
         stats = ledger.stats()
         assert (stats.queued, stats.written, stats.dropped, stats.failed) == (2000, 2000, 0, 0)
-        counts = ledger.query("SELECT json_extract(tags, '$.thread'), COUNT(*) FROM calls GROUP BY 1")
+        counts = ledger.query(
+            "SELECT json_extract(tags, '$.thread'), COUNT(*) FROM calls GROUP BY 1"
+        )
         assert sorted(n for _, n in counts) == [250] * 8
 
 

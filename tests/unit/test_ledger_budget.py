@@ -43,7 +43,9 @@ def _spend(ledger: Ledger, clock: FakeClock, dollars: float, **tags: str) -> Non
     ledger.flush()
 
 
-def _budget(ledger: Ledger, clock: FakeClock, alerts: list[BudgetAlert], **kwargs: object) -> Budget:
+def _budget(
+    ledger: Ledger, clock: FakeClock, alerts: list[BudgetAlert], **kwargs: object
+) -> Budget:
     options: dict[str, object] = {
         "period": "month",
         "scope": {"feature": "chat"},
@@ -100,7 +102,9 @@ def test_a_new_period_starts_from_zero_and_alerts_again(ledger: Ledger, clock: F
     ]
 
 
-def test_two_processes_sharing_a_ledger_fire_each_alert_once(tmp_path: Path, clock: FakeClock) -> None:
+def test_two_processes_sharing_a_ledger_fire_each_alert_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
     # Two Ledger objects on one file stand for two processes: separate connections,
     # separate Budget objects, one alert table.
     alerts: list[BudgetAlert] = []
@@ -116,7 +120,9 @@ def test_two_processes_sharing_a_ledger_fire_each_alert_once(tmp_path: Path, clo
     assert [a.threshold for a in alerts] == [0.8]
 
 
-def test_calls_out_of_scope_are_neither_counted_nor_checked(ledger: Ledger, clock: FakeClock) -> None:
+def test_calls_out_of_scope_are_neither_counted_nor_checked(
+    ledger: Ledger, clock: FakeClock
+) -> None:
     alerts: list[BudgetAlert] = []
     budget = _budget(ledger, clock, alerts, action="block")
     _spend(ledger, clock, 50.0, feature="search")

@@ -46,7 +46,9 @@ def test_known_models_are_priced_per_token() -> None:
     # gpt-4o-mini: 0.15 / 0.60 dollars per million tokens in the shipped table.
     assert price_of("gpt-4o-mini", 1_000_000, 0) == pytest.approx(0.15)
     assert price_of("gpt-4o-mini", 0, 1_000_000) == pytest.approx(0.60)
-    assert price_of("openai/gpt-4o-mini", 1000, 200) == pytest.approx(price_of("gpt-4o-mini", 1000, 200))
+    assert price_of("openai/gpt-4o-mini", 1000, 200) == pytest.approx(
+        price_of("gpt-4o-mini", 1000, 200)
+    )
     assert price_of("GPT-4o-mini", 1000, 200) == pytest.approx(price_of("gpt-4o-mini", 1000, 200))
 
 
@@ -57,7 +59,9 @@ def test_unknown_model_costs_none_never_zero() -> None:
 
 
 def test_own_table_overrides_shipped_and_adds_models() -> None:
-    book = PriceBook({"gpt-4o-mini": [1.0, 1.0], "house-model-7b": {"input_per_mtok": 2, "output_per_mtok": 4}})
+    book = PriceBook(
+        {"gpt-4o-mini": [1.0, 1.0], "house-model-7b": {"input_per_mtok": 2, "output_per_mtok": 4}}
+    )
     assert book.cost("gpt-4o-mini", 1_000_000, 0) == pytest.approx(1.0)
     assert book.cost("house-model-7b", 500_000, 500_000) == pytest.approx(3.0)
     assert book.cost("gpt-4o", 1_000_000, 0) == pytest.approx(2.5)  # still shipped
@@ -93,11 +97,25 @@ def test_bad_token_counts_raise_input_error(tokens: tuple[object, object]) -> No
 def test_refresh_script_keeps_only_chat_models_with_both_prices() -> None:
     raw = {
         "sample_spec": {"mode": "chat", "input_cost_per_token": 0, "output_cost_per_token": 0},
-        "chat-model": {"mode": "chat", "input_cost_per_token": 1.5e-07, "output_cost_per_token": 6e-07,
-                       "litellm_provider": "openai", "max_tokens": 100, "supports_vision": True},
-        "resp-model": {"mode": "responses", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06,
-                       "litellm_provider": "openai"},
-        "embedder": {"mode": "embedding", "input_cost_per_token": 1e-08, "output_cost_per_token": 0},
+        "chat-model": {
+            "mode": "chat",
+            "input_cost_per_token": 1.5e-07,
+            "output_cost_per_token": 6e-07,
+            "litellm_provider": "openai",
+            "max_tokens": 100,
+            "supports_vision": True,
+        },
+        "resp-model": {
+            "mode": "responses",
+            "input_cost_per_token": 1e-06,
+            "output_cost_per_token": 2e-06,
+            "litellm_provider": "openai",
+        },
+        "embedder": {
+            "mode": "embedding",
+            "input_cost_per_token": 1e-08,
+            "output_cost_per_token": 0,
+        },
         "half-priced": {"mode": "chat", "input_cost_per_token": 1e-06},
         "image": {"mode": "image_generation", "output_cost_per_image": 0.04},
     }

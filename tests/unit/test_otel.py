@@ -31,7 +31,9 @@ def provider(exporter: InMemorySpanExporter) -> TracerProvider:
     return tracer_provider
 
 
-def _span(provider: TracerProvider, exporter: InMemorySpanExporter, call: CallInfo, **kw: object) -> ReadableSpan:
+def _span(
+    provider: TracerProvider, exporter: InMemorySpanExporter, call: CallInfo, **kw: object
+) -> ReadableSpan:
     SpanEmitter(tracer_provider=provider, **kw).on_call(call)  # type: ignore[arg-type]
     (span,) = exporter.get_finished_spans()
     return span
@@ -59,7 +61,9 @@ GENAI_TYPES = {
 }
 
 
-def test_miss_span_name_kind_times_and_attribute_types(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+def test_miss_span_name_kind_times_and_attribute_types(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
     call = info("miss", saved_usd=0.0)
     span = _span(provider, exporter, call)
     assert span.name == "chat gpt-4o"
@@ -78,19 +82,29 @@ def test_miss_span_name_kind_times_and_attribute_types(provider: TracerProvider,
 
 
 @pytest.mark.parametrize("outcome", ["exact", "semantic"])
-def test_hit_span_reports_no_usage_and_its_saving(provider: TracerProvider, exporter: InMemorySpanExporter, outcome: str) -> None:
-    attrs = dict(_span(provider, exporter, info(outcome, input_tokens=900, output_tokens=90)).attributes or {})
+def test_hit_span_reports_no_usage_and_its_saving(
+    provider: TracerProvider, exporter: InMemorySpanExporter, outcome: str
+) -> None:
+    attrs = dict(
+        _span(provider, exporter, info(outcome, input_tokens=900, output_tokens=90)).attributes
+        or {}
+    )
     assert "gen_ai.usage.input_tokens" not in attrs and "gen_ai.usage.output_tokens" not in attrs
     assert attrs["semroute.cache.outcome"] == outcome
     assert isinstance(attrs["semroute.cache.similarity"], float)
     assert attrs["semroute.saved_usd"] == pytest.approx(0.0035)
 
 
-def test_routed_span_carries_route_and_pruning(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+def test_routed_span_carries_route_and_pruning(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
     span = _span(provider, exporter, routed())
     attrs = dict(span.attributes or {})
     assert span.name == "chat auto"
-    assert (attrs["gen_ai.request.model"], attrs["gen_ai.response.model"]) == ("auto", "gpt-4o-mini")
+    assert (attrs["gen_ai.request.model"], attrs["gen_ai.response.model"]) == (
+        "auto",
+        "gpt-4o-mini",
+    )
     assert attrs["semroute.route.model"] == "gpt-4o-mini"
     assert type(attrs["semroute.route.score"]) is float
     assert attrs["semroute.pruned_tokens"] == 2000
@@ -98,11 +112,16 @@ def test_routed_span_carries_route_and_pruning(provider: TracerProvider, exporte
 
 def test_bypass_span_says_why(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
     attrs = dict(_span(provider, exporter, info("bypass")).attributes or {})
-    assert (attrs["semroute.cache.outcome"], attrs["semroute.cache.reason"]) == ("bypass", "tool_calls")
+    assert (attrs["semroute.cache.outcome"], attrs["semroute.cache.reason"]) == (
+        "bypass",
+        "tool_calls",
+    )
     assert attrs["gen_ai.usage.input_tokens"] == 800
 
 
-def test_error_span_has_error_status_and_type(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+def test_error_span_has_error_status_and_type(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
     span = _span(provider, exporter, info("error"))
     assert span.status.status_code is StatusCode.ERROR
     attrs = dict(span.attributes or {})
@@ -110,7 +129,9 @@ def test_error_span_has_error_status_and_type(provider: TracerProvider, exporter
     assert "gen_ai.response.model" not in attrs and "gen_ai.usage.input_tokens" not in attrs
 
 
-def test_request_parameters_map_to_typed_genai_attributes(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+def test_request_parameters_map_to_typed_genai_attributes(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
     params = {
         "temperature": 1,  # an int from the caller is still a double attribute
         "top_p": 0.9,
@@ -123,9 +144,14 @@ def test_request_parameters_map_to_typed_genai_attributes(provider: TracerProvid
         "user": "end-user-42",
     }
     attrs = dict(_span(provider, exporter, info("miss", request_params=params)).attributes or {})
-    assert attrs["gen_ai.request.temperature"] == 1.0 and type(attrs["gen_ai.request.temperature"]) is float
+    assert (
+        attrs["gen_ai.request.temperature"] == 1.0
+        and type(attrs["gen_ai.request.temperature"]) is float
+    )
     assert attrs["gen_ai.request.top_p"] == 0.9
-    assert attrs["gen_ai.request.max_tokens"] == 64 and type(attrs["gen_ai.request.max_tokens"]) is int
+    assert (
+        attrs["gen_ai.request.max_tokens"] == 64 and type(attrs["gen_ai.request.max_tokens"]) is int
+    )
     assert type(attrs["gen_ai.request.presence_penalty"]) is float
     assert attrs["gen_ai.request.seed"] == 7
     assert attrs["gen_ai.request.choice.count"] == 2
@@ -133,12 +159,16 @@ def test_request_parameters_map_to_typed_genai_attributes(provider: TracerProvid
     assert "end-user-42" not in str(attrs)
 
 
-def test_responses_operation_is_named_chat(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+def test_responses_operation_is_named_chat(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
     span = _span(provider, exporter, info("miss", operation="responses"))
     assert span.name == "chat gpt-4o"
 
 
-def test_message_content_only_on_opt_in(provider: TracerProvider, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_message_content_only_on_opt_in(
+    provider: TracerProvider, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(CAPTURE_CONTENT_ENV, raising=False)
     default = dict(_span(provider, exporter, info("miss")).attributes or {})
     assert "gen_ai.input.messages" not in default and "password" not in str(default)
@@ -151,7 +181,9 @@ def test_message_content_only_on_opt_in(provider: TracerProvider, exporter: InMe
     assert "gen_ai.input.messages" in by_env
 
 
-def test_span_is_a_child_of_the_callers_span(provider: TracerProvider, exporter: InMemorySpanExporter) -> None:
+def test_span_is_a_child_of_the_callers_span(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
     tracer = provider.get_tracer("app")
     emitter = SpanEmitter(tracer_provider=provider)
     with tracer.start_as_current_span("handle request") as parent:
@@ -174,7 +206,9 @@ def test_emitter_is_an_observer_and_never_raises(provider: TracerProvider) -> No
 
 def test_metrics_count_hits_misses_and_savings(provider: TracerProvider) -> None:
     reader = InMemoryMetricReader()
-    emitter = SpanEmitter(tracer_provider=provider, meter_provider=MeterProvider(metric_readers=[reader]))
+    emitter = SpanEmitter(
+        tracer_provider=provider, meter_provider=MeterProvider(metric_readers=[reader])
+    )
     for call in (info("exact"), info("semantic"), info("miss"), info("bypass"), info("error")):
         emitter.on_call(call)
     data = reader.get_metrics_data()

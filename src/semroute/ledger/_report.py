@@ -75,10 +75,10 @@ class _Query:
 
 def _buckets(q: _Query) -> tuple[TimeBucket, ...]:
     hourly = q.rows(
-        f"CAST(ts / 3600 AS INTEGER) AS h, COUNT(*), SUM(outcome = 'exact'), "
-        f"SUM(outcome = 'semantic'), COALESCE(SUM(cost_usd), 0), "
-        f"COALESCE(SUM(saved_cache_usd), 0) + COALESCE(SUM(saved_route_usd), 0) "
-        f"+ COALESCE(SUM(saved_prune_usd), 0)",
+        "CAST(ts / 3600 AS INTEGER) AS h, COUNT(*), SUM(outcome = 'exact'), "
+        "SUM(outcome = 'semantic'), COALESCE(SUM(cost_usd), 0), "
+        "COALESCE(SUM(saved_cache_usd), 0) + COALESCE(SUM(saved_route_usd), 0) "
+        "+ COALESCE(SUM(saved_prune_usd), 0)",
         "GROUP BY h ORDER BY h",
     )
     if not hourly:
@@ -182,11 +182,11 @@ def ledger_report(
     """
     q = _Query(ledger, since, until)
     (calls, paid, s_cache, s_route, s_prune, first, last, estimated, unpriced, errors) = q.one(
-        f"COUNT(*), COALESCE(SUM(cost_usd), 0), COALESCE(SUM(saved_cache_usd), 0), "
-        f"COALESCE(SUM(saved_route_usd), 0), COALESCE(SUM(saved_prune_usd), 0), MIN(ts), "
-        f"MAX(ts), COALESCE(SUM(tokens_estimated), 0), "
-        f"COALESCE(SUM(cost_usd IS NULL AND outcome != 'error'), 0), "
-        f"COALESCE(SUM(outcome = 'error'), 0)"
+        "COUNT(*), COALESCE(SUM(cost_usd), 0), COALESCE(SUM(saved_cache_usd), 0), "
+        "COALESCE(SUM(saved_route_usd), 0), COALESCE(SUM(saved_prune_usd), 0), MIN(ts), "
+        "MAX(ts), COALESCE(SUM(tokens_estimated), 0), "
+        "COALESCE(SUM(cost_usd IS NULL AND outcome != 'error'), 0), "
+        "COALESCE(SUM(outcome = 'error'), 0)"
     )
     outcomes = tuple(
         OutcomeCount(str(o), int(n), float(c), float(s))
