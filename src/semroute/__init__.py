@@ -17,7 +17,7 @@ from semroute._version import __version__
 
 if TYPE_CHECKING:
     from semroute._analyze import analyze
-    from semroute._cache import CacheHit, SemanticCache
+    from semroute._cache import CacheHit, SemanticCache, Served
     from semroute._cache_config import IndexConfig
     from semroute._calibrate import CalibrationReport, calibrate
     from semroute._encoder import Encoder, default_encoder
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from semroute._prune import Pruned, Pruner, prune
     from semroute._router import Decision, Router, Rule, Tier
     from semroute._stats import CacheStats
+    from semroute.integrations.openai import call_info, unwrap, wrap
     from semroute.ledger import Budget, Ledger
 
 # Public name -> private module that defines it. Resolved on first access so
@@ -44,11 +45,15 @@ _LAZY: dict[str, str] = {
     "Router": "semroute._router",
     "Rule": "semroute._router",
     "SemanticCache": "semroute._cache",
+    "Served": "semroute._cache",
     "Tier": "semroute._router",
     "analyze": "semroute._analyze",
     "calibrate": "semroute._calibrate",
+    "call_info": "semroute.integrations.openai._info",
     "default_encoder": "semroute._encoder",
     "prune": "semroute._prune",
+    "unwrap": "semroute.integrations.openai",
+    "wrap": "semroute.integrations.openai",
 }
 
 __all__ = [
@@ -66,13 +71,17 @@ __all__ = [
     "Router",
     "Rule",
     "SemanticCache",
+    "Served",
     "Tier",
     "__version__",
     "analyze",
     "calibrate",
+    "call_info",
     "default_encoder",
     "errors",
     "prune",
+    "unwrap",
+    "wrap",
 ]
 
 
