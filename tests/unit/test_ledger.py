@@ -314,3 +314,27 @@ def test_prices_book_type_is_accepted(tmp_path: Path) -> None:
     with Ledger("memory://", prices=book) as ledger:
         ledger.on_call(info("miss", cost_usd=None, model_used="gpt-4o"))
         assert _only(ledger)["cost_usd"] is None  # shipped table switched off
+
+
+def test_the_hot_path_imports_stay_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, semroute.ledger; semroute.ledger.price_of('gpt-4o', 1, 1); "
+        "print(sorted(m for m in ('numpy', 'rich', 'opentelemetry', 'litellm') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_malformed_record_is_counted_failed_and_its_batch_still_written() -> None:
+    with Ledger("memory://") as ledger:
+        ledger.on_call(info("miss"))
+        ledger.on_call("not a CallInfo")  # type: ignore[arg-type]
+        ledger.on_call(info("exact"))
+        ledger.flush()
+        stats = ledger.stats()
+        assert (stats.written, stats.failed) == (2, 1)
+        assert stats.last_error is not None
+        assert [c["outcome"] for c in ledger.calls()] == ["miss", "exact"]

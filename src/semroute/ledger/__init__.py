@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from semroute.ledger._budget import Budget, BudgetAlert
 from semroute.ledger._ledger import Ledger, LedgerStats
 from semroute.ledger._prices import PriceBook, price_of, shipped_prices_info, use_prices
@@ -17,7 +19,21 @@ __all__ = [
     "Ledger",
     "LedgerStats",
     "PriceBook",
+    "ledger_report",
     "price_of",
     "shipped_prices_info",
     "use_prices",
 ]
+
+
+if TYPE_CHECKING:
+    from semroute.ledger._report import ledger_report
+
+
+def __getattr__(name: str) -> Any:
+    # The report pulls in the analyze code (numpy); the hot path (price_of, on_call) does not.
+    if name == "ledger_report":
+        from semroute.ledger._report import ledger_report
+
+        return ledger_report
+    raise AttributeError(f"module 'semroute.ledger' has no attribute {name!r}")

@@ -1,9 +1,9 @@
 """``Ledger``: one row per LLM call, written off the caller's thread, queried for reports.
 
 The wrappers call ``on_call(info)`` with each call's :class:`~semroute.chat.info.CallInfo`;
-code that calls the provider itself uses ``record(...)``. Either way the row is built
-and queued on the caller's thread (a few microseconds) and written by one background
-thread in batches (see ``BatchWriter``).
+code that calls the provider itself uses ``record(...)``. Either way the caller's thread
+only puts the (immutable) record on a bounded queue; one background thread builds the
+rows and writes them in batches (see ``BatchWriter``).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class Ledger:
         )
         self._store = LedgerStore(parse_url(url))
         self.url = self._store.label
-        self._writer = BatchWriter(self._store.write, queue_size=queue_size, batch_size=batch_size)
+        self._writer = BatchWriter(self._write, queue_size=queue_size, batch_size=batch_size)
         self._closed = False
         self._atexit = functools.partial(_close_weak, weakref.ref(self))
         atexit.register(self._atexit)
@@ -112,12 +112,8 @@ class Ledger:
 
     def on_call(self, info: CallInfo) -> None:
         """Queue one finished call (the ``CallObserver`` hook). Never raises, never blocks."""
-        try:
-            prices = self._prices or default_prices()
-            self._writer.put(row_from_info(info, store_text=self.store_text, prices=prices))
-        except Exception as exc:  # an observer must not break the call it observes
-            self._writer.failed += 1
-            self._writer.last_error = exc
+        # Only the queue put happens here; the row is built on the writer's thread.
+        self._writer.put(info)
 
     def record(
         self,
@@ -190,6 +186,18 @@ class Ledger:
         )
         self.on_call(info)
         return info
+
+    def _write(self, infos: Sequence[CallInfo]) -> None:
+        """Build the rows of one batch and insert them (on the writer's thread)."""
+        prices = self._prices or default_prices()
+        rows = []
+        for info in infos:
+            try:
+                rows.append(row_from_info(info, store_text=self.store_text, prices=prices))
+            except Exception as exc:  # one malformed record must not lose its batch
+                self._writer.count_failed(1, exc)
+        if rows:
+            self._store.write(rows)
 
     def flush(self) -> None:
         """Wait until every row queued so far is in the database."""

@@ -12,19 +12,20 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Generic, TypeVar
 
 __all__ = ["BatchWriter"]
 
 _STOP = object()
+T = TypeVar("T")
 
 
-class BatchWriter:
-    """Queue rows from any thread; one daemon thread writes them ``batch_size`` at a time."""
+class BatchWriter(Generic[T]):
+    """Queue items from any thread; one daemon thread writes them ``batch_size`` at a time."""
 
     def __init__(
         self,
-        write: Callable[[Sequence[tuple[Any, ...]]], None],
+        write: Callable[[Sequence[T]], None],
         *,
         queue_size: int,
         batch_size: int,
@@ -43,8 +44,8 @@ class BatchWriter:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def put(self, row: tuple[Any, ...]) -> bool:
-        """Queue one row; False (and counted as dropped) when the queue is full or closed."""
+    def put(self, row: T) -> bool:
+        """Queue one item; False (and counted as dropped) when the queue is full or closed."""
         if self._closed:
             with self._count_lock:
                 self.dropped += 1
@@ -58,6 +59,12 @@ class BatchWriter:
         with self._count_lock:
             self.queued += 1
         return True
+
+    def count_failed(self, items: int, error: BaseException) -> None:
+        """Count items the write function could not write (it may keep going)."""
+        with self._count_lock:
+            self.failed += items
+            self.last_error = error
 
     def pending(self) -> int:
         """Rows queued and not yet written (approximate while the thread runs)."""
@@ -75,10 +82,10 @@ class BatchWriter:
         self._queue.put(_STOP)  # blocks if full: close may wait, a call never does
         self._thread.join()
 
-    def _take_batch(self) -> tuple[list[tuple[Any, ...]], int, bool]:
+    def _take_batch(self) -> tuple[list[T], int, bool]:
         """The next batch, how many queue items it consumed, and whether to stop."""
         first = self._queue.get()
-        batch: list[tuple[Any, ...]] = []
+        batch: list[T] = []
         taken, stop = 1, first is _STOP
         if not stop:
             batch.append(first)  # type: ignore[arg-type]
@@ -99,14 +106,13 @@ class BatchWriter:
         while True:
             batch, taken, stop = self._take_batch()
             if batch:
+                failed_before = self.failed
                 try:
                     self._write(batch)
                     with self._count_lock:
-                        self.written += len(batch)
+                        self.written += len(batch) - (self.failed - failed_before)
                 except Exception as exc:  # a write error must never reach a caller
-                    with self._count_lock:
-                        self.failed += len(batch)
-                        self.last_error = exc
+                    self.count_failed(len(batch) - (self.failed - failed_before), exc)
             for _ in range(taken):
                 self._queue.task_done()
             if stop:
