@@ -338,3 +338,14 @@ def test_a_malformed_record_is_counted_failed_and_its_batch_still_written() -> N
         assert (stats.written, stats.failed) == (2, 1)
         assert stats.last_error is not None
         assert [c["outcome"] for c in ledger.calls()] == ["miss", "exact"]
+
+
+def test_cached_json_keeps_true_and_one_apart() -> None:
+    with Ledger("memory://") as ledger:
+        ledger.on_call(info("miss", request_params={"n": 1}, tags={"k": "v"}))
+        ledger.on_call(info("miss", request_params={"n": True}, tags={"k": "v"}))
+        ledger.on_call(info("miss", request_params={"n": 1.0}, tags={"k": ["not", "a", "str"]}))  # type: ignore[dict-item]
+        ledger.flush()
+        params = [c["request_params"]["n"] for c in ledger.calls()]
+        assert [type(p) for p in params] == [int, bool, float]
+        assert ledger.calls()[2]["tags"] == {"k": ["not", "a", "str"]}

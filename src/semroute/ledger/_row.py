@@ -60,7 +60,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 SCHEMA_SQL = (
-    "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    # A plain rowid key: AUTOINCREMENT would add a sqlite_sequence write per insert.
+    "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY, "
     + ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
     + ");\n"
     "CREATE INDEX IF NOT EXISTS calls_ts ON calls (ts);\n"
@@ -82,6 +83,29 @@ def _intent(text: str | None) -> str | None:
 _TEXT_PARAMS = frozenset({"model", "reasoning_effort", "verbosity", "tool_choice", "service_tier"})
 
 
+_JSON_CACHE: dict[tuple[object, ...], str] = {}
+_JSON_CACHE_MAX = 4096
+
+
+def _cached_json(kind: str, mapping: Mapping[str, object]) -> str:
+    """JSON text of a small mapping; calls repeat the same tags and parameters, so reuse it."""
+    # Types in the key: True == 1 == 1.0 as keys, but not in JSON.
+    key = (kind, *((k, type(v), v) for k, v in mapping.items()))
+    try:
+        text = _JSON_CACHE.get(key)
+    except TypeError:  # an unhashable value: no caching
+        return json.dumps(mapping, sort_keys=True, default=str)
+    if text is None:
+        if len(_JSON_CACHE) >= _JSON_CACHE_MAX:
+            _JSON_CACHE.clear()
+        text = _JSON_CACHE[key] = json.dumps(mapping, sort_keys=True, default=str)
+    return text
+
+
+def _tags(tags: Mapping[str, str]) -> str:
+    return _cached_json("tags", dict(tags))
+
+
 def _scalars(params: Mapping[str, object]) -> str:
     """Numbers, flags and a few enum-like strings: never messages, tools or user ids."""
     kept = {
@@ -91,7 +115,7 @@ def _scalars(params: Mapping[str, object]) -> str:
         or isinstance(v, bool | int | float)
         or (k in _TEXT_PARAMS and isinstance(v, str))
     }
-    return json.dumps(kept, sort_keys=True, default=str)
+    return _cached_json("params", kept)
 
 
 def _cost(info: CallInfo, prices: PriceBook) -> float | None:
@@ -127,7 +151,7 @@ def row_from_info(info: CallInfo, *, store_text: bool, prices: PriceBook) -> tup
         info.operation,
         info.provider,
         info.namespace,
-        json.dumps(dict(info.tags), sort_keys=True),
+        _tags(info.tags),
         info.model_requested,
         info.model_used,
         info.outcome,
