@@ -12,7 +12,7 @@ Two levels, each configuration interleaved round by round so machine noise hits 
 2. A whole wrapped call: ``semroute.wrap(OpenAI())`` serving an exact cache hit from the
    in-process fake API (tests/openai_fakes.py, no network), with and without them.
 
-Also the writer's throughput (rows per second into SQLite) and how many rows the
+Also ``Budget.check`` on a ledger holding a period's rows, the writer's throughput (rows per second into SQLite) and how many rows the
 bounded queue dropped in the tight loop (a real app calls far slower than this loop).
 Medians and p99 of per-call wall time; the same-run differences are the figures to quote.
 """
@@ -151,6 +151,38 @@ def bench_writer(rows: int, tmp: Path) -> dict[str, float]:
     }
 
 
+def bench_budget(rows: int, checks: int, tmp: Path) -> dict[str, Any]:
+    """``Budget.check`` on a ledger already holding ``rows`` calls this period.
+
+    ``refresh_s=0`` (read the ledger on every check: the worst case) and the default 1 s.
+    """
+    from semroute.ledger import Budget, Ledger
+
+    out: dict[str, Any] = {"rows_in_period": rows}
+    with Ledger(tmp / "budget.db", queue_size=rows + checks + 1) as ledger:
+        for i in range(rows):
+            ledger.on_call(_info(i))
+        ledger.flush()
+        for refresh in (0.0, 1.0):
+            budget = Budget(
+                1e9, period="month", scope={"feature": "support"}, ledger=ledger, refresh_s=refresh
+            )
+            first = time.perf_counter()
+            budget.check({"feature": "support"}, "gpt-4o-mini")  # the one full read
+            first_us = (time.perf_counter() - first) * 1e6
+            samples = []
+            for i in range(checks):
+                ledger.on_call(_info(i))  # a new call between checks, as in a real app
+                started = time.perf_counter_ns()
+                budget.check({"feature": "support"}, "gpt-4o-mini")
+                samples.append((time.perf_counter_ns() - started) / 1e3)
+            out[f"refresh_s={refresh:g}"] = {
+                "first_check_us": round(first_us, 1),
+                **_stats(samples),
+            }
+    return out
+
+
 def bench_wrapped(calls: int, tmp: Path) -> dict[str, Any]:
     import semroute
     from semroute import SemanticCache
@@ -227,12 +259,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--calls", type=int, default=50_000, help="on_call samples per setting")
     parser.add_argument("--wrapped", type=int, default=5_000, help="wrapped hits per setting")
     parser.add_argument("--writer-rows", type=int, default=100_000)
+    parser.add_argument("--checks", type=int, default=2_000, help="budget checks per setting")
     parser.add_argument("--json", type=Path, default=None, help=f"write results (e.g. {RESULTS})")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         on_call = bench_on_call(args.calls, tmp)
         writer = bench_writer(args.writer_rows, tmp)
+        budget = bench_budget(args.writer_rows, args.checks, tmp)
         wrapped = bench_wrapped(args.wrapped, tmp)
     load = os.getloadavg()
     result = {
@@ -246,11 +280,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "versions": _versions(),
         "on_call": on_call,
         "writer": writer,
+        "budget_check": budget,
         "wrapped_exact_hit": wrapped,
     }
     _table("on_call: one finished call handed to the observers", on_call)
     print(f"rows dropped by the bounded queue in the tight loop: {on_call['dropped_rows']}")
     print(f"writer: {writer}")
+    print(f"budget check: {budget}")
     _table("a whole wrapped chat.completions.create served as an exact hit", wrapped)
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
@@ -258,7 +294,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def test_bench_ledger_smoke() -> None:
-    result = main(["--calls", "200", "--wrapped", "20", "--writer-rows", "200"])
+    result = main(["--calls", "200", "--wrapped", "20", "--writer-rows", "200", "--checks", "20"])
     assert set(result["on_call"]) >= {"none", "ledger sqlite", "tracer"}
     assert result["writer"]["rows"] == 200
     assert result["wrapped_exact_hit"]["none"]["median_us"] > 0
