@@ -349,3 +349,19 @@ def test_cached_json_keeps_true_and_one_apart() -> None:
         params = [c["request_params"]["n"] for c in ledger.calls()]
         assert [type(p) for p in params] == [int, bool, float]
         assert ledger.calls()[2]["tags"] == {"k": ["not", "a", "str"]}
+
+
+def test_a_ledger_never_closed_is_flushed_when_the_interpreter_exits(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "forgotten.db"
+    code = (
+        "from semroute.ledger import Ledger\n"
+        f"ledger = Ledger({str(path)!r})\n"
+        "for _ in range(500):\n"
+        "    ledger.record(model='gpt-4o', input_tokens=1, output_tokens=1)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM calls").fetchone() == (500,)
