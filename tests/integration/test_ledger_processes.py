@@ -11,6 +11,7 @@ from pathlib import Path
 WORKER = textwrap.dedent(
     """
     import sys, time
+    from pathlib import Path
     from semroute.ledger import Budget, Ledger
     path, name, rows, alerts = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
@@ -28,6 +29,12 @@ WORKER = textwrap.dedent(
                 ledger.flush()
                 budget.check({"feature": "chat"}, "gpt-4o")
         ledger.flush()
+        # Wait for the other process, so both see every threshold crossed and race for it.
+        Path(alerts + "." + name).touch()
+        deadline = time.monotonic() + 120
+        while not all(Path(alerts + "." + p).exists() for p in ("a", "b")):
+            assert time.monotonic() < deadline, "the other process never finished"
+            time.sleep(0.01)
         budget.check({"feature": "chat"}, "gpt-4o")
         stats = ledger.stats()
         assert (stats.written, stats.dropped, stats.failed) == (rows, 0, 0), stats
@@ -55,7 +62,7 @@ def test_two_processes_share_one_ledger(tmp_path: Path) -> None:
         )
         assert counts == {"a": rows, "b": rows}
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    # Together they spend the limit: whichever checks last sees every row of both, so
-    # both thresholds are crossed, and each is fired by one process only.
+    # Together they spend the limit; both check after both finished, so both see every
+    # threshold crossed, and each alert is fired by one process only.
     fired = sorted(line.split()[1] for line in alerts.read_text().splitlines())
     assert fired == ["0.8", "1.0"]
