@@ -365,3 +365,24 @@ def test_a_ledger_never_closed_is_flushed_when_the_interpreter_exits(tmp_path: P
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM calls").fetchone() == (500,)
+
+
+def test_daily_spend_table_agrees_with_the_calls(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    with Ledger(tmp_path / "l.db", batch_size=13) as ledger:
+        for i in range(600):
+            cost = None if i % 17 == 0 else round(rng.uniform(0, 0.01), 6)
+            tags = {"feature": rng.choice(["chat", "search"]), "user": rng.choice("abc")}
+            ledger.on_call(
+                info("miss", at=T0 + rng.uniform(-5, 5) * 86400, cost_usd=cost, tags=tags)
+            )
+        ledger.flush()
+        for day_offset in (-6, -2, 0, 3, 6):
+            day = int(T0 // 86400) + day_offset
+            for scope in ({}, {"feature": "chat"}, {"feature": "search", "user": "b"}):
+                expected = ledger.spend(since=day * 86400, scope=scope)
+                assert ledger.spend_since_day(day, scope=scope) == pytest.approx(expected)
+        ((calls,),) = ledger.query("SELECT SUM(calls) FROM spend_daily")
+        assert calls == 600

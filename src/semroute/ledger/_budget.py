@@ -131,8 +131,7 @@ class Budget:
         )
         self._clock = clock
         self._refresh_s = float(refresh_s)
-        # (period start, read at, last row id summed, spend so far)
-        self._cached: tuple[float, float, int, float] | None = None
+        self._cached: tuple[float, float, float] | None = None  # (period start, read at, spend)
         self._claimed: set[tuple[float, float]] = set()
         #: The last exception raised by ``on_alert`` (it never reaches the call).
         self.last_alert_error: BaseException | None = None
@@ -147,14 +146,11 @@ class Budget:
         start = period_start(now, self.period).timestamp()
         cached = self._cached
         if cached is not None and cached[0] == start and now - cached[1] < self._refresh_s:
-            return cached[3]
-        # Only rows written since the last read are summed (a new period starts over).
-        after, spend = (
-            (cached[2], cached[3]) if cached is not None and cached[0] == start else (0, 0.0)
-        )
-        added, last = self.ledger.spend_after(after, since=start, scope=self.scope)
-        self._cached = (start, now, last, spend + added)
-        return spend + added
+            return cached[2]
+        # Periods start at UTC midnight, so the daily totals sum to the period exactly.
+        spend = self.ledger.spend_since_day(int(start // 86400), scope=self.scope)
+        self._cached = (start, now, spend)
+        return spend
 
     def check(self, tags: Mapping[str, str], model: str) -> BudgetAction:
         """``"allow"`` or ``"downgrade"`` for the next call; raises ``BudgetExceeded`` to block.

@@ -284,25 +284,18 @@ class Ledger:
         )
         return float(total)
 
-    def spend_after(
-        self, after_id: int, *, since: float, scope: Mapping[str, str] | None = None
-    ) -> tuple[float, int]:
-        """Dollars of rows written after row ``after_id`` (ts >= ``since``, in scope), last id.
+    def spend_since_day(self, day: int, *, scope: Mapping[str, str] | None = None) -> float:
+        """Dollars paid since the UTC day ``day`` (days since the epoch), tags including ``scope``.
 
-        Row ids grow in commit order across processes (writers take turns), so a caller
-        that keeps the last id adds only new rows: a budget check reads the primary-key
-        range written since its last check, not the whole period.
+        Read from the daily spend table the writer keeps with the calls, so its cost grows
+        with days x distinct tag sets, not with calls: what a budget check needs.
         """
-        where, params = self._where(since, None, scope)
+        where, params = tag_filter(scope)
         ((total,),) = self._store.query(
-            f"SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE id > ? AND id <= ? AND {where}",
-            [after_id, last := self._last_id(), *params],
+            f"SELECT COALESCE(SUM(cost_usd), 0) FROM spend_daily WHERE day >= ? AND {where}",
+            [int(day), *params],
         )
-        return float(total), max(after_id, last)
-
-    def _last_id(self) -> int:
-        ((last,),) = self._store.query("SELECT COALESCE(MAX(id), 0) FROM calls")
-        return int(last)
+        return float(total)
 
     def unpriced_calls(
         self, *, since: float | None = None, scope: Mapping[str, str] | None = None

@@ -71,6 +71,10 @@ SCHEMA_SQL = (
     " threshold REAL NOT NULL, fired_at REAL NOT NULL, spend_usd REAL NOT NULL,"
     " PRIMARY KEY (budget, period_start, threshold));\n"
     "CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    # Spend per UTC day and tag set, kept in the calls' own transaction: a budget sums a
+    # period from here (days x tag sets rows) instead of scanning every call.
+    "CREATE TABLE IF NOT EXISTS spend_daily (day INTEGER NOT NULL, tags TEXT NOT NULL,"
+    " cost_usd REAL NOT NULL, calls INTEGER NOT NULL, PRIMARY KEY (day, tags)) WITHOUT ROWID;\n"
 )
 
 

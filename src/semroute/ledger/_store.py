@@ -27,6 +27,23 @@ _INSERT = (
     f"INSERT INTO calls ({', '.join(n for n, _ in COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in COLUMNS)})"
 )
+_NAMES = [name for name, _ in COLUMNS]
+_TS, _TAGS, _COST = _NAMES.index("ts"), _NAMES.index("tags"), _NAMES.index("cost_usd")
+_ADD_DAILY = (
+    "INSERT INTO spend_daily (day, tags, cost_usd, calls) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (day, tags) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd, "
+    "calls = calls + excluded.calls"
+)
+
+
+def _daily(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, str, float, int]]:
+    """The batch's spend per UTC day and tag set (unknown costs add nothing)."""
+    sums: dict[tuple[int, str], list[float]] = {}
+    for row in rows:
+        acc = sums.setdefault((int(row[_TS] // 86400), row[_TAGS]), [0.0, 0])
+        acc[0] += row[_COST] or 0.0
+        acc[1] += 1
+    return [(day, tags, cost, int(calls)) for (day, tags), (cost, calls) in sums.items()]
 
 
 def parse_url(spec: str | os.PathLike[str]) -> str | None:
@@ -94,11 +111,12 @@ class LedgerStore:
             )
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` in one transaction."""
+        """Insert ``rows`` and add them to the daily spend, in one transaction."""
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 self._conn.executemany(_INSERT, rows)
+                self._conn.executemany(_ADD_DAILY, _daily(rows))
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._conn.in_transaction:
