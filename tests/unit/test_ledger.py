@@ -386,3 +386,15 @@ def test_daily_spend_table_agrees_with_the_calls(tmp_path: Path) -> None:
                 assert ledger.spend_since_day(day, scope=scope) == pytest.approx(expected)
         ((calls,),) = ledger.query("SELECT SUM(calls) FROM spend_daily")
         assert calls == 600
+
+
+def test_reads_do_not_wait_for_a_write_in_progress(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db") as ledger:
+        ledger.on_call(info("miss", cost_usd=1.0))
+        ledger.flush()
+        answers: list[float] = []
+        with ledger._store._lock:  # the writer's side is busy (a batch being committed)
+            reader = threading.Thread(target=lambda: answers.append(ledger.spend()))
+            reader.start()
+            reader.join(timeout=10)
+            assert answers == [1.0]

@@ -8,6 +8,7 @@ tests and short scripts; it dies with the process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from semroute.ledger._row import COLUMNS, SCHEMA_SQL
 
 __all__ = ["LEDGER_SCHEMA_VERSION", "LedgerStore", "parse_url"]
 
+_NO_LOCK = contextlib.nullcontext()
 LEDGER_SCHEMA_VERSION = "1"
 _BUSY_TIMEOUT_MS = 10_000
 _INSERT = (
@@ -93,6 +95,18 @@ class LedgerStore:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA_SQL)
             self._check_schema()
+            # Reads get their own connection on a file (WAL lets them run beside a write),
+            # so a budget check never waits for the writer's batch to commit.
+            self._read_conn = self._conn
+            self._read_lock = self._lock
+            if path is not None:
+                self._read_conn = sqlite3.connect(
+                    path,
+                    timeout=_BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                self._read_lock = threading.Lock()
         except sqlite3.DatabaseError as exc:
             raise CorruptStoreError(f"cannot open ledger {self.label}: {exc}") from exc
 
@@ -125,9 +139,9 @@ class LedgerStore:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one read-only statement."""
-        with self._lock:
+        with self._read_lock:
             try:
-                return self._conn.execute(sql, params).fetchall()
+                return self._read_conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise BackendError(f"ledger {self.label}: query failed: {exc}") from exc
 
@@ -140,5 +154,6 @@ class LedgerStore:
                 raise BackendError(f"ledger {self.label}: write failed: {exc}") from exc
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock if self._read_conn is not self._conn else _NO_LOCK:
             self._conn.close()
+            self._read_conn.close()
