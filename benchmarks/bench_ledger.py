@@ -274,7 +274,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": _git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        # The results folder is this script's own output, not the code measured.
+        "uncommitted_changes": bool(
+            _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results")
+        ),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared VM), "
         f"load average {load[0]:.1f} at the end",
         "versions": _versions(),
