@@ -31,6 +31,8 @@ setup(
     packages=[*find_packages("src"), "semroute.models"],
     package_data={
         "semroute": ["py.typed", "*.pyi"],
+        # The trimmed LiteLLM price table the ledger prices calls with.
+        "semroute.ledger": ["prices.json"],
         "semroute.models": ["*.onnx", "*.json", "MANIFEST", "*.npz", "*.npy"],
     },
     exclude_package_data={"semroute.models": ["*.py"]},

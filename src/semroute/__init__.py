@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     from semroute._router import Decision, Router, Rule, Tier
     from semroute._stats import CacheStats
     from semroute.integrations.openai import call_info, unwrap, wrap
+    from semroute.ledger import Budget, Ledger
 
 # Public name -> private module that defines it. Resolved on first access so
 # ``import semroute`` loads neither onnxruntime nor hnswlib.
 _LAZY: dict[str, str] = {
+    "Budget": "semroute.ledger",
     "CacheHit": "semroute._cache",
     "CacheStats": "semroute._stats",
     "CalibrationReport": "semroute._calibrate",
@@ -37,6 +39,7 @@ _LAZY: dict[str, str] = {
     "Encoder": "semroute._encoder",
     "Guards": "semroute._guards_api",
     "IndexConfig": "semroute._cache_config",
+    "Ledger": "semroute.ledger",
     "Pruned": "semroute._prune",
     "Pruner": "semroute._prune",
     "Router": "semroute._router",
@@ -54,6 +57,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "Budget",
     "CacheHit",
     "CacheStats",
     "CalibrationReport",
@@ -61,6 +65,7 @@ __all__ = [
     "Encoder",
     "Guards",
     "IndexConfig",
+    "Ledger",
     "Pruned",
     "Pruner",
     "Router",

@@ -1,5 +1,8 @@
 """One self-contained HTML page for an ``AnalysisReport``, plots as inline SVG.
 
+A report from a ledger (``report.measured`` set) gets measured wording, an outcome
+table and per-tag tables; everything else is drawn the same way for both sources.
+
 matplotlib is optional (the ``semroute[report]`` extra) and imported only here.
 """
 
@@ -10,7 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semroute._analyze_report import AnalysisReport
+from semroute._analyze_report import AnalysisReport, Measured
 from semroute.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -64,7 +67,12 @@ def _hit_rate_plot(report: AnalysisReport) -> str:
     axes.set_xticks(xs[::step], [b.label for b in buckets][::step], rotation=30, ha="right")
     axes.set_ylabel("hit rate (%)")
     axes.set_ylim(0, 100)
-    axes.set_title(f"Cache hit rate as it warms (threshold {report.cache.threshold:.2f})")
+    threshold = report.cache.threshold
+    axes.set_title(
+        "Cache hit rate over time (as served)"
+        if threshold is None
+        else f"Cache hit rate as it warms (threshold {threshold:.2f})"
+    )
     axes.legend(loc="upper left")
     return _svg(figure)
 
@@ -74,7 +82,8 @@ def _cost_over_time_plot(report: AnalysisReport) -> str:
     axes = figure.add_subplot()
     buckets = report.cache.over_time
     xs = list(range(len(buckets)))
-    axes.plot(xs, [b.cost_before for b in buckets], marker="o", color="#999999", label="as logged")
+    before = "without semroute" if report.measured is not None else "as logged"
+    axes.plot(xs, [b.cost_before for b in buckets], marker="o", color="#999999", label=before)
     axes.plot(
         xs, [b.cost_after for b in buckets], marker="o", color="#55a868", label="with semroute"
     )
@@ -91,7 +100,8 @@ def _cost_plot(report: AnalysisReport) -> str:
     figure = _figure()
     axes = figure.add_subplot()
     t = report.totals
-    labels = ["as logged", "cache", "routing", "pruning", "all three"]
+    first = "without semroute" if report.measured is not None else "as logged"
+    labels = [first, "cache", "routing", "pruning", "all three"]
     values = [
         t.bill_before,
         t.bill_before - report.cache.default.dollars_saved,
@@ -102,7 +112,7 @@ def _cost_plot(report: AnalysisReport) -> str:
     colors = ["#999999", "#4c72b0", "#dd8452", "#8172b3", "#55a868"]
     bars = axes.bar(labels, values, color=colors)
     axes.bar_label(bars, labels=[f"${v:,.2f}" for v in values])
-    axes.set_ylabel("US$ over the log")
+    axes.set_ylabel("US$ over the ledger" if report.measured is not None else "US$ over the log")
     axes.set_title("Bill before and after, per lever and together")
     axes.margins(y=0.15)
     return _svg(figure)
@@ -118,16 +128,71 @@ def _row(cells: list[Any], numeric_from: int = 1) -> str:
     return f"<tr>{tds}</tr>"
 
 
+def _measured_html(measured: Measured) -> list[str]:
+    parts = ["<h2>Calls by cache outcome</h2><table>"]
+    parts.append(
+        "<tr><th>outcome</th><th class=n>calls</th><th class=n>paid</th><th class=n>saved</th></tr>"
+    )
+    for o in measured.outcomes:
+        parts.append(_row([o.outcome, f"{o.calls:,}", f"${o.cost:,.4f}", f"${o.saved:,.4f}"]))
+    parts.append("</table>")
+    if measured.bypass_reasons:
+        reasons = ", ".join(f"{r} ({n:,})" for r, n in measured.bypass_reasons)
+        parts.append(f"<p>Bypassed: {escape(reasons)}</p>")
+    if measured.unpriced_calls:
+        parts.append(
+            f"<p>{measured.unpriced_calls:,} calls have no known price: they are left out "
+            "of the sums, not counted as free.</p>"
+        )
+    return parts
+
+
+def _groups_html(measured: Measured) -> list[str]:
+    parts = []
+    for group in measured.groups:
+        parts.append(f"<h2>By {escape(group.by)}</h2><table>")
+        parts.append(
+            f"<tr><th>{escape(group.by)}</th><th class=n>calls</th><th class=n>hit rate</th>"
+            "<th class=n>paid</th><th class=n>saved</th><th class=n>unpriced</th></tr>"
+        )
+        for r in group.rows:
+            parts.append(
+                _row(
+                    [
+                        r.key,
+                        f"{r.calls:,}",
+                        f"{100 * r.hit_rate:.1f}%",
+                        f"${r.cost:,.4f}",
+                        f"${r.saved:,.4f}",
+                        r.unpriced,
+                    ]
+                )
+            )
+        parts.append("</table>")
+    return parts
+
+
+def _opening(report: AnalysisReport) -> list[str]:
+    if report.measured is None:
+        return [
+            "<!doctype html><html lang=en><meta charset=utf-8>",
+            f"<title>semroute analyze: {escape(report.source)}</title><style>{_CSS}</style>",
+            f"<h1>What semroute would save on {escape(report.source)}</h1>",
+            f"<p>{report.records:,} calls replayed, "
+            f"{report.malformed_count:,} malformed lines skipped.",
+        ]
+    return [
+        "<!doctype html><html lang=en><meta charset=utf-8>",
+        f"<title>semroute report: {escape(report.source)}</title><style>{_CSS}</style>",
+        f"<h1>What semroute saved, from the ledger {escape(report.source)}</h1>",
+        f"<p>{report.records:,} calls recorded.",
+    ]
+
+
 def render_html(report: AnalysisReport) -> str:
     """The report as one HTML document (no external resources)."""
     t = report.totals
-    parts = [
-        "<!doctype html><html lang=en><meta charset=utf-8>",
-        f"<title>semroute analyze: {escape(report.source)}</title><style>{_CSS}</style>",
-        f"<h1>What semroute would save on {escape(report.source)}</h1>",
-        f"<p>{report.records:,} calls replayed, "
-        f"{report.malformed_count:,} malformed lines skipped.",
-    ]
+    parts = _opening(report)
     if report.first_ts and report.last_ts:
         parts.append(
             f" From {report.first_ts:%Y-%m-%d %H:%M} to {report.last_ts:%Y-%m-%d %H:%M} UTC."
@@ -141,6 +206,8 @@ def render_html(report: AnalysisReport) -> str:
             f'<p class="big">Projected per 30 days: bill ${t.projected_monthly_bill:,.2f}, '
             f"saving ${t.projected_monthly_saving:,.2f}</p>"
         )
+    if report.measured is not None:
+        parts += _measured_html(report.measured)
     parts.append(_cost_plot(report))
     if report.cache.over_time:
         parts.append(_cost_over_time_plot(report))
@@ -154,7 +221,7 @@ def render_html(report: AnalysisReport) -> str:
         parts.append(
             _row(
                 [
-                    f"{row.threshold:.2f}",
+                    "as served" if row.threshold is None else f"{row.threshold:.2f}",
                     row.hits_exact,
                     row.hits_semantic,
                     f"{100 * row.hit_rate:.1f}%",
@@ -192,7 +259,10 @@ def render_html(report: AnalysisReport) -> str:
         parts.append("<h2>Malformed lines</h2><ul>")
         parts += [f"<li>line {m.line}: {escape(m.reason)}</li>" for m in report.malformed]
         parts.append("</ul>")
-    parts.append('<p class="dim">Generated by semroute analyze.</p></html>\n')
+    if report.measured is not None:
+        parts += _groups_html(report.measured)
+    command = "report" if report.measured is not None else "analyze"
+    parts.append(f'<p class="dim">Generated by semroute {command}.</p></html>\n')
     return "\n".join(parts)
 
 

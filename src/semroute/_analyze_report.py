@@ -1,8 +1,15 @@
-"""The typed result of ``semroute.analyze`` and its stable JSON form.
+"""The typed result of ``semroute.analyze`` and ``semroute report``, and its stable JSON form.
 
-``AnalysisReport.to_dict()`` is the ``--json`` output. Its ``schema`` and
-``version`` fields name the layout; a change that removes or renames a key
-bumps ``version``, adding keys does not.
+One model, two sources: ``analyze`` fills it by replaying a log (what semroute
+*would* save), ``semroute report`` from a ledger (what it *did* save); the
+terminal and HTML renderers draw both. A report from a ledger carries
+``measured`` (outcomes, per-tag tables) and a cache threshold of ``None`` (as
+served; the ledger does not know the cache's setting).
+
+``AnalysisReport.to_dict()`` is the ``--json`` output. Its ``schema``
+(``semroute.analyze`` or ``semroute.report``) and ``version`` fields name the
+layout; a change that removes or renames a key bumps ``version``, adding keys
+does not.
 """
 
 from __future__ import annotations
@@ -14,11 +21,16 @@ from typing import Any
 from semroute._analyze_log import Malformed
 
 __all__ = [
+    "MEASURED_SCHEMA",
     "SCHEMA",
     "SCHEMA_VERSION",
     "AnalysisReport",
     "CacheResult",
+    "GroupRow",
+    "GroupTable",
     "Intent",
+    "Measured",
+    "OutcomeCount",
     "PruningResult",
     "RoutingResult",
     "ThresholdResult",
@@ -28,14 +40,18 @@ __all__ = [
 ]
 
 SCHEMA = "semroute.analyze"
+MEASURED_SCHEMA = "semroute.report"
 SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
 class ThresholdResult:
-    """Replaying the log through one cache at one similarity threshold."""
+    """Replaying the log through one cache at one similarity threshold.
 
-    threshold: float
+    From a ledger there is one row, ``threshold`` ``None``: the cache as it served.
+    """
+
+    threshold: float | None
     hits_exact: int
     hits_semantic: int
     hit_rate: float
@@ -77,7 +93,7 @@ class Intent:
 
 @dataclass(frozen=True, slots=True)
 class CacheResult:
-    threshold: float
+    threshold: float | None  # None: measured from a ledger, whatever the cache's setting
     thresholds: tuple[ThresholdResult, ...]
     over_time: tuple[TimeBucket, ...]
     top_intents: tuple[Intent, ...]
@@ -145,6 +161,56 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class OutcomeCount:
+    """Calls with one cache outcome (exact, semantic, miss, bypass, error) in a ledger."""
+
+    outcome: str
+    calls: int
+    cost: float
+    saved: float
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """Spend and savings of the calls sharing one value of a tag (or one model).
+
+    ``unpriced`` counts calls whose cost is unknown (no price for the model): they
+    are left out of ``cost``, never counted as free.
+    """
+
+    key: str
+    calls: int
+    hits: int
+    cost: float
+    saved: float
+    unpriced: int
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTable:
+    """One per-tag table: ``by`` is a tag name (feature, user, tenant...) or ``model``."""
+
+    by: str
+    rows: tuple[GroupRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What only a ledger knows: outcomes as served, bypass reasons, per-tag tables."""
+
+    since: datetime | None
+    outcomes: tuple[OutcomeCount, ...]
+    bypass_reasons: tuple[tuple[str, int], ...]
+    groups: tuple[GroupTable, ...]
+    unpriced_calls: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
 class AnalysisReport:
     """What semroute would have saved on one log. ``to_dict()`` is the ``--json`` form."""
 
@@ -159,6 +225,7 @@ class AnalysisReport:
     routing: RoutingResult
     pruning: PruningResult
     totals: Totals
+    measured: Measured | None = None  # set when the report comes from a ledger
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with ``schema`` and ``version`` first."""
@@ -167,7 +234,17 @@ class AnalysisReport:
         for bucket, raw in zip(self.cache.over_time, body["cache"]["over_time"], strict=True):
             raw["hit_rate"] = bucket.hit_rate
         body["pruning"]["tokens_saved"] = self.pruning.tokens_saved
-        return {"schema": SCHEMA, "version": SCHEMA_VERSION, **_jsonable(body)}
+        schema = SCHEMA
+        if self.measured is not None:
+            schema = MEASURED_SCHEMA
+            for table, raw_table in zip(
+                self.measured.groups, body["measured"]["groups"], strict=True
+            ):
+                for row, raw in zip(table.rows, raw_table["rows"], strict=True):
+                    raw["hit_rate"] = row.hit_rate
+        else:
+            del body["measured"]
+        return {"schema": schema, "version": SCHEMA_VERSION, **_jsonable(body)}
 
 
 def _jsonable(value: Any) -> Any:

@@ -47,11 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     from semroute._calibrate_cli import register as register_calibrate
     from semroute._prune_cli import register as register_prune
     from semroute._router_cli import register as register_route
+    from semroute.ledger._cli import register as register_report
 
     register_analyze(commands)
     register_bench(commands)
     register_calibrate(commands)
     register_prune(commands)
+    register_report(commands)
     register_route(commands)
     return parser
 
