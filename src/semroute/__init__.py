@@ -17,7 +17,7 @@ from semroute._version import __version__
 
 if TYPE_CHECKING:
     from semroute._analyze import analyze
-    from semroute._cache import CacheHit, SemanticCache
+    from semroute._cache import CacheHit, SemanticCache, Served
     from semroute._cache_config import IndexConfig
     from semroute._calibrate import CalibrationReport, calibrate
     from semroute._encoder import Encoder, default_encoder
@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "Router": "semroute._router",
     "Rule": "semroute._router",
     "SemanticCache": "semroute._cache",
+    "Served": "semroute._cache",
     "Tier": "semroute._router",
     "analyze": "semroute._analyze",
     "calibrate": "semroute._calibrate",
@@ -61,6 +62,7 @@ __all__ = [
     "Router",
     "Rule",
     "SemanticCache",
+    "Served",
     "Tier",
     "__version__",
     "analyze",

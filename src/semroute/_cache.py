@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +37,7 @@ from semroute._cache_table import IntMap, SlotTable
 from semroute._entry import Entry
 from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute._index import Partition
-from semroute._singleflight import AsyncSingleFlight, SingleFlight
+from semroute._singleflight import SingleFlight
 from semroute._stats import CacheStats, StatsRecorder
 from semroute._types import TextEncoder
 from semroute.backends._base import Backend, Change, ChangeFeed
@@ -83,6 +83,43 @@ class CacheHit:
     exact: bool
     namespace: str
     lookup_us: float
+
+
+@dataclass(frozen=True, slots=True)
+class Served(Generic[R]):
+    """What :meth:`SemanticCache.serve` handed back, and how it got it.
+
+    ``response`` is the stored answer on a hit, else ``fn``'s result. ``hit`` is the
+    hit that served it (``None`` when ``fn`` ran or the call joined another
+    caller's flight); ``shared`` is True when the call waited for an identical
+    in-flight call and got its result; ``stored`` is True when this call's ``fn``
+    result was stored. ``embedding`` is the query's vector if one was computed or
+    given (``None`` on an exact hit found without the encoder).
+
+    >>> served = SemanticCache().serve("hi", lambda q: "hello")
+    >>> served.response, served.hit, served.shared, served.stored
+    ('hello', None, False, True)
+    """
+
+    response: R
+    hit: CacheHit | None
+    shared: bool
+    stored: bool
+    embedding: FloatArray | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One serve call's checked arguments."""
+
+    ns_name: str
+    query: str
+    norm: str
+    key: int
+    threshold: float
+    ttl: float | None
+    guards: Guards
+    store_if: Callable[[Any], bool] | None
 
 
 class _Namespace:
@@ -201,7 +238,6 @@ class SemanticCache:
         self._lru_pool: list[tuple[int, int]] = []  # (slot, stamp), oldest last
         self._stats = StatsRecorder()
         self._flight = SingleFlight()
-        self._aflight = AsyncSingleFlight()
         if encoder is not None:
             self._ensure_ready()
 
@@ -632,8 +668,9 @@ class SemanticCache:
         threshold: float,
         vector: FloatArray | None,
         guards: Guards,
-    ) -> tuple[CacheHit | None, FloatArray]:
-        """Exact key first, then the index; returns the hit and the query's vector."""
+    ) -> tuple[CacheHit | None, FloatArray | None]:
+        """Exact key first, then the index; returns the hit and the query's vector
+        (``None`` when an exact hit made the encoder unnecessary)."""
         now = time.time()
         hit, spent = self._phase_exact(ns_name, norm, key, now)
         if hit is None:
@@ -642,7 +679,7 @@ class SemanticCache:
             steps = self._semantic_steps(ns_name, query, norm, vector, threshold, now, guards)
             hit, more = self._drive(steps, query)
             spent += more
-        return self._finish(hit, spent), vector  # type: ignore[return-value]
+        return self._finish(hit, spent), vector
 
     def _store(
         self,
@@ -842,6 +879,142 @@ class SemanticCache:
         vector = self._embedding(embedding) if embedding is not None else self._embed(query)
         self._store(ns_name, query, norm, key, response, vector, entry_ttl)
 
+    def embed(self, query: str) -> FloatArray:
+        """The unit vector the cache compares ``query`` by: what ``serve`` and ``get``
+        compute when not given ``embedding=``.
+
+        Compute it once and pass it to both :meth:`Router.choose <semroute.Router.choose>`
+        and ``serve(embedding=...)``. For a query longer than the encoder's window only
+        the window is embedded; the cache then also requires the rest of the text to be
+        identical (normalised) for a semantic hit, whichever vector is passed.
+
+        >>> cache = SemanticCache()
+        >>> cache.embed("How do I reset my password?").shape
+        (384,)
+        """
+        self._key(query)
+        return self._embed(query)
+
+    def serve(
+        self,
+        query: str,
+        fn: Callable[[str], R],
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        threshold: float | None = None,
+        guards: Guards | None = None,
+        embedding: FloatArray | None = None,
+        store_if: Callable[[R], bool] | None = None,
+    ) -> Served[R]:
+        """The answer for ``query`` and how it was obtained: a hit, a shared flight, or ``fn``.
+
+        On a miss ``fn(query)`` runs once for all concurrent identical misses (same
+        namespace and normalised query): the others wait and receive its result
+        (``shared=True``). The result is stored unless ``store_if(result)`` is false
+        (or it is ``None`` without ``store_none``). ``embedding`` replaces the query's
+        vector (see :meth:`embed`). Inputs are checked before ``fn`` runs; an
+        exception from ``fn``, ``store_if`` or ``verify`` propagates and nothing is
+        stored. ``fn`` must be a sync function here (use :meth:`aserve` for ``async def``).
+
+        >>> cache = SemanticCache()
+        >>> cache.serve("What is 2+2?", lambda q: "4").stored
+        True
+        >>> served = cache.serve("what is 2+2", lambda q: "never called")
+        >>> served.response, served.hit.exact
+        ('4', True)
+        >>> cache.serve("What is 3+3?", lambda q: "6", store_if=lambda r: False).stored
+        False
+        """
+        call = self._prepare(query, fn, namespace, ttl, threshold, guards, store_if)
+        if inspect.iscoroutinefunction(fn):
+            raise InputTypeError("fn is async def: use aserve / aget_or_call")
+        self._ensure_ready()
+        vector = self._embedding(embedding) if embedding is not None else None
+        hit, vector = self._lookup(
+            call.ns_name, query, call.norm, call.key, call.threshold, vector, call.guards
+        )
+        if hit is not None:
+            self._stats.add("fn_calls_saved")
+            return Served(hit.response, hit, shared=False, stored=False, embedding=vector)
+        stored_vector = vector
+
+        def lead() -> Served[R]:
+            again = self._recheck(call)
+            if again is not None:
+                return Served(again.response, again, False, False, stored_vector)
+            self._stats.add("fn_calls")
+            result = fn(query)
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()  # never awaited: do not leave a warning behind
+                raise InputTypeError("fn returned an awaitable: use aserve / aget_or_call")
+            stored = self._keep(call, result, stored_vector)
+            return Served(result, None, False, stored, stored_vector)
+
+        served, shared = self._flight.do((call.ns_name, call.norm), lead)
+        return self._joined(served, shared, stored_vector)
+
+    async def aserve(
+        self,
+        query: str,
+        fn: Callable[[str], Awaitable[R]],
+        *,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        threshold: float | None = None,
+        guards: Guards | None = None,
+        embedding: FloatArray | None = None,
+        store_if: Callable[[R], bool] | None = None,
+    ) -> Served[R]:
+        """The asyncio twin of :meth:`serve`; the encoder runs in a worker thread.
+
+        ``verify`` may be ``async def`` here (it is awaited); a sync verifier is
+        called on the event loop, so keep it fast or make it async.
+
+        >>> import asyncio
+        >>> cache = SemanticCache()
+        >>> async def llm(q: str) -> str:
+        ...     return "4"
+        >>> asyncio.run(cache.aserve("What is 2+2?", llm)).response
+        '4'
+        """
+        call = self._prepare(query, fn, namespace, ttl, threshold, guards, store_if)
+        if not self._ready:
+            await asyncio.to_thread(self._ensure_ready)
+        vector = self._embedding(embedding) if embedding is not None else None
+        now = time.time()
+        hit, spent = self._phase_exact(call.ns_name, call.norm, call.key, now)
+        if hit is None:
+            if vector is None:
+                # The encoder is the slow part: keep it off the event loop.
+                vector = await asyncio.to_thread(self._embed, query)
+            steps = self._semantic_steps(
+                call.ns_name, query, call.norm, vector, call.threshold, now, call.guards
+            )
+            hit, more = await self._adrive(steps, query)
+            spent += more
+        hit = self._finish(hit, spent)
+        if hit is not None:
+            self._stats.add("fn_calls_saved")
+            return Served(hit.response, hit, shared=False, stored=False, embedding=vector)
+        stored_vector = vector
+
+        async def lead() -> Served[R]:
+            again = self._recheck(call)
+            if again is not None:
+                return Served(again.response, again, False, False, stored_vector)
+            self._stats.add("fn_calls")
+            pending = fn(query)
+            if not inspect.isawaitable(pending):
+                raise InputTypeError("fn must be async def (return an awaitable) in aserve")
+            result = await pending
+            stored = self._keep(call, result, stored_vector)
+            return Served(result, None, False, stored, stored_vector)
+
+        served, shared = await self._flight.ado((call.ns_name, call.norm), lead)
+        return self._joined(served, shared, stored_vector)
+
     def get_or_call(
         self,
         query: str,
@@ -851,13 +1024,16 @@ class SemanticCache:
         ttl: float | None = None,
         threshold: float | None = None,
         guards: Guards | None = None,
+        embedding: FloatArray | None = None,
     ) -> R:
         """The cached answer for ``query``, or ``fn(query)``, stored for next time.
 
-        ``guards`` overrides the cache's hit guards for this call (see :meth:`get`).
-        An exception from ``fn`` (or from ``verify``) propagates unchanged and nothing is stored; a
-        ``None`` result is stored only with ``store_none=True``. Concurrent
-        identical misses (same namespace and normalised query) call ``fn`` once.
+        ``serve(...).response``: see :meth:`serve`. ``guards`` overrides the cache's
+        hit guards for this call (see :meth:`get`); ``embedding`` replaces the
+        query's vector (see :meth:`embed`). An exception from ``fn`` (or from
+        ``verify``) propagates unchanged and nothing is stored; a ``None`` result is
+        stored only with ``store_none=True``. Concurrent identical misses (same
+        namespace and normalised query) call ``fn`` once.
 
         >>> cache = SemanticCache()
         >>> cache.get_or_call("What is 2+2?", lambda q: "4")
@@ -865,43 +1041,15 @@ class SemanticCache:
         >>> cache.get_or_call("what is 2+2", lambda q: "never called")
         '4'
         """
-        ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
-        thr = self._threshold(threshold)
-        entry_ttl = self._ttl(ttl)
-        chosen = self._guards(guards)
-        if not callable(fn):
-            raise InputTypeError("fn must be callable")
-        self._ensure_ready()
-        hit, vector = self._lookup(ns_name, query, norm, key, thr, None, chosen)
-        if hit is not None:
-            self._stats.add("fn_calls_saved")
-            return hit.response  # type: ignore[no-any-return]
-
-        def call() -> R:
-            self._stats.add("fn_calls")
-            result = fn(query)
-            self._maybe_store(ns_name, query, norm, key, result, vector, entry_ttl)
-            return result
-
-        result, shared = self._flight.do((ns_name, norm), call)
-        if shared:
-            self._stats.add("fn_calls_saved")
-        return result  # type: ignore[no-any-return]
-
-    def _maybe_store(
-        self,
-        ns_name: str,
-        query: str,
-        norm: str,
-        key: int,
-        result: object,
-        vector: FloatArray,
-        ttl: float | None,
-    ) -> None:
-        if result is None and not self.config.store_none:
-            return
-        self._store(ns_name, query, norm, key, result, vector, ttl)
+        return self.serve(
+            query,
+            fn,
+            namespace=namespace,
+            ttl=ttl,
+            threshold=threshold,
+            guards=guards,
+            embedding=embedding,
+        ).response
 
     async def aget_or_call(
         self,
@@ -912,11 +1060,9 @@ class SemanticCache:
         ttl: float | None = None,
         threshold: float | None = None,
         guards: Guards | None = None,
+        embedding: FloatArray | None = None,
     ) -> R:
-        """The asyncio twin of :meth:`get_or_call`; the encoder runs in a worker thread.
-
-        ``verify`` may be ``async def`` here (it is awaited); a sync verifier is
-        called on the event loop, so keep it fast or make it async.
+        """The asyncio twin of :meth:`get_or_call`: ``(await aserve(...)).response``.
 
         >>> import asyncio
         >>> cache = SemanticCache()
@@ -925,41 +1071,67 @@ class SemanticCache:
         >>> asyncio.run(cache.aget_or_call("What is 2+2?", llm))
         '4'
         """
+        served = await self.aserve(
+            query,
+            fn,
+            namespace=namespace,
+            ttl=ttl,
+            threshold=threshold,
+            guards=guards,
+            embedding=embedding,
+        )
+        return served.response
+
+    def _prepare(
+        self,
+        query: str,
+        fn: object,
+        namespace: str | None,
+        ttl: float | None,
+        threshold: float | None,
+        guards: Guards | None,
+        store_if: object,
+    ) -> _Call:
+        """Check every argument of a serve call before anything runs."""
         ns_name = self._namespace_name(namespace)
         norm, key = self._key(query)
-        thr = self._threshold(threshold)
-        entry_ttl = self._ttl(ttl)
-        chosen = self._guards(guards)
+        call = _Call(
+            ns_name=ns_name,
+            query=query,
+            norm=norm,
+            key=key,
+            threshold=self._threshold(threshold),
+            ttl=self._ttl(ttl),
+            guards=self._guards(guards),
+            store_if=store_if,  # type: ignore[arg-type]
+        )
         if not callable(fn):
             raise InputTypeError("fn must be callable")
-        if not self._ready:
-            await asyncio.to_thread(self._ensure_ready)
-        now = time.time()
-        hit, spent = self._phase_exact(ns_name, norm, key, now)
-        vector: FloatArray | None = None
-        if hit is None:
-            # The encoder is the slow part: keep it off the event loop.
-            vector = await asyncio.to_thread(self._embed, query)
-            steps = self._semantic_steps(ns_name, query, norm, vector, thr, now, chosen)
-            hit, more = await self._adrive(steps, query)
-            spent += more
-        hit = self._finish(hit, spent)
+        if store_if is not None and not callable(store_if):
+            raise InputTypeError("store_if must be callable or None")
+        return call
+
+    def _recheck(self, call: _Call) -> CacheHit | None:
+        """Inside the flight: an identical call may have stored the answer since our lookup."""
+        hit = self._lookup_exact(call.ns_name, call.norm, call.key, time.time())
         if hit is not None:
             self._stats.add("fn_calls_saved")
-            return hit.response  # type: ignore[no-any-return]
+        return hit
+
+    def _keep(self, call: _Call, result: object, vector: FloatArray | None) -> bool:
+        """Store ``fn``'s result unless ``store_if`` or ``store_none`` say not to."""
+        if result is None and not self.config.store_none:
+            return False
+        if call.store_if is not None and not call.store_if(result):
+            return False
         assert vector is not None
-        stored_vector = vector
+        return self._store(call.ns_name, call.query, call.norm, call.key, result, vector, call.ttl)
 
-        async def call() -> R:
-            self._stats.add("fn_calls")
-            result = await fn(query)
-            self._maybe_store(ns_name, query, norm, key, result, stored_vector, entry_ttl)
-            return result
-
-        result, shared = await self._aflight.do((ns_name, norm), call)
-        if shared:
-            self._stats.add("fn_calls_saved")
-        return result  # type: ignore[no-any-return]
+    def _joined(self, served: Served[R], shared: bool, vector: FloatArray | None) -> Served[R]:
+        if not shared:
+            return served
+        self._stats.add("fn_calls_saved")
+        return Served(served.response, None, shared=True, stored=False, embedding=vector)
 
     def delete(self, query: str, *, namespace: str | None = None) -> bool:
         """Remove the entry stored for this exact (normalised) query; True if one was.
