@@ -9,6 +9,7 @@ paraphrase is judged by the real model.
 from __future__ import annotations
 
 import asyncio
+import doctest
 import json
 from collections.abc import Iterator
 
@@ -73,17 +74,23 @@ def test_chat_prompt_keys_on_last_human_message(fast: SemrouteCache) -> None:
     other_sys = _chat_prompt(SystemMessage("You are verbose."), HumanMessage("capital of France"))
     assert fast.lookup(other_sys, "m") is None
     assert fast.lookup(prompt, "m2") is None
-    longer = _chat_prompt(sys_a, HumanMessage("hi"), AIMessage("hello"), HumanMessage("capital of France"))
+    longer = _chat_prompt(
+        sys_a, HumanMessage("hi"), AIMessage("hello"), HumanMessage("capital of France")
+    )
     assert fast.lookup(longer, "m") is None
 
 
 def test_unparseable_or_uncacheable_prompt_is_a_miss_never_an_error(fast: SemrouteCache) -> None:
     gens = [Generation(text="x")]
     broken = '[{"lc": 1, "type": "constructor", "id": ["no", "such", "Class"]'
-    evil = dumps([HumanMessage("hi")]).replace("HumanMessage", "ChatOpenAI").replace(
-        '"messages"', '"chat_models"'
+    evil = (
+        dumps([HumanMessage("hi")])
+        .replace("HumanMessage", "ChatOpenAI")
+        .replace('"messages"', '"chat_models"')
     )
-    image = _chat_prompt(HumanMessage(content=[{"type": "image_url", "image_url": {"url": "http://x/y.png"}}]))
+    image = _chat_prompt(
+        HumanMessage(content=[{"type": "image_url", "image_url": {"url": "http://x/y.png"}}])
+    )
     for prompt in (broken, evil, image, ""):
         assert fast.lookup(prompt, "m") is None
         fast.update(prompt, "m", gens)  # never raises, never stores
@@ -95,8 +102,12 @@ def test_tool_calls_and_truncated_answers_are_not_stored(fast: SemrouteCache) ->
     recorder = Recorder()
     cache = SemrouteCache(fast.cache, observers=[recorder])
     tool = AIMessage("", tool_calls=[{"name": "lookup", "args": {"q": "x"}, "id": "call_1"}])
-    cache.update(_chat_prompt(HumanMessage("weather in Paris")), "m", [ChatGeneration(message=tool)])
-    cut = ChatGeneration(message=AIMessage("Once upon", response_metadata={"finish_reason": "length"}))
+    cache.update(
+        _chat_prompt(HumanMessage("weather in Paris")), "m", [ChatGeneration(message=tool)]
+    )
+    cut = ChatGeneration(
+        message=AIMessage("Once upon", response_metadata={"finish_reason": "length"})
+    )
     cache.update(_chat_prompt(HumanMessage("tell a story")), "m", [cut])
     assert len(fast.cache) == 0
     assert [(c.outcome, c.reason) for c in recorder.calls] == [
@@ -106,7 +117,11 @@ def test_tool_calls_and_truncated_answers_are_not_stored(fast: SemrouteCache) ->
 
 
 def test_stored_payload_is_langchain_json_never_pickle(fast: SemrouteCache) -> None:
-    gen = ChatGeneration(message=AIMessage("Paris", usage_metadata={"input_tokens": 9, "output_tokens": 1, "total_tokens": 10}))
+    gen = ChatGeneration(
+        message=AIMessage(
+            "Paris", usage_metadata={"input_tokens": 9, "output_tokens": 1, "total_tokens": 10}
+        )
+    )
     prompt = _chat_prompt(HumanMessage("capital of France"))
     fast.update(prompt, "m", [gen])
     request = fast._request(prompt, "m")
@@ -151,10 +166,17 @@ def test_observers_get_one_record_per_outcome(fast: SemrouteCache) -> None:
     prompt = _chat_prompt(HumanMessage("capital of France"))
     llm_string = '[("model", "fake-1"), ("stop", None)]'.replace('"', "'")
     assert cache.lookup(prompt, llm_string) is None
-    cache.update(prompt, llm_string, [ChatGeneration(message=AIMessage("Paris", usage_metadata=usage))])
+    cache.update(
+        prompt, llm_string, [ChatGeneration(message=AIMessage("Paris", usage_metadata=usage))]
+    )
     assert cache.lookup(prompt, llm_string) is not None
     miss, hit = recorder.calls
-    assert (miss.outcome, miss.input_tokens, miss.output_tokens, miss.model_requested) == ("miss", 12, 3, "fake-1")
+    assert (miss.outcome, miss.input_tokens, miss.output_tokens, miss.model_requested) == (
+        "miss",
+        12,
+        3,
+        "fake-1",
+    )
     assert (hit.outcome, hit.input_tokens, hit.cost_usd, hit.saved_tokens) == ("exact", 0, 0.0, 15)
     assert hit.similarity == 1.0 and hit.namespace == miss.namespace and hit.end_ns >= hit.start_ns
 
@@ -234,7 +256,9 @@ def test_global_cache_serves_a_paraphrase_but_not_another_system_prompt_or_tempe
         temperature=0.2,
     )
     assert other_system.content == "answer 1"
-    other_temperature = model.invoke([SYSTEM, HumanMessage("How can I reset my password?")], temperature=0.9)
+    other_temperature = model.invoke(
+        [SYSTEM, HumanMessage("How can I reset my password?")], temperature=0.9
+    )
     assert other_temperature.content == "answer 2" and model.calls == 3
 
 
@@ -262,3 +286,11 @@ def test_a_hit_is_a_real_chat_generation_with_cost_zeroed(lc_cache: SemrouteCach
     model.invoke([HumanMessage("Capital of France?")])
     hit = model.invoke([HumanMessage("capital of france")])
     assert isinstance(hit, AIMessage) and hit.content == "answer 0" and model.calls == 1
+
+
+@pytest.mark.integration
+def test_module_examples_run() -> None:
+    import semroute.integrations.langchain as adapter
+
+    result = doctest.testmod(adapter)
+    assert result.attempted >= 4 and result.failed == 0

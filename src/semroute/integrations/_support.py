@@ -10,6 +10,7 @@ the store reuses so a miss runs the encoder once.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -107,7 +108,5 @@ def observers_of(
 def notify(observers: Sequence[CallObserver], info: CallInfo) -> None:
     """Hand ``info`` to every observer; one that raises never breaks the user's call."""
     for observer in observers:
-        try:
+        with contextlib.suppress(Exception):  # an observer's bug must not fail the LLM call
             observer.on_call(info)
-        except Exception:  # noqa: S110 - an observer's bug must not fail the LLM call
-            pass
