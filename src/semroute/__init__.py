@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from semroute._prune import Pruned, Pruner, prune
     from semroute._router import Decision, Router, Rule, Tier
     from semroute._stats import CacheStats
+    from semroute.integrations.openai import call_info, unwrap, wrap
 
 # Public name -> private module that defines it. Resolved on first access so
 # ``import semroute`` loads neither onnxruntime nor hnswlib.
@@ -45,8 +46,11 @@ _LAZY: dict[str, str] = {
     "Tier": "semroute._router",
     "analyze": "semroute._analyze",
     "calibrate": "semroute._calibrate",
+    "call_info": "semroute.integrations.openai._info",
     "default_encoder": "semroute._encoder",
     "prune": "semroute._prune",
+    "unwrap": "semroute.integrations.openai",
+    "wrap": "semroute.integrations.openai",
 }
 
 __all__ = [
@@ -67,9 +71,12 @@ __all__ = [
     "__version__",
     "analyze",
     "calibrate",
+    "call_info",
     "default_encoder",
     "errors",
     "prune",
+    "unwrap",
+    "wrap",
 ]
 
 

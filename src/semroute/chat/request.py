@@ -84,9 +84,11 @@ REASONS: Mapping[str, str] = {
     "unreadable_request": "a parameter or message could not be read as JSON",
     "tool_calls": "the response carries tool or function calls",
     "finish_reason": "the response stopped for a reason other than 'stop'",
-    "stream_closed_early": "the stream was closed or failed before its end",
+    "stream_closed_early": "the stream was closed before its end",
+    "stream_incomplete": "the stream ended without a complete answer",
     "raw_response": "with_raw_response call, passed through untouched",
     "cache_error": "the cache or its backend failed; the API answered",
+    "no_cache": "no cache configured (outcome miss: the API answered, nothing stored)",
 }
 
 # Message parts that are text: every other part type (image_url, input_audio, file,

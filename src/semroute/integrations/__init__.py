@@ -1,8 +1,8 @@
-"""Adapters for the frameworks apps already use: import the one you need.
+"""Adapters for the frameworks apps already use (OpenAI SDK, OpenTelemetry, LangChain, LiteLLM).
 
-``semroute.integrations.langchain`` (extra ``semroute[langchain]``) and
-``semroute.integrations.litellm`` (extra ``semroute[litellm]``) each translate their
-framework's request into the canonical chat request (:mod:`semroute.chat.request`) and
-the stored JSON back into the framework's own objects; policy lives below them. Nothing
-here is imported by ``import semroute``.
+Each is an optional extra, imported only when used: ``import semroute`` imports none of them.
+``semroute.integrations.langchain`` (``semroute[langchain]``) and
+``semroute.integrations.litellm`` (``semroute[litellm]``) translate their framework's request
+into the canonical chat request (:mod:`semroute.chat.request`) and the stored JSON back into
+the framework's own objects; policy lives below them.
 """

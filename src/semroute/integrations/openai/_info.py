@@ -1,0 +1,48 @@
+"""``call_info(response)``: what semroute did for the call that produced this response."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+from semroute.chat.info import CallInfo
+
+# id(response) -> (weak reference, info). Pydantic models are not hashable, so a
+# WeakKeyDictionary cannot hold them; the reference's callback drops the row.
+_INFOS: dict[int, tuple[weakref.ref[Any], CallInfo]] = {}
+_LOCK = threading.Lock()
+
+
+def _drop(key: int, ref: weakref.ref[Any]) -> None:
+    with _LOCK:
+        row = _INFOS.get(key)
+        if row is not None and row[0] is ref:
+            del _INFOS[key]
+
+
+def remember(response: Any, info: CallInfo) -> None:
+    """Attach ``info`` to ``response`` for as long as the response lives (latest wins)."""
+    key = id(response)
+    try:
+        ref = weakref.ref(response, lambda r: _drop(key, r))
+    except TypeError:  # not weak-referenceable: nothing to attach to
+        return
+    with _LOCK:
+        _INFOS[key] = (ref, info)
+
+
+def call_info(response: object) -> CallInfo | None:
+    """The :class:`~semroute.chat.info.CallInfo` of the wrapped call that returned ``response``.
+
+    ``None`` for an object no wrapped call returned. For a stream it is first the
+    call as started, then, once the stream ends, the call as finished (outcome, tokens).
+
+    >>> call_info(object()) is None
+    True
+    """
+    with _LOCK:
+        row = _INFOS.get(id(response))
+    if row is None or row[0]() is not response:
+        return None
+    return row[1]

@@ -1,0 +1,351 @@
+"""Stored JSON back into the SDK's own objects, and the SDK's objects into stored JSON.
+
+A hit becomes a real ``ChatCompletion`` (or ``ParsedChatCompletion``, ``Response``) with a
+fresh id and ``created``, the stored model name and zero usage (nothing was billed for it);
+a streamed hit becomes a real ``Stream`` / ``AsyncStream`` reading server-sent events that
+are built here, so the SDK's own decoder parses them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
+from typing import Any, cast
+
+import openai
+from openai._models import construct_type
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response, ResponseStreamEvent
+
+_ZERO_CHAT_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+_ZERO_RESPONSES_USAGE = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+
+
+def _zeroed(usage: Any, default: Mapping[str, int]) -> Any:
+    """The stored usage with every count set to 0 (same shape, so every SDK version reads it)."""
+    if isinstance(usage, Mapping):
+        return {k: _zeroed(v, {}) for k, v in usage.items()} if usage else dict(default)
+    if isinstance(usage, int) and not isinstance(usage, bool):
+        return 0
+    return usage if default == {} else dict(default)
+
+
+def _build(cls: Any, body: Mapping[str, Any]) -> Any:
+    # The SDK's own lenient constructor, as used for API responses: a body stored by another
+    # SDK version (a field added or made required since) still loads.
+    return construct_type(type_=cls, value=dict(body))
+
+
+def dump(obj: Any) -> dict[str, Any]:
+    """The JSON body of an SDK response object, without ``parse()``'s parsed values."""
+    # warnings=False: parse() types `parsed` loosely; it is dropped below anyway.
+    body: dict[str, Any] = obj.model_dump(mode="json", exclude_unset=True, warnings=False)
+    for choice in body.get("choices") or ():
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(message, dict):
+            message.pop("parsed", None)
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, dict) and isinstance(call.get("function"), dict):
+                    call["function"].pop("parsed_arguments", None)
+    for item in body.get("output") or ():
+        if isinstance(item, dict):
+            item.pop("parsed_arguments", None)
+            for part in item.get("content") or ():
+                if isinstance(part, dict):
+                    part.pop("parsed", None)
+    return body
+
+
+def fresh_chat(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored completion as served now: new id and time, nothing billed."""
+    return {
+        **body,
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "created": int(time.time()),
+        "usage": _zeroed(body.get("usage"), _ZERO_CHAT_USAGE),
+    }
+
+
+def fresh_response(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored Responses API response as served now: new id and time, nothing billed."""
+    return {
+        **body,
+        "id": f"resp_{uuid.uuid4().hex}",
+        "created_at": float(int(time.time())),
+        "usage": _zeroed(body.get("usage"), _ZERO_RESPONSES_USAGE),
+    }
+
+
+def chat_completion(body: Mapping[str, Any]) -> ChatCompletion:
+    """A real ``ChatCompletion`` from its JSON body."""
+    return cast(ChatCompletion, _build(ChatCompletion, body))
+
+
+def parsed_completion(body: Mapping[str, Any], kwargs: Mapping[str, Any]) -> Any:
+    """A ``ParsedChatCompletion`` as ``chat.completions.parse`` returns it, by the SDK's parser."""
+    from openai.lib._parsing._completions import parse_chat_completion
+
+    omit = _omit()
+    return parse_chat_completion(
+        response_format=kwargs.get("response_format", omit),
+        input_tools=kwargs.get("tools", omit),
+        chat_completion=chat_completion(body),
+    )
+
+
+def response_object(body: Mapping[str, Any]) -> Response:
+    """A real Responses API ``Response`` from its JSON body."""
+    return cast(Response, _build(Response, body))
+
+
+def _omit() -> Any:
+    # openai >= 1.98 calls the "not passed" sentinel ``omit``; older 1.x ``NOT_GIVEN``.
+    return getattr(openai, "omit", None) or openai.NOT_GIVEN
+
+
+# -- streams ------------------------------------------------------------------------------
+
+
+def http_module(client: Any) -> ModuleType:
+    """The HTTP library the client was built on (``httpx`` for openai 1.x, ``httpx2`` later)."""
+    # The SDK may subclass the library's client (its default client does): walk up to it.
+    for cls in type(client._client).__mro__:
+        module = sys.modules.get(cls.__module__.split(".")[0])
+        if module is not None and module is not openai and hasattr(module, "Response"):
+            return module
+    raise TypeError(f"cannot tell the HTTP library of {type(client._client).__name__}")
+
+
+def _sse(events: Iterable[Mapping[str, Any]], done: bool) -> bytes:
+    lines = [f"data: {json.dumps(e, ensure_ascii=False)}\n\n" for e in events]
+    if done:
+        lines.append("data: [DONE]\n\n")
+    return "".join(lines).encode()
+
+
+def _stream(client: Any, cast_to: Any, payload: bytes, path: str, is_async: bool) -> Any:
+    http = http_module(client)
+    request = http.Request("POST", f"{str(client.base_url).rstrip('/')}/{path}")
+    response = http.Response(
+        200, headers={"content-type": "text/event-stream"}, content=payload, request=request
+    )
+    cls = openai.AsyncStream if is_async else openai.Stream
+    return cls(cast_to=cast_to, response=response, client=client)
+
+
+def chat_chunks(body: Mapping[str, Any], include_usage: bool) -> list[dict[str, Any]]:
+    """The chunks a server would have streamed for this completion."""
+    head = {
+        "id": body["id"],
+        "object": "chat.completion.chunk",
+        "created": body["created"],
+        "model": body.get("model", ""),
+    }
+    if body.get("system_fingerprint") is not None:
+        head["system_fingerprint"] = body["system_fingerprint"]
+    extra = {"usage": None} if include_usage else {}
+    chunks: list[dict[str, Any]] = []
+
+    def add(index: int, delta: dict[str, Any], finish: str | None = None) -> None:
+        choice = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
+        chunks.append({**head, "choices": [choice], **extra})
+
+    for choice in body.get("choices") or ():
+        index = choice.get("index", 0)
+        message = choice.get("message") or {}
+        add(index, {"role": "assistant", "content": ""})
+        if message.get("content"):
+            add(index, {"content": message["content"]})
+        if message.get("refusal"):
+            add(index, {"refusal": message["refusal"]})
+        for k, call in enumerate(message.get("tool_calls") or ()):
+            add(index, {"tool_calls": [{"index": k, **call}]})
+        add(index, {}, choice.get("finish_reason") or "stop")
+    if include_usage:
+        chunks.append({**head, "choices": [], "usage": body.get("usage")})
+    return chunks
+
+
+def chat_replay(client: Any, body: Mapping[str, Any], include_usage: bool, is_async: bool) -> Any:
+    """A ``Stream[ChatCompletionChunk]`` (or ``AsyncStream``) replaying a stored completion."""
+    payload = _sse(chat_chunks(body, include_usage), done=True)
+    return _stream(client, ChatCompletionChunk, payload, "chat/completions", is_async)
+
+
+def response_events(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The events a server would have streamed for this Responses API response."""
+    events: list[dict[str, Any]] = []
+
+    def add(kind: str, **fields: Any) -> None:
+        events.append({"type": kind, "sequence_number": len(events), **fields})
+
+    started = {**body, "status": "in_progress", "output": []}
+    add("response.created", response=started)
+    add("response.in_progress", response=started)
+    for out_index, item in enumerate(body.get("output") or ()):
+        parts = item.get("content") if item.get("type") == "message" else None
+        add(
+            "response.output_item.added",
+            output_index=out_index,
+            item={**item, "status": "in_progress", **({"content": []} if parts else {})},
+        )
+        for c_index, part in enumerate(parts or ()):
+            where = {"item_id": item.get("id"), "output_index": out_index, "content_index": c_index}
+            text = part.get("text", "") if part.get("type") == "output_text" else None
+            empty = {**part, "text": ""} if text is not None else part
+            add("response.content_part.added", **where, part=empty)
+            if text is not None:
+                add("response.output_text.delta", **where, delta=text, logprobs=[])
+                add("response.output_text.done", **where, text=text, logprobs=[])
+            add("response.content_part.done", **where, part=part)
+        add("response.output_item.done", output_index=out_index, item=item)
+    add("response.completed", response=dict(body))
+    return events
+
+
+def responses_replay(client: Any, body: Mapping[str, Any], is_async: bool) -> Any:
+    """A ``Stream[ResponseStreamEvent]`` (or ``AsyncStream``) replaying a stored response."""
+    payload = _sse(response_events(body), done=False)
+    return _stream(client, ResponseStreamEvent, payload, "responses", is_async)
+
+
+# -- tee on a miss --------------------------------------------------------------------------
+
+#: Called once when a teed stream ends: (the rebuilt body or None, why it is None).
+OnEnd = Callable[[dict[str, Any] | None, str | None], None]
+
+
+class _ChatAccumulator:
+    """Rebuilds the completion from its chunks with the SDK's own accumulator.
+
+    A chunk it cannot take marks the stream unusable (nothing stored); the caller's
+    chunks flow on regardless.
+    """
+
+    def __init__(self) -> None:
+        from openai.lib.streaming.chat import ChatCompletionStreamState
+
+        self._state: Any = ChatCompletionStreamState()
+        self._broken = False
+
+    def add(self, chunk: Any) -> None:
+        if self._broken:
+            return
+        try:
+            list(self._state.handle_chunk(chunk))
+        except Exception:
+            self._broken = True
+
+    def body(self) -> dict[str, Any] | None:
+        if self._broken:
+            return None
+        try:
+            return dump(self._state.get_final_completion())
+        except Exception:
+            return None
+
+
+class _ResponsesAccumulator:
+    """Keeps the full response carried by the ``response.completed`` event."""
+
+    def __init__(self) -> None:
+        self._final: Any = None
+
+    def add(self, event: Any) -> None:
+        if getattr(event, "type", None) == "response.completed":
+            self._final = event.response
+
+    def body(self) -> dict[str, Any] | None:
+        return None if self._final is None else dump(self._final)
+
+
+def accumulator(operation: str) -> _ChatAccumulator | _ResponsesAccumulator:
+    return _ChatAccumulator() if operation == "chat" else _ResponsesAccumulator()
+
+
+class _Once:
+    """Calls ``on_end`` exactly once, whichever way the stream ends."""
+
+    def __init__(self, on_end: OnEnd) -> None:
+        self._on_end = on_end
+        self.done = False
+
+    def __call__(self, body: dict[str, Any] | None, reason: str | None) -> None:
+        if not self.done:
+            self.done = True
+            self._on_end(body, reason)
+
+
+def tee(stream: Any, operation: str, on_end: OnEnd) -> Any:
+    """Let ``stream`` through unchanged and report the rebuilt body when it ends normally.
+
+    An exception (propagated), an early ``close()`` (or leaving a ``with`` block) or a
+    stream dropped unfinished reports ``None`` with the reason; only a normal end
+    reports the body.
+    """
+    acc = accumulator(operation)
+    inner = stream._iterator
+    end = _Once(on_end)
+
+    def iterate() -> Any:
+        try:
+            for item in inner:
+                acc.add(item)
+                yield item
+        except GeneratorExit:
+            end(None, "stream_closed_early")
+            raise
+        except BaseException as exc:
+            end(None, f"error:{type(exc).__name__}")
+            raise
+        body = acc.body()
+        end(body, None if body is not None else "stream_incomplete")
+
+    gen = iterate()
+    close = stream.close
+
+    def close_early() -> None:
+        gen.close()
+        end(None, "stream_closed_early")
+        close()
+
+    stream._iterator = gen
+    stream.close = close_early
+    return stream
+
+
+def atee(stream: Any, operation: str, on_end: OnEnd) -> Any:
+    """The ``AsyncStream`` twin of :func:`tee`."""
+    acc = accumulator(operation)
+    inner = stream._iterator
+    end = _Once(on_end)
+
+    async def iterate() -> Any:
+        try:
+            async for item in inner:
+                acc.add(item)
+                yield item
+        except GeneratorExit:
+            end(None, "stream_closed_early")
+            raise
+        except BaseException as exc:
+            end(None, f"error:{type(exc).__name__}")
+            raise
+        body = acc.body()
+        end(body, None if body is not None else "stream_incomplete")
+
+    gen = iterate()
+    close = stream.close
+
+    async def close_early() -> None:
+        await gen.aclose()
+        end(None, "stream_closed_early")
+        await close()
+
+    stream._iterator = gen
+    stream.close = close_early
+    return stream

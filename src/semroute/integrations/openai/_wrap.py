@@ -1,0 +1,169 @@
+"""``semroute.wrap(client)``: patch an ``OpenAI`` / ``AsyncOpenAI`` client in place."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import openai
+
+from semroute.chat.info import BudgetGate, CallObserver
+from semroute.chat.request import History
+from semroute.errors import ConfigError, InputTypeError
+from semroute.integrations.openai._flow import Flow, Options
+from semroute.integrations.openai._run import arun, run
+
+C = TypeVar("C")
+
+_STATE = "_semroute_flow"
+# (resource path on the client, method name, operation)
+_METHODS = (
+    (("chat", "completions"), "create", "chat"),
+    (("chat", "completions"), "parse", "chat"),
+    (("responses",), "create", "responses"),
+)
+
+
+def _resource(client: Any, path: tuple[str, ...]) -> Any:
+    obj = client
+    for name in path:
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _provider(client: Any) -> str:
+    azure = (getattr(openai, "AzureOpenAI", None), getattr(openai, "AsyncAzureOpenAI", None))
+    return "azure.ai.openai" if isinstance(client, tuple(c for c in azure if c)) else "openai"
+
+
+def _wrapped(flow: Flow, original: Any, operation: str, method: str) -> Any:
+    if flow.is_async:
+
+        @functools.wraps(original)
+        async def acall(*args: Any, **kwargs: Any) -> Any:
+            if args:  # the SDK's methods are keyword-only; let it raise its own error
+                return await original(*args, **kwargs)
+            return await arun(flow, operation, method, original, kwargs)
+
+        return acall
+
+    @functools.wraps(original)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if args:
+            return original(*args, **kwargs)
+        return run(flow, operation, method, original, kwargs)
+
+    return call
+
+
+def wrap(
+    client: C,
+    *,
+    cache: Any = None,
+    router: Any = None,
+    ledger: Any = None,
+    budgets: Iterable[BudgetGate] = (),
+    observers: Iterable[CallObserver] = (),
+    namespace: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    history: History = "full",
+    cache_tool_calls: bool = False,
+    store_text: bool = False,
+) -> C:
+    """Cache, route and account every chat call of an OpenAI client; call sites unchanged.
+
+    Patches ``client.chat.completions.create`` / ``.parse`` and ``client.responses.create``
+    on this client object (sync ``OpenAI`` or ``AsyncOpenAI``) and returns it. The query is
+    the last user message; the model, system prompt, earlier turns and parameters key the
+    namespace (see :mod:`semroute.chat.request`). ``model="auto"`` is routed by ``router``
+    from the cache's embedding of the query. ``namespace`` is your own prefix (a tenant);
+    ``tags`` go on every :class:`~semroute.chat.info.CallInfo`; ``ledger`` and
+    ``observers`` receive each one; ``budgets`` are asked before each call.
+    ``with_raw_response`` calls pass through untouched. Undo with :func:`unwrap`.
+
+    >>> import httpx2 as httpx  # doctest: +SKIP
+    >>> client = wrap(OpenAI(http_client=...), cache=SemanticCache())  # doctest: +SKIP
+    >>> r = client.chat.completions.create(model="gpt-4o-mini", messages=msgs)  # doctest: +SKIP
+    >>> call_info(r).outcome  # doctest: +SKIP
+    'miss'
+    """
+    if not isinstance(client, (openai.OpenAI, openai.AsyncOpenAI)):
+        raise InputTypeError(
+            f"wrap expects an openai.OpenAI or AsyncOpenAI client, not {type(client).__name__}"
+        )
+    if getattr(client, _STATE, None) is not None:
+        raise ConfigError("this client is already wrapped: unwrap(client) first")
+    if history not in ("full", "last_user_only"):
+        raise ConfigError(f"history must be 'full' or 'last_user_only', not {history!r}")
+    if namespace is not None and not isinstance(namespace, str):
+        raise InputTypeError("namespace must be a str")
+    options = Options(
+        cache=cache,
+        router=router,
+        ledger=ledger,
+        budgets=tuple(budgets),
+        observers=tuple(observers),
+        namespace=namespace,
+        tags=dict(tags or {}),
+        history=history,
+        cache_tool_calls=cache_tool_calls,
+        store_text=store_text,
+    )
+    is_async = isinstance(client, openai.AsyncOpenAI)
+    flow = Flow(client, options, is_async=is_async, provider=_provider(client))
+    for path, name, operation in _METHODS:
+        resource = _resource(client, path)
+        original = getattr(resource, name, None) if resource is not None else None
+        if original is None:
+            continue  # an older SDK without this method
+        # with_raw_response / with_streaming_response bind the method when first built;
+        # either way their calls reach the original untouched (the wrapper lets calls
+        # marked with the SDK's raw-response header through, and counts them).
+        setattr(resource, name, _wrapped(flow, original, operation, name))
+    setattr(client, _STATE, flow)
+    return client
+
+
+def unwrap(client: C) -> C:
+    """Restore a client :func:`wrap` patched; a client never wrapped is returned unchanged.
+
+    >>> unwrap(object()) is not None
+    True
+    """
+    if getattr(client, _STATE, None) is None:
+        return client
+    for path, name, _ in _METHODS:
+        resource = _resource(client, path)
+        if resource is not None:
+            vars(resource).pop(name, None)
+    delattr(client, _STATE)
+    return client
+
+
+@contextlib.contextmanager
+def wrapped(client: C, **options: Any) -> Iterator[C]:
+    """``wrap`` for the duration of a ``with`` block, then ``unwrap``.
+
+    >>> with wrapped(client, cache=cache) as c:  # doctest: +SKIP
+    ...     c.chat.completions.create(model="gpt-4o-mini", messages=msgs)
+    """
+    wrap(client, **options)
+    try:
+        yield client
+    finally:
+        unwrap(client)
+
+
+def counts(client: object) -> dict[str, int]:
+    """What the wrapper did so far: calls per outcome, ``bypass:<reason>``, ``cache_errors``,
+    ``observer_errors`` (an observer that raised; the call was not affected).
+
+    >>> counts(object())
+    {}
+    """
+    flow = getattr(client, _STATE, None)
+    return dict(flow.counts) if isinstance(flow, Flow) else {}
