@@ -294,3 +294,19 @@ def test_module_examples_run() -> None:
 
     result = doctest.testmod(adapter)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_a_repeated_prompt_is_read_once(
+    fast: SemrouteCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import semroute.integrations.langchain as adapter
+
+    reads: list[object] = []
+    real = adapter.convert_to_openai_messages
+    monkeypatch.setattr(adapter, "convert_to_openai_messages", lambda m: reads.append(m) or real(m))
+    prompt = _chat_prompt(SystemMessage("Be brief."), HumanMessage("capital of France"))
+    fast.update(prompt, "m", [Generation(text="Paris")])
+    for _ in range(3):
+        hit = fast.lookup(prompt, "m")
+        assert hit is not None and hit[0].text == "Paris"
+    assert len(reads) == 1

@@ -182,6 +182,8 @@ class SemrouteCache(BaseCache):
         self._observers = observers_of(ledger, observers)
         # What a lookup learnt, for the update of the same call: (request, vector).
         self._pending: Memo[_Key, tuple[CanonicalRequest | None, FloatArray | None]] = Memo()
+        # Recently read prompts: an exact repeat skips loading and hashing the messages again.
+        self._requests: Memo[_Key, CanonicalRequest | None] = Memo(256)
 
     # -- the two translations -----------------------------------------------------------
 
@@ -189,6 +191,16 @@ class SemrouteCache(BaseCache):
         """The canonical request for this prompt, or ``None`` when it cannot be read."""
         if not isinstance(prompt, str) or not isinstance(llm_string, str):
             return None
+        key = (prompt, llm_string)
+        known = self._requests.get(key)
+        if known is not None:
+            return known
+        request = self._read(prompt, llm_string)
+        if request is not None:
+            self._requests.put(key, request)
+        return request
+
+    def _read(self, prompt: str, llm_string: str) -> CanonicalRequest | None:
         if prompt.startswith('[{"lc"'):
             try:
                 with suppress_langchain_beta_warning():
