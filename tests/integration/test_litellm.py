@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import doctest
+import gc
 import inspect
 import os
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -146,6 +148,44 @@ def test_async_hit_and_miss(lite_cache: SemrouteLiteLLMCache, recorder: Recorder
 
     assert asyncio.run(run()) == ["J1", "J1", "J3"]
     assert [c.outcome for c in recorder.calls][:2] == ["miss", "exact"]
+
+
+def _wait_for_entries(cache: SemrouteLiteLLMCache, n: int, timeout: float = 5.0) -> None:
+    # LiteLLM stores a finished stream from its logging thread: wait for it, bounded.
+    deadline = time.monotonic() + timeout
+    while len(cache.semantic_cache) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_stream_is_stored_when_it_ends_and_replayed_as_a_stream(
+    lite_cache: SemrouteLiteLLMCache, recorder: Recorder
+) -> None:
+    messages = [{"role": "user", "content": "capital of France"}]
+    text = "Paris is the capital of France."
+    stream = litellm.completion(
+        model="gpt-4o-mini", messages=messages, mock_response=text, stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream) == text
+    _wait_for_entries(lite_cache, 1)
+    replay = litellm.completion(
+        model="gpt-4o-mini", messages=messages, mock_response="no", stream=True
+    )
+    chunks = list(replay)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == text
+    assert [(c.outcome, c.stream) for c in recorder.calls] == [("miss", True), ("exact", True)]
+
+
+def test_an_early_closed_stream_is_not_stored(lite_cache: SemrouteLiteLLMCache) -> None:
+    messages = [{"role": "user", "content": "tell me a long story"}]
+    stream = litellm.completion(
+        model="gpt-4o-mini", messages=messages, mock_response="Once upon a time " * 20, stream=True
+    )
+    next(iter(stream))
+    stream.close()
+    del stream
+    gc.collect()
+    _wait_for_entries(lite_cache, 1, timeout=1.0)  # long enough for a finished stream's store
+    assert len(lite_cache.semantic_cache) == 0
 
 
 def test_uncacheable_requests_and_responses_pass_through(
