@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import doctest
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -310,3 +311,14 @@ def test_a_repeated_prompt_is_read_once(
         hit = fast.lookup(prompt, "m")
         assert hit is not None and hit[0].text == "Paris"
     assert len(reads) == 1
+
+
+def test_a_miss_record_spans_lookup_to_update(fast: SemrouteCache) -> None:
+    recorder = Recorder()
+    cache = SemrouteCache(fast.cache, observers=[recorder])
+    prompt = _chat_prompt(HumanMessage("capital of France"))
+    assert cache.lookup(prompt, "m") is None
+    time.sleep(0.05)  # the provider call LangChain makes between the two
+    cache.update(prompt, "m", [Generation(text="Paris")])
+    [miss] = recorder.calls
+    assert miss.outcome == "miss" and miss.latency_s >= 0.05

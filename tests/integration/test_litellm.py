@@ -223,6 +223,22 @@ def test_uncacheable_requests_and_responses_pass_through(
     assert [c.reason for c in recorder.calls[-2:]] == ["tool_calls", "finish_reason"]
 
 
+def test_a_miss_record_spans_lookup_to_store(
+    lite_cache: SemrouteLiteLLMCache, recorder: Recorder
+) -> None:
+    kwargs = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "capital of France"}],
+    }
+    assert lite_cache.get_cache(**kwargs) is None
+    time.sleep(0.05)  # the provider call LiteLLM makes between the two
+    body = {"finish_reason": "stop", "message": {"role": "assistant", "content": "Paris"}}
+    lite_cache.add_cache(ModelResponse(choices=[body]), **kwargs)
+    [miss] = recorder.calls
+    assert miss.outcome == "miss" and miss.latency_s >= 0.05
+    assert len(lite_cache.semantic_cache) == 1
+
+
 def test_a_broken_cache_falls_through_to_the_provider(
     lite_cache: SemrouteLiteLLMCache, recorder: Recorder
 ) -> None:

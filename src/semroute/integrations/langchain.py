@@ -180,8 +180,8 @@ class SemrouteCache(BaseCache):
         self._options: dict[str, Any] = {"threshold": threshold}
         self._ttl = ttl
         self._observers = observers_of(ledger, observers)
-        # What a lookup learnt, for the update of the same call: (request, vector).
-        self._pending: Memo[_Key, tuple[CanonicalRequest | None, FloatArray | None]] = Memo()
+        # What a lookup learnt, for the update of the same call: (request, vector, start).
+        self._pending: Memo[_Key, tuple[CanonicalRequest, FloatArray | None, int]] = Memo()
         # Recently read prompts: an exact repeat skips loading and hashing the messages again.
         self._requests: Memo[_Key, CanonicalRequest | None] = Memo(256)
 
@@ -289,7 +289,7 @@ class SemrouteCache(BaseCache):
     ) -> RETURN_VAL_TYPE | None:
         hit, vector = found
         if hit is None:
-            self._pending.put(key, (request, vector))
+            self._pending.put(key, (request, vector, start_ns))
             return None
         generations = _revive(hit.response)
         if generations is None:
@@ -331,12 +331,18 @@ class SemrouteCache(BaseCache):
 
     def _to_store(
         self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE, start_ns: int
-    ) -> tuple[CanonicalRequest, list[Any], FloatArray | None] | None:
-        """(request, payload, vector) when the answer may be stored, else ``None``."""
+    ) -> tuple[CanonicalRequest, list[Any], FloatArray | None, int] | None:
+        """(request, payload, vector, start of the call) when the answer may be stored.
+
+        The call started at its lookup when this cache saw it (so the record's latency
+        covers the provider call), else now.
+        """
         pending = self._pending.pop((prompt, llm_string))
-        request, vector = pending if pending is not None else (None, None)
-        if request is None:
-            request = self._request(prompt, llm_string)
+        if pending is not None:
+            request: CanonicalRequest | None = pending[0]
+            vector, start_ns = pending[1], pending[2]
+        else:
+            request, vector = self._request(prompt, llm_string), None
         if request is None or not request.cacheable or request.query is None:
             return None
         generations = list(return_val)
@@ -346,7 +352,7 @@ class SemrouteCache(BaseCache):
         if not generations or reason is not None:
             self._record(start_ns, llm_string, request, "bypass", reason=reason or "finish_reason")
             return None
-        return request, self._payload(generations), vector
+        return request, self._payload(generations), vector, start_ns
 
     def _put(
         self,
@@ -372,7 +378,8 @@ class SemrouteCache(BaseCache):
         start = time.time_ns()
         ready = self._to_store(prompt, llm_string, return_val, start)
         if ready is not None:
-            self._put(*ready, llm_string, return_val, start)
+            request, payload, vector, begun = ready
+            self._put(request, payload, vector, llm_string, return_val, begun)
 
     async def aupdate(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
         """Async :meth:`update`: the encoder (when the lookup did not run it) in a worker thread."""
@@ -380,15 +387,15 @@ class SemrouteCache(BaseCache):
         ready = self._to_store(prompt, llm_string, return_val, start)
         if ready is None:
             return
-        request, payload, vector = ready
+        request, payload, vector, begun = ready
         if vector is None:
             assert request.query is not None
             try:
                 vector = await asyncio.to_thread(self.cache.embed, request.query)
             except Exception:
-                self._cache_failed(start, llm_string, request)
+                self._cache_failed(begun, llm_string, request)
                 return
-        self._put(request, payload, vector, llm_string, return_val, start)
+        self._put(request, payload, vector, llm_string, return_val, begun)
 
     def clear(self, **kwargs: Any) -> None:
         """Remove every entry this adapter stored (its namespace prefix), nothing else."""

@@ -162,7 +162,8 @@ class SemrouteLiteLLMCache(Cache):
         self._threshold = threshold
         self._ttl = ttl
         self._observers = observers_of(ledger, observers)
-        self._pending: Memo[tuple[str, str], FloatArray | None] = Memo()
+        # What a lookup learnt, for the store of the same call: (vector, start).
+        self._pending: Memo[tuple[str, str], tuple[FloatArray | None, int]] = Memo()
 
     # -- the two translations -------------------------------------------------------------
 
@@ -263,7 +264,7 @@ class SemrouteLiteLLMCache(Cache):
         hit, vector = found
         assert request.query is not None
         if hit is None or not isinstance(hit.response, dict):
-            self._pending.put((request.namespace, request.query), vector)
+            self._pending.put((request.namespace, request.query), (vector, start_ns))
             return None
         outcome: Outcome = "exact" if hit.exact else "semantic"
         self._record(start_ns, kwargs, request, outcome, hit=hit, body=hit.response)
@@ -303,19 +304,23 @@ class SemrouteLiteLLMCache(Cache):
 
     def _to_store(
         self, result: object, kwargs: Mapping[str, Any], start_ns: int
-    ) -> tuple[CanonicalRequest, dict[str, Any], FloatArray | None] | None:
+    ) -> tuple[CanonicalRequest, dict[str, Any], FloatArray | None, int] | None:
+        """(request, body, vector, start of the call) when the answer may be stored; the call
+        started at its lookup when this cache saw it (the record's latency covers the
+        provider call), else now."""
         if "messages" not in kwargs:
             return None
         request = self._request(kwargs)
         if not request.cacheable or request.query is None:
             return None
+        pending = self._pending.pop((request.namespace, request.query))
+        vector, start_ns = pending if pending is not None else (None, start_ns)
         body = _body(result)
         reason = "finish_reason" if body is None else chat_bypass_reason(body)
         if reason is not None or body is None:
             self._record(start_ns, kwargs, request, "bypass", reason=reason, body=body)
             return None
-        vector = self._pending.pop((request.namespace, request.query))
-        return request, body, vector
+        return request, body, vector, start_ns
 
     def _put(
         self,
@@ -340,7 +345,8 @@ class SemrouteLiteLLMCache(Cache):
         start = time.time_ns()
         ready = self._to_store(result, kwargs, start)
         if ready is not None:
-            self._put(*ready, kwargs, start)
+            request, body, vector, begun = ready
+            self._put(request, body, vector, kwargs, begun)
 
     async def async_add_cache(
         self, result: object, dynamic_cache_object: object = None, **kwargs: Any
@@ -350,15 +356,15 @@ class SemrouteLiteLLMCache(Cache):
         ready = self._to_store(result, kwargs, start)
         if ready is None:
             return
-        request, body, vector = ready
+        request, body, vector, begun = ready
         if vector is None:
             assert request.query is not None
             try:
                 vector = await asyncio.to_thread(self.semantic_cache.embed, request.query)
             except Exception:
-                self._record(start, kwargs, request, "bypass", reason="cache_error", body=body)
+                self._record(begun, kwargs, request, "bypass", reason="cache_error", body=body)
                 return
-        self._put(request, body, vector, kwargs, start)
+        self._put(request, body, vector, kwargs, begun)
 
 
 def _route_field(kwargs: Mapping[str, Any], name: str) -> str | None:
