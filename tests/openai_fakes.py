@@ -12,6 +12,7 @@ The answer to a question is ``"answer: <last user text>"``. ``FakeAPI`` switches
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -238,6 +239,12 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                # Headers and body go out in two writes: without TCP_NODELAY, Nagle's
+                # algorithm meets the client's delayed ACK and a response can wait ~40 ms.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                super().setup()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)

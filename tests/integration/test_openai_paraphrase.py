@@ -12,7 +12,10 @@ from tests.openai_fakes import FakeAPI  # noqa: E402
 
 # A system prompt far longer than the encoder's window: embedding the whole request
 # would make every question look alike.
-SYSTEM = {"role": "system", "content": "You are ACME's support assistant. " + "Always be polite and precise. " * 200}
+SYSTEM = {
+    "role": "system",
+    "content": "You are ACME's support assistant. " + "Always be polite and precise. " * 200,
+}
 
 
 @pytest.mark.integration
@@ -21,7 +24,9 @@ def test_paraphrase_hit_and_unrelated_miss_with_the_real_encoder() -> None:
     client = semroute.wrap(api.client(), cache=semroute.SemanticCache())
 
     def ask(question: str) -> object:
-        return client.chat.completions.create(model="gpt-4o-mini", messages=[SYSTEM, {"role": "user", "content": question}])
+        return client.chat.completions.create(
+            model="gpt-4o-mini", messages=[SYSTEM, {"role": "user", "content": question}]
+        )
 
     first = ask("How do I reset my password?")
     paraphrase = ask("How can I reset my password?")

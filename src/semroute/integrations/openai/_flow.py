@@ -7,6 +7,7 @@ cache, the router, the budgets and the observers around the SDK's own method.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 import time
@@ -62,8 +63,10 @@ class _Call:
     baseline_model: str | None = None  # what the caller would have paid for (routing)
 
 
+@functools.cache
 def _optional(module: str, name: str) -> Any:
-    """``module.name`` if that optional part of semroute is installed, else None."""
+    """``module.name`` if that optional part of semroute is installed, else None (looked up once:
+    a failed import is not cached by Python and costs file-system calls each time)."""
     try:
         return getattr(importlib.import_module(module), name, None)
     except ImportError:

@@ -35,8 +35,9 @@ def remember(response: Any, info: CallInfo) -> None:
 def call_info(response: object) -> CallInfo | None:
     """The :class:`~semroute.chat.info.CallInfo` of the wrapped call that returned ``response``.
 
-    ``None`` for an object no wrapped call returned. For a stream it is first the
-    call as started, then, once the stream ends, the call as finished (outcome, tokens).
+    ``None`` for an object no wrapped call returned. A stream replayed from the cache has
+    its record at once; a stream from the API gets it when it ends (read to the end,
+    closed, or failed), with the outcome and the billed tokens.
 
     >>> call_info(object()) is None
     True
