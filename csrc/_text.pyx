@@ -3,13 +3,20 @@
 
 The exact-match fast path keys every cached query by its normalised text:
 case-folded, runs of whitespace collapsed to one space, surrounding
-whitespace and trailing punctuation removed. ``query_key`` hashes that text
+whitespace and trailing punctuation removed, except a ``!`` that can be a
+factorial (right after a digit, a closing bracket or a one-letter word:
+``What is 5!`` keeps it, ``Help!`` does not). ``query_key`` hashes that text
 in the same single pass. The plain-Python twin is
 ``semroute._reference.normalize_query`` / ``query_key``.
 """
 
 from libc.stdint cimport uint64_t, int64_t
-from cpython.unicode cimport Py_UNICODE_ISSPACE
+from cpython.unicode cimport (
+    Py_UNICODE_ISALNUM,
+    Py_UNICODE_ISALPHA,
+    Py_UNICODE_ISDIGIT,
+    Py_UNICODE_ISSPACE,
+)
 
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 
@@ -33,8 +40,22 @@ cdef inline bint _is_trailing_punct(Py_UCS4 ch) nogil:
             or ch == u':' or ch == 0x2026 or ch == 0x3002 or ch == 0xFF1F or ch == 0xFF01)
 
 
+cdef inline bint _strippable(Py_UCS4 ch, Py_UCS4 p1, Py_UCS4 p2) noexcept:
+    """Whether ``ch`` goes when trailing; ``p1``, ``p2`` precede it (0: none)."""
+    if not _is_trailing_punct(ch):
+        return False
+    if ch == u'!' or ch == 0xFF01:
+        # "5!", "(n+1)!", "n!": a factorial, not emphasis.
+        if p1 != 0 and (Py_UNICODE_ISDIGIT(p1) or p1 == u')' or p1 == u']'):
+            return False
+        if p1 != 0 and Py_UNICODE_ISALPHA(p1) and (p2 == 0 or not Py_UNICODE_ISALNUM(p2)):
+            return False
+    return True
+
+
 def normalize_query(str text not None):
-    """Return ``text`` case-folded, whitespace-collapsed and stripped of trailing punctuation.
+    """Return ``text`` case-folded, whitespace-collapsed and stripped of trailing punctuation
+    (a factorial's ``!`` stays).
 
     >>> normalize_query("  How do I   RESET my password?? ")
     'how do i reset my password'
@@ -42,7 +63,7 @@ def normalize_query(str text not None):
     cdef str folded = text.casefold()
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(folded)
     cdef Py_ssize_t i, length = 0, kept = 0
-    cdef Py_UCS4 ch
+    cdef Py_UCS4 ch, p1 = 0, p2 = 0
     cdef bint pending_space = False
     cdef Py_UCS4* buf = <Py_UCS4*>PyMem_Malloc((n + 1) * sizeof(Py_UCS4))
     if buf == NULL:
@@ -57,10 +78,12 @@ def normalize_query(str text not None):
                 buf[length] = 32
                 length += 1
                 pending_space = False
+                p2, p1 = p1, 32
             buf[length] = ch
             length += 1
-            if not _is_trailing_punct(ch):
+            if not _strippable(ch, p1, p2):
                 kept = length
+            p2, p1 = p1, ch
         return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, kept)
     finally:
         PyMem_Free(buf)
@@ -75,7 +98,7 @@ def query_key(str text not None):
     cdef str folded = text.casefold()
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(folded)
     cdef Py_ssize_t i, end = 0, last_kept = -1
-    cdef Py_UCS4 ch
+    cdef Py_UCS4 ch, p1 = 0, p2 = 0
     cdef uint64_t h = HASH_SEED
     cdef uint64_t h_at_last_kept = HASH_SEED
     cdef bint pending_space = False
@@ -88,10 +111,12 @@ def query_key(str text not None):
         if pending_space:
             h = h * HASH_MULT + <uint64_t>32
             pending_space = False
+            p2, p1 = p1, 32
         h = h * HASH_MULT + <uint64_t>ch
         started = True
         # Remember the hash up to the last character that survives stripping
         # of trailing punctuation, so one pass suffices.
-        if not _is_trailing_punct(ch):
+        if not _strippable(ch, p1, p2):
             h_at_last_kept = h
+        p2, p1 = p1, ch
     return <int64_t>fmix64(h_at_last_kept)

@@ -14,6 +14,7 @@ import inspect
 import json
 import math
 import os
+import re
 import secrets
 import threading
 import time
@@ -37,6 +38,7 @@ from semroute._cache_table import IntMap, SlotTable
 from semroute._entry import Entry
 from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute._index import Partition
+from semroute._inputs import plain_text
 from semroute._singleflight import SingleFlight
 from semroute._stats import CacheStats, StatsRecorder
 from semroute._types import TextEncoder
@@ -46,8 +48,10 @@ from semroute.errors import (
     BackendError,
     ConfigError,
     CorruptStoreError,
+    EncoderError,
     InputError,
     InputTypeError,
+    SemrouteError,
 )
 
 R = TypeVar("R")
@@ -132,22 +136,59 @@ class _Namespace:
         self.exact = IntMap()  # query key -> slot (no int objects per entry)
 
 
+_TRAILING_PUNCT = ".?!,;:\u2026\u3002\uff1f\uff01 "
+
+
+def _block_form(value: str, *, raw: bool = False) -> str:
+    """The form a ``report_wrong`` block keys on: normalised with every trailing
+    punctuation mark stripped (a factorial's ``!`` too), as before the exact key kept
+    it. Blocks stored by earlier versions keep applying, and the coarser form can only
+    refuse more candidates, never serve one a block meant to refuse."""
+    norm = _text.normalize_query(value) if raw else value
+    return norm.rstrip(_TRAILING_PUNCT)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """JSON text any store can encode: a lone surrogate (only ever inside a JSON string)
+    becomes its ``\\uXXXX`` escape, which ``json.loads`` turns back into the same value."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 class _Check:
     """Why a semantic candidate may not be served; the query's guard signature is
     computed at most once per lookup, and only when some candidate qualifies."""
 
-    __slots__ = ("blocked", "guards", "mask", "query", "sig")
+    __slots__ = ("blocked", "guards", "mask", "query", "sig", "tail", "tail_of")
 
-    def __init__(self, query: str, guards: Guards, blocked: frozenset[str] | None) -> None:
+    def __init__(
+        self,
+        query: str,
+        guards: Guards,
+        blocked: frozenset[str] | None,
+        tail_of: Callable[[str], str | None] | None,
+    ) -> None:
         self.query = query
         self.guards = guards
         self.mask = guards.mask
         self.blocked = blocked
         self.sig: GuardSignature | None = None
+        self.tail_of = tail_of
+        self.tail: str | bool | None = False  # False: not computed yet
 
     def reason(self, cached_query: str) -> str | None:
-        if self.blocked and _text.normalize_query(cached_query) in self.blocked:
+        if self.blocked and _block_form(cached_query, raw=True) in self.blocked:
             return "reported"
+        if self.tail_of is not None:
+            # Only the encoder's window was embedded: the rest must be the same text.
+            if self.tail is False:
+                self.tail = self.tail_of(self.query)
+            if self.tail_of(cached_query) != self.tail:
+                return "long_text"
         if not self.mask:
             return None
         if self.sig is None:
@@ -162,8 +203,10 @@ class SemanticCache:
 
     ``backend`` is ``None`` / ``"memory://"`` (nothing persisted), a path or
     ``"sqlite:///path.db"``, or a :class:`semroute.backends.Backend`. A query
-    longer than the encoder's limit is truncated for embedding; its exact key
-    uses the whole text.
+    longer than the encoder's window (256 word pieces) is embedded by its
+    beginning only, so a semantic hit between long texts also requires the text
+    beyond the window to be identical once normalised (``stats.long_text_refusals``
+    counts the candidates refused for it); the exact key always uses the whole text.
 
     A semantic candidate at or above ``threshold`` is served only if the hit
     ``guards`` (on by default; ``None`` switches them off) find no differing
@@ -391,18 +434,20 @@ class SemanticCache:
     def _namespace_name(self, namespace: str | None) -> str:
         if namespace is None:
             return self.config.namespace
-        if not isinstance(namespace, str):
-            raise InputTypeError(f"namespace must be a str, not {type(namespace).__name__}")
-        return namespace
+        return plain_text(namespace, "namespace")
 
     @staticmethod
-    def _key(query: object) -> tuple[str, int]:
-        if not isinstance(query, str):
-            raise InputTypeError(f"query must be a str, not {type(query).__name__}")
-        norm = _text.normalize_query(query)
-        if not norm:
-            raise InputError("query is empty once whitespace and trailing punctuation are removed")
-        return norm, _text.query_key(query)
+    def _key(query: object) -> tuple[str, str, int]:
+        """``(query, norm, key)``: the query as a plain ``str``, normalised, hashed.
+
+        ``norm`` is empty for a query of punctuation only ("?", "..."): valid input
+        that no stored answer may serve, so it passes through to ``fn``.
+        """
+        text = plain_text(query, "query")
+        norm = _text.normalize_query(text)
+        if not norm and (not text or text.isspace()):
+            raise InputError("query is empty or whitespace")
+        return text, norm, _text.query_key(text)
 
     def _threshold(self, threshold: float | None) -> float:
         return self.config.threshold if threshold is None else check_threshold(threshold)
@@ -422,9 +467,26 @@ class SemanticCache:
             raise InputError("embedding must be finite and non-zero")
         return vector / np.float32(norm)
 
+    def _tail_of(self, text: str) -> str | None:
+        """The normalised text beyond the encoder's window; ``None`` when all was embedded.
+
+        An encoder without ``window_end`` is taken to embed the whole text.
+        """
+        window_end = getattr(self._encoder, "window_end", None)
+        if window_end is None:
+            return None
+        end = int(window_end(text))
+        return None if end >= len(text) else _text.normalize_query(text[end:])
+
     def _embed(self, query: str) -> FloatArray:
         encoder = self._ensure_ready()
-        return np.ascontiguousarray(encoder.encode(query)[0], dtype=np.float32)
+        try:
+            vectors = encoder.encode(query)
+        except SemrouteError:
+            raise
+        except Exception as exc:  # a user's encoder: wrap, as the errors tree promises
+            raise EncoderError(f"the encoder failed on the query: {exc!r}") from exc
+        return np.ascontiguousarray(vectors[0], dtype=np.float32)
 
     @staticmethod
     def _serialise(response: object) -> str:
@@ -469,7 +531,8 @@ class SemanticCache:
         verifier must be asked (outside the lock) and receives its answer.
         """
         refused: set[int] = set()  # entry ids refused during this lookup
-        check = _Check(query, guards, self._blocks.get((ns_name, norm)))
+        blocked = self._blocks.get((ns_name, _block_form(norm)))
+        check = _Check(query, guards, blocked, self._tail_of)
         band = self.config.verify_band
         while True:
             with self._lock:
@@ -571,6 +634,8 @@ class SemanticCache:
         refused.add(entry_id)
         if reason == "reported":
             self._stats.add("reported_refusals")
+        elif reason == "long_text":
+            self._stats.add("long_text_refusals")
         else:
             self._stats.guard_block(reason)
         return False
@@ -691,7 +756,7 @@ class SemanticCache:
         vector: FloatArray,
         ttl: float | None,
     ) -> bool:
-        text = self._serialise(response)
+        text = _escape_surrogates(self._serialise(response))
         now = time.time()
         entry = Entry(
             id=secrets.randbits(63),
@@ -738,7 +803,15 @@ class SemanticCache:
             return -1
         if entry.id in self._id_to_slot:
             self._remove(self._id_to_slot[entry.id], None, persist=False)
+        # The key is recomputed, never read from the store: a row written under another
+        # normaliser (an older version kept no factorial "!") must not answer another query.
+        key = _text.query_key(entry.query)
         ns = self._namespaces.get(entry.namespace)
+        same = ns.exact.get(key) if ns is not None else None
+        if same is not None and self._norm_of(same) == _text.normalize_query(entry.query):
+            # One entry per query: rows an older version keyed apart, or a peer's reply.
+            self._remove(same, None, persist=False)
+            ns = self._namespaces.get(entry.namespace)
         if ns is None:
             ns = _Namespace(
                 self._next_ns_id, entry.namespace, Partition(self._dim, self.index_config)
@@ -758,7 +831,7 @@ class SemanticCache:
         table.hits[slot] = entry.hits
         table.created[slot] = entry.created
         table.ids[slot] = entry.id
-        table.keys[slot] = entry.key
+        table.keys[slot] = key
         table.nbytes[slot] = nbytes
         table.queries[slot] = entry.query
         table.is_json[slot] = not isinstance(value, str)
@@ -766,7 +839,7 @@ class SemanticCache:
         table.labels[slot] = (
             ns.partition.add(slot, vector) if label is None else ns.partition.attach(label, slot)
         )
-        ns.exact[entry.key] = slot
+        ns.exact[key] = slot
         self._id_to_slot[entry.id] = slot
         self._entries += 1
         self._bytes += nbytes
@@ -844,11 +917,13 @@ class SemanticCache:
         'Paris'
         """
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
+        query, norm, key = self._key(query)
         thr = self._threshold(threshold)
         chosen = self._guards(guards)
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
+        if not norm:  # punctuation only: nothing stored may answer it
+            return self._finish(None, 0.0)
         hit, _ = self._lookup(ns_name, query, norm, key, thr, vector, chosen)
         return hit
 
@@ -864,7 +939,8 @@ class SemanticCache:
         """Store ``response`` for ``query``, replacing the entry of the same normalised query.
 
         ``ttl`` overrides the cache's default for this entry (``None``: the default).
-        An entry larger than ``max_bytes`` alone is not stored.
+        An entry larger than ``max_bytes`` alone is not stored, nor is a query of
+        punctuation only ("?"): no answer is ever kept for it.
 
         >>> cache = SemanticCache()
         >>> cache.put("2+2", {"answer": 4}, namespace="math", ttl=60)
@@ -872,11 +948,15 @@ class SemanticCache:
         {'answer': 4}
         """
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
+        query, norm, key = self._key(query)
         entry_ttl = self._ttl(ttl)
         self._serialise(response)
         self._ensure_ready()
-        vector = self._embedding(embedding) if embedding is not None else self._embed(query)
+        vector = self._embedding(embedding) if embedding is not None else None
+        if not norm:  # punctuation only: never stored (see serve)
+            return
+        if vector is None:
+            vector = self._embed(query)
         self._store(ns_name, query, norm, key, response, vector, entry_ttl)
 
     def embed(self, query: str) -> FloatArray:
@@ -892,8 +972,8 @@ class SemanticCache:
         >>> cache.embed("How do I reset my password?").shape
         (384,)
         """
-        self._key(query)
-        return self._embed(query)
+        text, _, _ = self._key(query)
+        return self._embed(text)
 
     def serve(
         self,
@@ -931,8 +1011,12 @@ class SemanticCache:
             raise InputTypeError("fn is async def: use aserve / aget_or_call")
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
+        if not call.norm:  # punctuation only: valid input that no stored answer may serve
+            self._finish(None, 0.0)
+            self._stats.add("fn_calls")
+            return Served(self._sync_result(fn(call.query)), None, False, False, vector)
         hit, vector = self._lookup(
-            call.ns_name, query, call.norm, call.key, call.threshold, vector, call.guards
+            call.ns_name, call.query, call.norm, call.key, call.threshold, vector, call.guards
         )
         if hit is not None:
             self._stats.add("fn_calls_saved")
@@ -944,11 +1028,7 @@ class SemanticCache:
             if again is not None:
                 return Served(again.response, again, False, False, stored_vector)
             self._stats.add("fn_calls")
-            result = fn(query)
-            if inspect.isawaitable(result):
-                if inspect.iscoroutine(result):
-                    result.close()  # never awaited: do not leave a warning behind
-                raise InputTypeError("fn returned an awaitable: use aserve / aget_or_call")
+            result = self._sync_result(fn(call.query))
             stored = self._keep(call, result, stored_vector)
             return Served(result, None, False, stored, stored_vector)
 
@@ -980,9 +1060,14 @@ class SemanticCache:
         '4'
         """
         call = self._prepare(query, fn, namespace, ttl, threshold, guards, store_if)
+        query = call.query
         if not self._ready:
             await asyncio.to_thread(self._ensure_ready)
         vector = self._embedding(embedding) if embedding is not None else None
+        if not call.norm:  # punctuation only: valid input that no stored answer may serve
+            self._finish(None, 0.0)
+            self._stats.add("fn_calls")
+            return Served(await self._awaited(fn(query)), None, False, False, vector)
         now = time.time()
         hit, spent = self._phase_exact(call.ns_name, call.norm, call.key, now)
         if hit is None:
@@ -1005,10 +1090,7 @@ class SemanticCache:
             if again is not None:
                 return Served(again.response, again, False, False, stored_vector)
             self._stats.add("fn_calls")
-            pending = fn(query)
-            if not inspect.isawaitable(pending):
-                raise InputTypeError("fn must be async def (return an awaitable) in aserve")
-            result = await pending
+            result = await self._awaited(fn(query))
             stored = self._keep(call, result, stored_vector)
             return Served(result, None, False, stored, stored_vector)
 
@@ -1094,7 +1176,7 @@ class SemanticCache:
     ) -> _Call:
         """Check every argument of a serve call before anything runs."""
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
+        query, norm, key = self._key(query)
         call = _Call(
             ns_name=ns_name,
             query=query,
@@ -1110,6 +1192,20 @@ class SemanticCache:
         if store_if is not None and not callable(store_if):
             raise InputTypeError("store_if must be callable or None")
         return call
+
+    @staticmethod
+    def _sync_result(result: R) -> R:
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()  # never awaited: do not leave a warning behind
+            raise InputTypeError("fn returned an awaitable: use aserve / aget_or_call")
+        return result
+
+    @staticmethod
+    async def _awaited(pending: Awaitable[R]) -> R:
+        if not inspect.isawaitable(pending):
+            raise InputTypeError("fn must be async def (return an awaitable) in aserve")
+        return await pending
 
     def _recheck(self, call: _Call) -> CacheHit | None:
         """Inside the flight: an identical call may have stored the answer since our lookup."""
@@ -1141,8 +1237,10 @@ class SemanticCache:
         True
         """
         ns_name = self._namespace_name(namespace)
-        norm, key = self._key(query)
+        query, norm, key = self._key(query)
         self._ensure_ready()
+        if not norm:
+            return False
         with self._lock:
             ns = self._namespaces.get(ns_name)
             slot = ns.exact.get(key) if ns is not None else None
@@ -1179,16 +1277,16 @@ class SemanticCache:
         'is it safe'
         """
         ns_name = self._namespace_name(namespace)
-        norm, _ = self._key(query)
+        query, norm, _ = self._key(query)
         hit = self.get(query, namespace=ns_name, threshold=threshold, embedding=embedding)
         if hit is None:
             return None
         with self._lock:
-            matched = _text.normalize_query(hit.matched_query)
-            if not hit.exact and matched != norm:
-                self._add_block(ns_name, norm, matched)
+            if not hit.exact:
+                asked, matched = _block_form(norm), _block_form(hit.matched_query, raw=True)
+                self._add_block(ns_name, asked, matched)
                 if self._backend is not None:
-                    self._backend.block(ns_name, norm, matched)
+                    self._backend.block(ns_name, asked, matched)
             ns = self._namespaces.get(ns_name)
             if ns is not None:
                 key = _text.query_key(hit.matched_query)

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from semroute._guards_api import Guards
-from semroute.errors import ConfigError
+from semroute._inputs import plain_text
+from semroute.errors import ConfigError, InputError
+
+
+def _real(value: object) -> bool:
+    """Any real number (``int``, ``float``, numpy scalars such as ``np.float32`` or
+    ``np.int64``), but not a ``bool`` (``True`` is no threshold, nor a TTL)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def _count(value: object) -> bool:
+    """An integer (``int`` or a numpy integer), not a ``bool``."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
 
 
 def check_threshold(value: object, name: str = "threshold") -> float:
-    """Return ``value`` as a float cosine in [-1, 1], or raise ``ConfigError``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """Return ``value`` as a float cosine in [-1, 1], or raise ``ConfigError``.
+
+    >>> check_threshold(np.float32(0.9)) == float(np.float32(0.9))
+    True
+    """
+    if not _real(value):
         raise ConfigError(f"{name} must be a number in [-1, 1], not {type(value).__name__}")
-    result = float(value)
+    result = float(value)  # type: ignore[arg-type]
     if not -1.0 <= result <= 1.0:  # also rejects NaN
         raise ConfigError(f"{name} is a cosine in [-1, 1], got {value!r}")
     return result
@@ -45,11 +64,12 @@ def check_ttl(value: object, name: str = "ttl") -> float | None:
     """``None`` (never expires) or a positive number of seconds."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not _real(value):
         raise ConfigError(f"{name} must be seconds (a number) or None, not {type(value).__name__}")
-    if not (value > 0 and math.isfinite(value)):
+    seconds = float(value)  # type: ignore[arg-type]
+    if not (seconds > 0 and math.isfinite(seconds)):
         raise ConfigError(f"{name} must be a positive finite number of seconds, got {value!r}")
-    return float(value)
+    return seconds
 
 
 #: The automatic search width: ``AUTO_EF_MIN`` up to ``AUTO_EF_FROM`` entries, then
@@ -94,8 +114,9 @@ class IndexConfig:
             value = getattr(self, name)
             if name == "ef_search" and value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not _count(value) or value < 1:
                 raise ConfigError(f"IndexConfig.{name} must be a positive int, got {value!r}")
+            object.__setattr__(self, name, int(value))
         if self.m < 2:
             raise ConfigError("IndexConfig.m must be >= 2")
         if self.ef_search is not None and self.ef_search < self.k:
@@ -134,9 +155,11 @@ class CacheConfig:
         object.__setattr__(self, "ttl", check_ttl(self.ttl))
         for name in ("max_entries", "max_bytes"):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ConfigError(f"{name} must be a positive int or None, got {value!r}")
-        if not isinstance(self.namespace, str):
-            raise ConfigError("namespace must be a str")
+            if value is not None:
+                if not _count(value) or value < 1:
+                    raise ConfigError(f"{name} must be a positive int or None, got {value!r}")
+                object.__setattr__(self, name, int(value))
+        try:
+            object.__setattr__(self, "namespace", plain_text(self.namespace, "namespace"))
+        except InputError as exc:
+            raise ConfigError(str(exc)) from exc

@@ -15,10 +15,33 @@ _HASH_SEED = 0xCBF29CE484222325
 _MASK64 = (1 << 64) - 1
 
 
+_BANGS = "!\uff01"
+
+
+def _factorial(text: str, i: int) -> bool:
+    """Whether the ``!`` at ``text[i]`` can be a factorial: after a digit, a closing
+    bracket or a one-letter word ("5!", "(n+1)!", "n!"), where stripping it would
+    turn "What is 5!" into "What is 5"."""
+    before = text[i - 1] if i >= 1 else ""
+    if before.isdigit() or before in (")", "]"):
+        return True
+    return before.isalpha() and (i < 2 or not text[i - 2].isalnum())
+
+
 def normalize_query(text: str) -> str:
-    """Case-fold, collapse whitespace, strip surrounding space and trailing punctuation."""
+    """Case-fold, collapse whitespace, strip surrounding space and trailing punctuation
+    except a factorial's ``!``."""
     collapsed = " ".join(text.casefold().split())
-    return collapsed.rstrip(_TRAILING_PUNCT + " ")
+    end = len(collapsed)
+    while end and (
+        collapsed[end - 1] == " "
+        or (
+            collapsed[end - 1] in _TRAILING_PUNCT
+            and not (collapsed[end - 1] in _BANGS and _factorial(collapsed, end - 1))
+        )
+    ):
+        end -= 1
+    return collapsed[:end]
 
 
 def _fmix64(h: int) -> int:

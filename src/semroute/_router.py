@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from semroute._inputs import plain_text
 from semroute._router_features import route_features
 from semroute._router_model import Scorer, train_scorer
 from semroute._types import TextEncoder
@@ -174,8 +175,7 @@ class Router:
     untrained router to :meth:`fit`. ``output_tokens`` is the answer length
     assumed by ``Decision.estimated_cost``.
 
-    >>> from tests.fakes import FakeEncoder
-    >>> router = Router(encoder=FakeEncoder(), model=None)
+    >>> router = Router(model=None, threshold=0.5)
     >>> router.fit(["hi", "thanks", "prove the theorem", "derive the integral"], [0, 0, 1, 1])
     Router(tiers=['gpt-4o-mini', 'gpt-4o'], ...)
     >>> router.choose("Prove that the square root of 2 is irrational").model
@@ -333,10 +333,13 @@ class Router:
     def _check_queries(queries: Sequence[str]) -> list[str]:
         if isinstance(queries, str):
             raise InputTypeError("choose_many takes a sequence of str, not one str")
-        items = list(queries)
+        try:
+            items = [plain_text(q, "a query") for q in queries]
+        except TypeError as exc:
+            if isinstance(exc, InputTypeError):
+                raise
+            raise InputTypeError(f"queries must be a sequence of str: {exc}") from exc
         for q in items:
-            if not isinstance(q, str):
-                raise InputTypeError(f"a query must be str, got {type(q).__name__}")
             if not q.strip():
                 raise InputError("a query must not be empty or whitespace")
         return items
@@ -347,7 +350,10 @@ class Router:
         scorer = self._require_scorer()
         if embeddings is None:
             return self.encoder.encode(queries)
-        vectors = np.asarray(embeddings, dtype=np.float32)
+        try:
+            vectors = np.asarray(embeddings, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(f"embeddings must be an array of floats: {exc}") from exc
         if vectors.ndim == 1:
             vectors = vectors[None, :]
         if vectors.shape != (len(queries), scorer.dim):
@@ -368,8 +374,7 @@ class Router:
     ) -> npt.NDArray[np.float64]:
         """P(needs a tier above the cheapest) for each query.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> router = Router(encoder=FakeEncoder(), model=None).fit(["a b", "c d"], [0, 1])
+        >>> router = Router(model=None).fit(["a b", "c d"], [0, 1])
         >>> router.scores(["a b", "c d"]).round(1).tolist()
         [0.0, 1.0]
         """
@@ -382,23 +387,19 @@ class Router:
     def choose(self, query: str, *, embedding: npt.ArrayLike | None = None) -> Decision:
         """The tier for one query; pass the cache's ``embedding`` to skip encoding.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> router = Router(encoder=FakeEncoder(), model=None, threshold=0.5)
+        >>> router = Router(model=None, threshold=0.5)
         >>> router = router.fit(["hi there", "prove it formally"], [0, 1])
         >>> router.choose("prove it formally").tier_index
         1
         """
-        if not isinstance(query, str):
-            raise InputTypeError(f"a query must be str, got {type(query).__name__}")
-        return self.choose_many([query], embeddings=embedding)[0]
+        return self.choose_many([plain_text(query, "a query")], embeddings=embedding)[0]
 
     def choose_many(
         self, queries: Sequence[str], *, embeddings: npt.ArrayLike | None = None
     ) -> list[Decision]:
         """Decisions for a batch, encoding (if needed) and scoring in one pass.
 
-        >>> from tests.fakes import FakeEncoder
-        >>> router = Router(encoder=FakeEncoder(), model=None).fit(["a", "b c"], [0, 1])
+        >>> router = Router(model=None).fit(["a", "b c"], [0, 1])
         >>> [d.model for d in router.choose_many(["a", "b c"])]
         ['gpt-4o-mini', 'gpt-4o']
         """

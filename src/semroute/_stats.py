@@ -37,11 +37,19 @@ class CacheStats:
     verify_refusals: int = 0
     #: Candidates refused because ``report_wrong`` blocked that match.
     reported_refusals: int = 0
+    #: Candidates refused because one of the texts goes on beyond the encoder's window
+    #: and the part beyond it differs (only the window is embedded).
+    long_text_refusals: int = 0
 
     @property
     def refusals(self) -> int:
         """Candidates refused for any reason (a lookup may refuse several, then hit or miss)."""
-        return sum(self.guard_blocks.values()) + self.verify_refusals + self.reported_refusals
+        return (
+            sum(self.guard_blocks.values())
+            + self.verify_refusals
+            + self.reported_refusals
+            + self.long_text_refusals
+        )
 
     @property
     def hits(self) -> int:
@@ -71,6 +79,7 @@ class StatsRecorder:
             self.expirations = 0
             self.verify_refusals = 0
             self.reported_refusals = 0
+            self.long_text_refusals = 0
             self.guard_blocks: dict[str, int] = {}
             self._latency = np.zeros(_WINDOW, dtype=np.float64)
             self._count = 0
@@ -113,4 +122,5 @@ class StatsRecorder:
                 guard_blocks=dict(self.guard_blocks),
                 verify_refusals=self.verify_refusals,
                 reported_refusals=self.reported_refusals,
+                long_text_refusals=self.long_text_refusals,
             )

@@ -72,3 +72,34 @@ def test_qqp_sample_exact_repeats_hit_and_namespaces_hold(cache: SemanticCache) 
         assert hit is not None and hit.response == i
         other = cache.get(row["a"], namespace=f"qqp/{(i + 1) % len(rows)}", threshold=0.999)
         assert other is None or other.response == (i + 1) % len(rows)
+
+
+def test_long_texts_sharing_the_encoders_window_are_not_joined(cache: SemanticCache) -> None:
+    """Issue #12 item 1: the model embeds 254 word pieces; what follows must match too."""
+    prompt = " ".join(
+        f"Rule {i}: answer politely, cite the handbook section {i}, never promise refunds."
+        for i in range(34)
+    )
+    assert len(prompt.split()) >= 400
+    ns = "integration/long"
+    first = prompt + "\n\nCustomer: What is your refund policy?"
+    other = prompt + "\n\nCustomer: How do I delete my account?"
+    a, b = cache.embed(first), cache.embed(other)
+    assert float(a @ b) > 0.999  # the premise: the windows are the same text
+    cache.put(first, "refunds answer", namespace=ns)
+    assert cache.get(other, namespace=ns) is None
+    doc = " ".join(f"Section {i} of the contract sets out obligation {i}." for i in range(3000))
+    cache.put(doc + " The tenant pays the deposit.", "tenant pays", namespace=ns)
+    assert cache.get(doc + " The landlord pays the deposit.", namespace=ns) is None
+    hit = cache.get("  " + first.upper(), namespace=ns)
+    assert hit is not None and hit.response == "refunds answer"
+
+
+def test_encoder_window_end_matches_a_whole_tokenisation() -> None:
+    from semroute import default_encoder
+
+    encoder = default_encoder()
+    text = "The quick brown fox jumps over the lazy dog. " * 400
+    pieces = encoder.tokenizer.encode(text, add_special_tokens=False)
+    assert encoder.window_end(text) == pieces.offsets[encoder.max_tokens - 3][1]
+    assert encoder.window_end("short text") == len("short text")

