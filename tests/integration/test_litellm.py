@@ -250,6 +250,37 @@ def test_a_broken_cache_falls_through_to_the_provider(
     assert [c.reason for c in recorder.calls[1:]] == ["cache_error", "cache_error"]
 
 
+def test_provider_errors_are_recorded_through_the_failure_logger(
+    lite_cache: SemrouteLiteLLMCache, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(litellm, "callbacks", [lite_cache.failure_logger])
+    error = litellm.RateLimitError("slow down", llm_provider="openai", model="gpt-4o-mini")
+    with pytest.raises(litellm.RateLimitError):
+        ask("capital of France", mock_response=error)
+
+    async def failing() -> None:
+        with pytest.raises(litellm.RateLimitError):
+            await litellm.acompletion(
+                model="gpt-4o",
+                messages=[{"role": "user", "content": "capital of Spain"}],
+                mock_response=error,
+            )
+        for _ in range(300):  # LiteLLM logs failures from a background task
+            if len(recorder.calls) >= 2:
+                return
+            await asyncio.sleep(0.01)
+
+    asyncio.run(failing())
+    deadline = time.monotonic() + 5
+    while len(recorder.calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    errors = [c for c in recorder.calls if c.outcome == "error"]
+    assert sorted(c.model_requested for c in errors) == ["gpt-4o", "gpt-4o-mini"]
+    assert {c.error_type for c in errors} == {"RateLimitError"}
+    assert all(c.end_ns >= c.start_ns > 0 and c.namespace for c in errors)
+    assert len(lite_cache.semantic_cache) == 0  # nothing stored for a failed call
+
+
 def test_the_litellm_hooks_we_override_still_exist() -> None:
     # The adapter overrides these public Cache methods; LiteLLM's caching handler calls them.
     # If an upgrade renames or reshapes one, fail here with the reason, not by silently missing.

@@ -34,6 +34,7 @@ from typing import Any
 from litellm.caching.caching import Cache
 from litellm.constants import OPENAI_CHAT_COMPLETION_PARAMS
 from litellm.cost_calculator import cost_per_token
+from litellm.integrations.custom_logger import CustomLogger
 from litellm.router import Router as LiteLLMRouter
 from litellm.types.router import CustomRoutingStrategyBase
 from pydantic import BaseModel
@@ -123,7 +124,9 @@ class SemrouteLiteLLMCache(Cache):
     ``history``, ``ttl`` and ``threshold`` as for the cache. ``ledger`` and
     ``observers`` receive one :class:`~semroute.chat.info.CallInfo` per hit, bypass and
     stored miss, with the tokens and LiteLLM's price for them. A cache failure falls
-    through to the provider (recorded as a bypass, ``cache_error``).
+    through to the provider (recorded as a bypass, ``cache_error``). A provider error never
+    reaches a cache; ``litellm.callbacks.append(cache.failure_logger)`` records those too
+    (``outcome="error"``, ``error_type``).
 
     >>> import semroute, litellm
     >>> litellm.cache = SemrouteLiteLLMCache(semroute.SemanticCache())
@@ -162,6 +165,8 @@ class SemrouteLiteLLMCache(Cache):
         self._threshold = threshold
         self._ttl = ttl
         self._observers = observers_of(ledger, observers)
+        #: Add to ``litellm.callbacks`` to record provider errors too (``outcome="error"``).
+        self.failure_logger = _FailureRecorder(self)
         # What a lookup learnt, for the store of the same call: (vector, start).
         self._pending: Memo[tuple[str, str], tuple[FloatArray | None, int]] = Memo()
 
@@ -365,6 +370,64 @@ class SemrouteLiteLLMCache(Cache):
                 self._record(begun, kwargs, request, "bypass", reason="cache_error", body=body)
                 return
         self._put(request, body, vector, kwargs, begun)
+
+
+def _ns(moment: object) -> int:
+    stamp = getattr(moment, "timestamp", None)
+    return int(stamp() * 1e9) if callable(stamp) else time.time_ns()
+
+
+class _FailureRecorder(CustomLogger):
+    """LiteLLM callback: a provider error becomes a ``CallInfo`` with ``outcome="error"``.
+
+    The cache never sees a failed call (LiteLLM stores nothing), so errors reach the
+    observers only through LiteLLM's failure callbacks: ``litellm.callbacks.append(
+    cache.failure_logger)``. The namespace is rebuilt from what LiteLLM logs (the
+    provider-mapped parameters), so it may differ from the cache's for the same request.
+    """
+
+    def __init__(self, cache: SemrouteLiteLLMCache) -> None:
+        super().__init__()
+        self._cache = cache
+
+    def log_failure_event(
+        self, kwargs: dict[str, Any], response_obj: object, start_time: object, end_time: object
+    ) -> None:
+        if not self._cache._observers or "messages" not in kwargs:
+            return
+        litellm_params = kwargs.get("litellm_params") or {}
+        view = {
+            **(kwargs.get("optional_params") or {}),
+            "model": kwargs.get("model"),
+            "messages": kwargs.get("messages"),
+            "metadata": litellm_params.get("metadata"),
+        }
+        request = self._cache._request(view)
+        error = kwargs.get("exception")
+        notify(
+            self._cache._observers,
+            CallInfo(
+                operation="chat",
+                provider=_PROVIDER,
+                namespace=request.namespace,
+                model_requested=request.model,
+                model_used=None,
+                outcome="error",
+                reason=request.bypass_reason,
+                route_model=_route_field(view, "model"),
+                route_reason=_route_field(view, "reason"),
+                error_type=type(error).__name__ if error is not None else None,
+                stream=request.stream,
+                request_params=dict(request.params),
+                start_ns=_ns(start_time),
+                end_ns=_ns(end_time),
+            ),
+        )
+
+    async def async_log_failure_event(
+        self, kwargs: dict[str, Any], response_obj: object, start_time: object, end_time: object
+    ) -> None:
+        self.log_failure_event(kwargs, response_obj, start_time, end_time)
 
 
 def _route_field(kwargs: Mapping[str, Any], name: str) -> str | None:
