@@ -322,3 +322,11 @@ def test_a_miss_record_spans_lookup_to_update(fast: SemrouteCache) -> None:
     cache.update(prompt, "m", [Generation(text="Paris")])
     [miss] = recorder.calls
     assert miss.outcome == "miss" and miss.latency_s >= 0.05
+
+
+def test_module_examples_use_no_test_helpers() -> None:
+    import semroute.integrations.langchain as module
+
+    for test in doctest.DocTestFinder().find(module):
+        for example in test.examples:
+            assert "tests." not in example.source, (test.name, example.source)

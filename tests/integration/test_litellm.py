@@ -399,3 +399,11 @@ def test_module_examples_run() -> None:
     finally:
         litellm.cache = None
     assert result.attempted >= 2 and result.failed == 0
+
+
+def test_module_examples_use_no_test_helpers() -> None:
+    import semroute.integrations.litellm as module
+
+    for test in doctest.DocTestFinder().find(module):
+        for example in test.examples:
+            assert "tests." not in example.source, (test.name, example.source)

@@ -456,9 +456,7 @@ class SemrouteRouting(CustomRoutingStrategyBase):
     is called too when given. The async pick runs the encoder in a worker thread.
 
     >>> import semroute, litellm
-    >>> from tests.fakes import FakeEncoder
-    >>> router = semroute.Router(encoder=FakeEncoder(), model=None, threshold=0.5)
-    >>> router = router.fit(["hi there", "prove the theorem formally"], [0, 1])
+    >>> router = semroute.Router(keywords={"contract": "gpt-4o"})   # gpt-4o-mini / gpt-4o
     >>> llm_router = litellm.Router(model_list=[
     ...     {"model_name": "auto",
     ...      "litellm_params": {"model": "gpt-4o-mini", "mock_response": "a"}},
@@ -466,9 +464,9 @@ class SemrouteRouting(CustomRoutingStrategyBase):
     ...      "litellm_params": {"model": "gpt-4o", "mock_response": "b"}},
     ... ])
     >>> SemrouteRouting(llm_router, router).install()
-    >>> hi = [{"role": "user", "content": "hi there"}]
-    >>> llm_router.completion(model="auto", messages=hi).model
-    'gpt-4o-mini'
+    >>> ask = [{"role": "user", "content": "Review this contract clause"}]
+    >>> llm_router.completion(model="auto", messages=ask).model
+    'gpt-4o'
     """
 
     def __init__(
