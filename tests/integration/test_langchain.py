@@ -330,3 +330,13 @@ def test_module_examples_use_no_test_helpers() -> None:
     for test in doctest.DocTestFinder().find(module):
         for example in test.examples:
             assert "tests." not in example.source, (test.name, example.source)
+
+
+@pytest.mark.integration
+def test_a_plain_llm_prompt_is_the_query_as_a_whole(lc_cache: SemrouteCache) -> None:
+    from langchain_core.language_models import FakeListLLM
+
+    llm = FakeListLLM(responses=["Paris", "Madrid"], cache=lc_cache)
+    assert llm.invoke("What is the capital of France?") == "Paris"
+    assert llm.invoke("What's the capital of France?") == "Paris"  # paraphrase: served
+    assert llm.invoke("What is the capital of Spain?") == "Madrid"  # another question: a miss
