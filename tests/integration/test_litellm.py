@@ -407,3 +407,32 @@ def test_module_examples_use_no_test_helpers() -> None:
     for test in doctest.DocTestFinder().find(module):
         for example in test.examples:
             assert "tests." not in example.source, (test.name, example.source)
+
+
+def test_a_tier_without_a_deployment_falls_back_and_says_so(router: Router) -> None:
+    llm_router = litellm.Router(
+        model_list=[
+            {
+                "model_name": "auto",
+                "litellm_params": {"model": "openai/small-model", "mock_response": "s"},
+            },
+            {
+                "model_name": "auto",
+                "litellm_params": {"model": "openai/other", "mock_response": "o"},
+            },
+        ]
+    )
+    strategy = SemrouteRouting(llm_router, router)
+    messages = [{"role": "user", "content": "hi there"}]
+    kwargs: dict[str, Any] = {}
+    # "small-model" is found behind the provider prefix of "openai/small-model"
+    easy = strategy.get_available_deployment("auto", messages=messages, request_kwargs=kwargs)
+    assert easy is not None and easy["litellm_params"]["model"] == "openai/small-model"
+    assert "no deployment" not in kwargs["metadata"]["semroute_route"]["reason"]
+    hard = [{"role": "user", "content": "prove the theorem formally"}]
+    picked = strategy.get_available_deployment("auto", messages=hard, request_kwargs=kwargs)
+    first = llm_router.registry().deployments("auto")[0]
+    assert picked is not None and picked["model_info"]["id"] == first["model_info"]["id"]
+    assert (
+        "no deployment of 'auto' is 'large-model'" in kwargs["metadata"]["semroute_route"]["reason"]
+    )

@@ -437,20 +437,25 @@ def _route_field(kwargs: Mapping[str, Any], name: str) -> str | None:
 
 
 def _deployment_model(deployment: Mapping[str, Any]) -> set[str]:
-    """The names a deployment answers to: its provider model and its id."""
+    """The names a deployment answers to: its provider model (with and without the provider
+    prefix) and its id."""
     params = deployment.get("litellm_params") or {}
     info = deployment.get("model_info") or {}
-    names = {params.get("model"), info.get("id")}
+    model = params.get("model")
+    names = {model, info.get("id")}
+    if isinstance(model, str) and "/" in model:
+        names.add(model.split("/", 1)[1])  # "openai/gpt-4o" answers to the tier "gpt-4o"
     return {n for n in names if isinstance(n, str)}
 
 
 class SemrouteRouting(CustomRoutingStrategyBase):
     """LiteLLM Router strategy: each call's deployment is ``router.choose(last user message)``.
 
-    Every tier of ``router`` must name a deployment of the model group called (by its
-    ``litellm_params.model`` or its ``model_info.id``); a group with one deployment, or a
-    request without a text user message, gets the group's first deployment (reason
-    ``"no query"``). The decision (model, score, reason) is written to the request's
+    Every tier of ``router`` should name a deployment of the model group called (by its
+    ``litellm_params.model``, with or without the ``provider/`` prefix, or its
+    ``model_info.id``); a tier that names none, a group with one deployment, or a request
+    without a text user message gets the group's first deployment, and the recorded reason
+    says so. The decision (model, score, reason) is written to the request's
     ``metadata["semroute_route"]``, which LiteLLM hands to its callbacks and which the
     semroute LiteLLM cache copies into its call records; ``on_decision(group, decision)``
     is called too when given. The async pick runs the encoder in a worker thread.
@@ -503,9 +508,11 @@ class SemrouteRouting(CustomRoutingStrategyBase):
             self._note(request_kwargs, model, deployments[0], None)
             return deployments[0]
         decision = self.router.choose(query)
-        chosen = next(
-            (d for d in deployments if decision.model in _deployment_model(d)), deployments[0]
-        )
+        chosen = next((d for d in deployments if decision.model in _deployment_model(d)), None)
+        if chosen is None:  # say so, rather than pretend the tier was served
+            reason = f"{decision.reason}; no deployment of {model!r} is {decision.model!r}"
+            self._note(request_kwargs, model, deployments[0], decision, reason)
+            return deployments[0]
         self._note(request_kwargs, model, chosen, decision)
         return chosen
 
@@ -515,13 +522,16 @@ class SemrouteRouting(CustomRoutingStrategyBase):
         group: str,
         deployment: Mapping[str, Any],
         decision: Decision | None,
+        reason: str | None = None,
     ) -> None:
         params = deployment.get("litellm_params") or {}
+        if reason is None:
+            reason = "no query" if decision is None else decision.reason
         route = {
             "group": group,
             "model": str(params.get("model", "")),
             "score": None if decision is None else decision.score,
-            "reason": "no query" if decision is None else decision.reason,
+            "reason": reason,
         }
         if request_kwargs is not None:
             metadata = request_kwargs.get("metadata")
