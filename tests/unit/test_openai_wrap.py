@@ -618,3 +618,15 @@ def test_import_semroute_does_not_import_openai() -> None:
     code = "import sys, semroute; semroute.wrap; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_a_stored_body_that_no_longer_validates_still_loads() -> None:
+    from semroute.integrations.openai._objects import chat_completion
+
+    body = FakeAPI().completion({"model": MODEL, "messages": [QUESTION]})
+    del body["object"]  # a field this SDK version requires, absent in another's dump
+    with pytest.raises(pydantic.ValidationError):
+        openai.types.chat.ChatCompletion.model_validate(body)
+    rebuilt = chat_completion(body)
+    assert isinstance(rebuilt, openai.types.chat.ChatCompletion)
+    assert rebuilt.choices[0].message.content == "answer: What is your refund policy?"

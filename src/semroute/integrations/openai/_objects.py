@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any, cast
 
 import openai
+import pydantic
 from openai._models import construct_type
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
@@ -35,9 +36,13 @@ def _zeroed(usage: Any, default: Mapping[str, int]) -> Any:
 
 
 def _build(cls: Any, body: Mapping[str, Any]) -> Any:
-    # The SDK's own lenient constructor, as used for API responses: a body stored by another
-    # SDK version (a field added or made required since) still loads.
-    return construct_type(type_=cls, value=dict(body))
+    """The SDK object for a stored body: validated (pydantic-core, ~25 µs), or, for a body
+    stored by another SDK version that no longer validates (a field made required since),
+    the SDK's own lenient constructor used for API responses (~350 µs)."""
+    try:
+        return cls.model_validate(dict(body))
+    except pydantic.ValidationError:
+        return construct_type(type_=cls, value=dict(body))
 
 
 def dump(obj: Any) -> dict[str, Any]:
@@ -157,11 +162,11 @@ def chat_chunks(body: Mapping[str, Any], include_usage: bool) -> list[dict[str, 
     for choice in body.get("choices") or ():
         index = choice.get("index", 0)
         message = choice.get("message") or {}
-        add(index, {"role": "assistant", "content": ""})
-        if message.get("content"):
-            add(index, {"content": message["content"]})
+        # Role and whole text in the first chunk: each chunk costs the SDK ~0.1 ms to parse.
+        first: dict[str, Any] = {"role": "assistant", "content": message.get("content") or ""}
         if message.get("refusal"):
-            add(index, {"refusal": message["refusal"]})
+            first["refusal"] = message["refusal"]
+        add(index, first)
         for k, call in enumerate(message.get("tool_calls") or ()):
             add(index, {"tool_calls": [{"index": k, **call}]})
         add(index, {}, choice.get("finish_reason") or "stop")
