@@ -38,7 +38,7 @@ from semroute._cache_table import IntMap, SlotTable
 from semroute._entry import Entry
 from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute._index import Partition
-from semroute._inputs import plain_text
+from semroute._inputs import plain_text, real_vector
 from semroute._singleflight import SingleFlight
 from semroute._stats import CacheStats, StatsRecorder
 from semroute._types import TextEncoder
@@ -63,6 +63,9 @@ _FIXED_BYTES_PER_ENTRY = 256
 _TOUCH_FLUSH = 1024
 _SWEEP_EVERY_S = 1.0
 _LRU_POOL = 64
+# Window ends remembered for texts up to this long, this many texts at most.
+_MEMO_WINDOW_CHARS = 4096
+_MEMO_WINDOWS = 4096
 
 #: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
 #: be ``async def`` when used through ``aget_or_call``.
@@ -229,7 +232,6 @@ class SemanticCache:
     def __init__(
         self,
         backend: Backend | str | os.PathLike[str] | None = None,
-        /,
         *,
         threshold: float = 0.95,
         max_entries: int | None = 100_000,
@@ -281,6 +283,8 @@ class SemanticCache:
         self._lru_pool: list[tuple[int, int]] = []  # (slot, stamp), oldest last
         self._stats = StatsRecorder()
         self._flight = SingleFlight()
+        # Where the encoder's window ends, by text (bounded, oldest dropped first).
+        self._window_ends: dict[str, int] = {}
         if encoder is not None:
             self._ensure_ready()
 
@@ -415,12 +419,21 @@ class SemanticCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _loaded(self) -> None:
+        """Load a persisted store now (it loads on first use): counts must be true."""
+        if self._backend is not None and not self._ready and not self._closed:
+            self._ensure_ready()
+
     def __len__(self) -> int:
+        self._loaded()
         return self._entries
 
     def __repr__(self) -> str:
+        # repr never loads the encoder or the store: it says when it has not yet.
+        pending = self._backend is not None and not self._ready and not self._closed
+        entries = "not loaded yet" if pending else self._entries
         return (
-            f"SemanticCache(entries={self._entries}, threshold={self.config.threshold}, "
+            f"SemanticCache(entries={entries}, threshold={self.config.threshold}, "
             f"backend={self._backend!r})"
         )
 
@@ -456,16 +469,13 @@ class SemanticCache:
         return self.config.ttl if ttl is None else check_ttl(ttl)
 
     def _embedding(self, embedding: object) -> FloatArray:
-        try:
-            vector = np.array(embedding, dtype=np.float32).reshape(-1)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError("embedding must be a 1-d array of floats") from exc
+        vector = real_vector(embedding, "embedding").reshape(-1)
         if vector.shape[0] != self._dim:
             raise InputError(f"embedding has {vector.shape[0]} values, the encoder {self._dim}")
         norm = float(np.linalg.norm(vector))
         if not math.isfinite(norm) or norm == 0.0:
             raise InputError("embedding must be finite and non-zero")
-        return vector / np.float32(norm)
+        return (vector / norm).astype(np.float32)
 
     def _tail_of(self, text: str) -> str | None:
         """The normalised text beyond the encoder's window; ``None`` when all was embedded.
@@ -475,7 +485,18 @@ class SemanticCache:
         window_end = getattr(self._encoder, "window_end", None)
         if window_end is None:
             return None
-        end = int(window_end(text))
+        if len(text) > _MEMO_WINDOW_CHARS:
+            end = int(window_end(text))
+        else:
+            end = self._window_ends.get(text, -1)
+            if end < 0:
+                # Tokenising a paragraph costs ~50-300 µs; a stored query is checked again
+                # and again as a candidate.
+                end = int(window_end(text))
+                with self._lock:
+                    if len(self._window_ends) >= _MEMO_WINDOWS:
+                        self._window_ends.pop(next(iter(self._window_ends)))
+                    self._window_ends[text] = end
         return None if end >= len(text) else _text.normalize_query(text[end:])
 
     def _embed(self, query: str) -> FloatArray:
@@ -923,7 +944,8 @@ class SemanticCache:
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
         if not norm:  # punctuation only: nothing stored may answer it
-            return self._finish(None, 0.0)
+            self._stats.add("misses")
+            return None
         hit, _ = self._lookup(ns_name, query, norm, key, thr, vector, chosen)
         return hit
 
@@ -1012,7 +1034,7 @@ class SemanticCache:
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
         if not call.norm:  # punctuation only: valid input that no stored answer may serve
-            self._finish(None, 0.0)
+            self._stats.add("misses")
             self._stats.add("fn_calls")
             return Served(self._sync_result(fn(call.query)), None, False, False, vector)
         hit, vector = self._lookup(
@@ -1065,7 +1087,7 @@ class SemanticCache:
             await asyncio.to_thread(self._ensure_ready)
         vector = self._embedding(embedding) if embedding is not None else None
         if not call.norm:  # punctuation only: valid input that no stored answer may serve
-            self._finish(None, 0.0)
+            self._stats.add("misses")
             self._stats.add("fn_calls")
             return Served(await self._awaited(fn(query)), None, False, False, vector)
         now = time.time()
@@ -1462,7 +1484,12 @@ class SemanticCache:
 
     @property
     def stats(self) -> CacheStats:
-        """Counters, lookup latency p50/p99 (µs, encoder excluded), entries and bytes."""
+        """Counters, lookup latency p50/p99 (µs, encoder excluded), entries and bytes.
+
+        A persisted store is loaded first (it loads on first use), so ``entries`` is
+        true right after reopening.
+        """
+        self._loaded()
         with self._lock:
             entries, nbytes = self._entries, self._bytes
         return self._stats.snapshot(entries=entries, nbytes=nbytes)

@@ -278,10 +278,13 @@ class Encoder:
         >>> encoder.window_end("short"), encoder.window_end("word " * 1000) < 5000
         (5, True)
         """
-        batch = _as_texts([text], allow_empty=True)
-        if len(text) * _MAX_PIECES_PER_CHAR <= self._max_tokens - 2:
-            return len(text)  # too short to fill the window: skip the tokenizer
-        return self._cut(batch[0])[1]
+        (text,) = _as_texts([text], allow_empty=True)
+        # Too short to fill the window: skip the tokenizer. An ASCII character yields at
+        # most one word piece (no NFD expansion); any character at most three.
+        per_char = 1 if text.isascii() else _MAX_PIECES_PER_CHAR
+        if len(text) * per_char <= self._max_tokens - 2:
+            return len(text)
+        return self._cut(text)[1]
 
     def _cut(self, text: str) -> tuple[str, int]:
         """``(source, end)``: a prefix of ``text`` whose truncated tokenisation is the
@@ -395,11 +398,20 @@ def _as_texts(texts: str | Sequence[str], *, allow_empty: bool) -> list[str]:
         )
     else:
         batch = list(texts)
-    for text in batch:
-        if not isinstance(text, str):
-            raise EncoderInputTypeError(f"expected str, got {type(text).__name__}")
+    for i, text in enumerate(batch):
+        if type(text) is not str:
+            if not isinstance(text, str):
+                raise EncoderInputTypeError(f"expected str, got {type(text).__name__}")
+            batch[i] = text = str.__str__(text)  # a StrEnum or numpy.str_: its plain value
         if not allow_empty and (not text or text.isspace()):
             raise EncoderError("cannot embed empty or whitespace-only text")
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise EncoderError(
+                    f"text holds a lone surrogate at index {exc.start}: not valid Unicode"
+                ) from exc
     return batch
 
 

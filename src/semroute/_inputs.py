@@ -8,6 +8,9 @@ tokenised, so it is refused here with ``InputError`` rather than failing later.
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+
 from semroute.errors import InputError, InputTypeError
 
 
@@ -32,3 +35,21 @@ def plain_text(value: object, what: str) -> str:
                 f"{what} holds a lone surrogate at index {exc.start}: not valid Unicode text"
             ) from exc
     return value
+
+
+def real_vector(value: object, what: str) -> npt.NDArray[np.float64]:
+    """``value`` as a float64 array of real numbers, else ``InputTypeError``.
+
+    Strings, booleans, complex numbers and ragged or object arrays are refused;
+    the caller checks the shape and finiteness.
+
+    >>> real_vector([1, 2.5], "embedding").tolist()
+    [1.0, 2.5]
+    """
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise InputTypeError(f"{what} must be an array of floats: {exc}") from exc
+    if raw.dtype.kind not in "fiu":
+        raise InputTypeError(f"{what} must be an array of floats, not of {raw.dtype}")
+    return raw.astype(np.float64)

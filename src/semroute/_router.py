@@ -25,11 +25,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from semroute._inputs import plain_text
+from semroute._inputs import plain_text, real_vector
 from semroute._router_features import route_features
 from semroute._router_model import Scorer, train_scorer
 from semroute._types import TextEncoder
-from semroute.errors import ConfigError, InputError, InputTypeError
+from semroute.errors import (
+    ConfigError,
+    EncoderError,
+    InputError,
+    InputTypeError,
+    SemrouteError,
+)
 
 __all__ = ["DEFAULT_TIERS", "PRICES_AS_OF", "Decision", "Router", "Rule", "Tier"]
 
@@ -349,11 +355,16 @@ class Router:
     ) -> npt.NDArray[np.float32]:
         scorer = self._require_scorer()
         if embeddings is None:
-            return self.encoder.encode(queries)
-        try:
-            vectors = np.asarray(embeddings, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise InputTypeError(f"embeddings must be an array of floats: {exc}") from exc
+            try:
+                return self.encoder.encode(queries)
+            except SemrouteError:
+                raise
+            except Exception as exc:  # a user's encoder: wrap, as the errors tree promises
+                raise EncoderError(f"the encoder failed on the queries: {exc!r}") from exc
+        exact = real_vector(embeddings, "embeddings")
+        if not np.all(np.isfinite(exact)) or np.any(np.abs(exact) > np.finfo(np.float32).max):
+            raise InputError("embeddings contain NaN, infinity or values beyond float32")
+        vectors = exact.astype(np.float32)
         if vectors.ndim == 1:
             vectors = vectors[None, :]
         if vectors.shape != (len(queries), scorer.dim):

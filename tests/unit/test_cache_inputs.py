@@ -108,7 +108,9 @@ def test_punctuation_only_queries_pass_through_to_fn(cache: SemanticCache, query
     assert calls == [query, query] and len(cache) == 0
     served = cache.serve(query, llm)
     assert served.hit is None and not served.stored
+    misses = cache.stats.misses
     assert cache.get(query) is None
+    assert cache.stats.misses == misses + 1
     cache.put(query, "never kept")
     assert len(cache) == 0 and cache.delete(query) is False and cache.report_wrong(query) is None
 

@@ -25,6 +25,25 @@ def test_non_str_is_an_input_type_error(bad: Any) -> None:
     assert isinstance(info.value, TypeError) and isinstance(info.value, EncoderError)
 
 
+def test_str_subclasses_become_plain_str() -> None:
+    import enum
+
+    import numpy as np
+
+    class Tone(enum.StrEnum):
+        CALM = "calm words"
+
+    texts = _as_texts([Tone.CALM, np.str_("numpy text")], allow_empty=False)
+    assert texts == ["calm words", "numpy text"] and all(type(t) is str for t in texts)
+    assert type(_as_texts(Tone.CALM, allow_empty=False)[0]) is str
+
+
+@pytest.mark.parametrize("bad", ["a\ud800b", "\udfff"])
+def test_a_lone_surrogate_is_an_encoder_error_not_a_tokenizer_type_error(bad: str) -> None:
+    with pytest.raises(EncoderError, match="surrogate"):
+        _as_texts(["fine", bad], allow_empty=True)
+
+
 @pytest.mark.parametrize("blank", ["", " ", "\u3000\n"])
 def test_blank_text_is_rejected_for_encoding_only(blank: str) -> None:
     with pytest.raises(EncoderError, match="empty"):
