@@ -239,6 +239,15 @@ def test_a_miss_record_spans_lookup_to_store(
     assert len(lite_cache.semantic_cache) == 1
 
 
+def test_a_miss_runs_the_encoder_once(lite_cache: SemrouteLiteLLMCache) -> None:
+    encoder = FakeEncoder()
+    cache = SemrouteLiteLLMCache(SemanticCache(encoder=encoder))
+    litellm.cache = cache
+    ask("capital of France", mock_response="Paris")
+    assert len(cache.semantic_cache) == 1 and encoder.calls == 1  # the lookup's vector is stored
+    assert len(cache._pending) == 0  # and the lookup's memo entry is consumed
+
+
 def test_a_broken_cache_falls_through_to_the_provider(
     lite_cache: SemrouteLiteLLMCache, recorder: Recorder
 ) -> None:

@@ -167,8 +167,9 @@ class SemrouteLiteLLMCache(Cache):
         self._observers = observers_of(ledger, observers)
         #: Add to ``litellm.callbacks`` to record provider errors too (``outcome="error"``).
         self.failure_logger = _FailureRecorder(self)
-        # What a lookup learnt, for the store of the same call: (vector, start).
-        self._pending: Memo[tuple[str, str], tuple[FloatArray | None, int]] = Memo()
+        # What a lookup learnt, for the store of the same call, under LiteLLM's call id
+        # (else namespace and query): (request, vector, start).
+        self._pending: Memo[object, tuple[CanonicalRequest, FloatArray | None, int]] = Memo()
 
     # -- the two translations -------------------------------------------------------------
 
@@ -269,7 +270,7 @@ class SemrouteLiteLLMCache(Cache):
         hit, vector = found
         assert request.query is not None
         if hit is None or not isinstance(hit.response, dict):
-            self._pending.put((request.namespace, request.query), (vector, start_ns))
+            self._pending.put(_call_key(kwargs, request), (request, vector, start_ns))
             return None
         outcome: Outcome = "exact" if hit.exact else "semantic"
         self._record(start_ns, kwargs, request, outcome, hit=hit, body=hit.response)
@@ -315,11 +316,18 @@ class SemrouteLiteLLMCache(Cache):
         provider call), else now."""
         if "messages" not in kwargs:
             return None
-        request = self._request(kwargs)
-        if not request.cacheable or request.query is None:
-            return None
-        pending = self._pending.pop((request.namespace, request.query))
-        vector, start_ns = pending if pending is not None else (None, start_ns)
+        call_id = kwargs.get("litellm_call_id")
+        # The lookup of the same call already keyed it: skip reading the request again.
+        pending = self._pending.pop(call_id) if isinstance(call_id, str) else None
+        if pending is None:
+            request = self._request(kwargs)
+            if not request.cacheable or request.query is None:
+                return None
+            pending = self._pending.pop(_call_key(kwargs, request))
+        if pending is not None:
+            request, vector, start_ns = pending
+        else:
+            vector = None
         body = _body(result)
         reason = "finish_reason" if body is None else chat_bypass_reason(body)
         if reason is not None or body is None:
@@ -370,6 +378,11 @@ class SemrouteLiteLLMCache(Cache):
                 self._record(begun, kwargs, request, "bypass", reason="cache_error", body=body)
                 return
         self._put(request, body, vector, kwargs, begun)
+
+
+def _call_key(kwargs: Mapping[str, Any], request: CanonicalRequest) -> object:
+    call_id = kwargs.get("litellm_call_id")
+    return call_id if isinstance(call_id, str) else (request.namespace, request.query)
 
 
 def _ns(moment: object) -> int:
