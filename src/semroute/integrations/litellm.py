@@ -1,0 +1,577 @@
+"""LiteLLM: a :class:`SemanticCache` as LiteLLM's cache, and a :class:`Router` as its router.
+
+``semroute[litellm]``; checked with litellm 1.110.2.
+
+Cache: ``litellm.cache = SemrouteLiteLLMCache(semroute.SemanticCache(...))``. The class
+subclasses LiteLLM's public ``litellm.Cache`` and overrides the four methods LiteLLM's
+caching handler calls with the whole request (``get_cache``, ``async_get_cache``,
+``add_cache``, ``async_add_cache``). That is the most public hook this LiteLLM offers: its
+``BaseCache`` backends are installed through the private ``Cache(_backend=...)`` and see
+only a key already hashed from the exact messages, which rules out a semantic lookup. The
+request is keyed by the canonical chat request (:func:`semroute.chat.request.chat_request`):
+the last user message is the query; the model group (or model), the OpenAI parameters
+LiteLLM lists in ``litellm.OPENAI_CHAT_COMPLETION_PARAMS`` (less transport and
+credentials), system prompt and earlier turns form the namespace. A hit gets a fresh
+``id`` and ``created`` (LiteLLM drops the logs of a reused id) and zero ``usage`` (what this
+call billed); the tokens and dollars saved go to the call record. A ``litellm.Router``
+reads the cache only with ``Router(cache_responses=True)``. What may be stored is
+decided by :func:`semroute.chat.response.chat_bypass_reason` (no tool calls, a normal stop).
+
+Routing: ``SemrouteRouting(llm_router, router).install()`` picks, for each call to a model
+group, the deployment whose model is ``router.choose(last user message).model``, sync and
+async, and records the decision in the request's ``metadata["semroute_route"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from litellm.caching.caching import Cache
+from litellm.constants import OPENAI_CHAT_COMPLETION_PARAMS
+from litellm.cost_calculator import cost_per_token
+from litellm.integrations.custom_logger import CustomLogger
+from litellm.router import Router as LiteLLMRouter
+from litellm.types.router import CustomRoutingStrategyBase
+from pydantic import BaseModel
+
+from semroute._cache import CacheHit, SemanticCache
+from semroute._router import Decision, Router
+from semroute.chat.info import CallInfo, CallObserver, Outcome
+from semroute.chat.request import CanonicalRequest, History, chat_request
+from semroute.chat.response import chat_bypass_reason, usage_of
+from semroute.errors import ConfigError
+from semroute.integrations._support import (
+    FloatArray,
+    Memo,
+    alookup,
+    lookup,
+    notify,
+    observers_of,
+)
+
+__all__ = ["SemrouteLiteLLMCache", "SemrouteRouting"]
+
+_PROVIDER = "litellm"
+# LiteLLM's own list of OpenAI chat parameters, less what only reaches the transport.
+_TRANSPORT = frozenset(
+    {
+        "api_key",
+        "api_base",
+        "base_url",
+        "api_version",
+        "organization",
+        "default_headers",
+        "extra_headers",
+        "timeout",
+        "request_timeout",
+        "max_retries",
+        "deployment_id",
+    }
+)
+_PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS) - _TRANSPORT | {"extra_body"}
+
+
+def _metadata_value(kwargs: Mapping[str, Any], name: str) -> object:
+    for key in ("metadata", "litellm_metadata"):
+        meta = kwargs.get(key)
+        if isinstance(meta, Mapping) and meta.get(name):
+            return meta[name]
+    return None
+
+
+def _requested_model(kwargs: Mapping[str, Any]) -> str:
+    """The model the caller asked for: the Router's model group when there is one, so a hit
+    does not depend on which deployment answered."""
+    group = _metadata_value(kwargs, "model_group")
+    model = group if isinstance(group, str) else kwargs.get("model")
+    return model if isinstance(model, str) else ""
+
+
+def _body(result: object) -> dict[str, Any] | None:
+    """A ``ModelResponse`` (or the JSON LiteLLM made of it) as a plain dict."""
+    if isinstance(result, BaseModel):
+        result = result.model_dump_json(exclude_unset=True)
+    if isinstance(result, str):
+        try:
+            result = json.loads(result)
+        except ValueError:
+            return None
+    return result if isinstance(result, dict) else None
+
+
+def _cost(model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
+    """LiteLLM's price for the tokens (its local price map), ``None`` when unknown."""
+    if not model or input_tokens is None or output_tokens is None:
+        return None
+    try:
+        prompt, completion = cost_per_token(
+            model=model, prompt_tokens=input_tokens, completion_tokens=output_tokens
+        )
+    except Exception:
+        return None
+    return float(prompt + completion)
+
+
+class SemrouteLiteLLMCache(Cache):
+    """``litellm.cache`` answered by a :class:`semroute.SemanticCache`.
+
+    ``prefix`` leads every namespace this cache writes (default ``"litellm"``);
+    ``history``, ``ttl`` and ``threshold`` as for the cache. ``ledger`` and
+    ``observers`` receive one :class:`~semroute.chat.info.CallInfo` per hit, bypass and
+    stored miss, with the tokens and LiteLLM's price for them. A cache failure falls
+    through to the provider (recorded as a bypass, ``cache_error``). A provider error never
+    reaches a cache; ``litellm.callbacks.append(cache.failure_logger)`` records those too
+    (``outcome="error"``, ``error_type``).
+
+    >>> import semroute, litellm
+    >>> litellm.cache = SemrouteLiteLLMCache(semroute.SemanticCache())
+    >>> r = litellm.completion(model="gpt-4o-mini", mock_response="Paris",
+    ...                        messages=[{"role": "user", "content": "Capital of France?"}])
+    >>> again = litellm.completion(model="gpt-4o-mini", mock_response="never sent",
+    ...                            messages=[{"role": "user", "content": "capital of France"}])
+    >>> again.choices[0].message.content, again.id != r.id
+    ('Paris', True)
+    >>> litellm.cache = None
+    """
+
+    def __init__(
+        self,
+        cache: SemanticCache,
+        *,
+        prefix: str | None = None,
+        history: History = "full",
+        ttl: float | None = None,
+        threshold: float | None = None,
+        ledger: CallObserver | None = None,
+        observers: Iterable[CallObserver] = (),
+    ) -> None:
+        if not isinstance(cache, SemanticCache):
+            raise ConfigError(f"cache must be a semroute.SemanticCache, not {type(cache).__name__}")
+        if prefix is not None and (not isinstance(prefix, str) or not prefix):
+            raise ConfigError("prefix must be a non-empty str or None")
+        if history not in ("full", "last_user_only"):
+            raise ConfigError(f"history must be 'full' or 'last_user_only', not {history!r}")
+        # LiteLLM's own setup: registers the cache callbacks. Chat calls only; no message
+        # limit (earlier turns are in the namespace, so long conversations are safe).
+        super().__init__(supported_call_types=["completion", "acompletion"], max_messages=None)
+        self.semantic_cache = cache
+        self._prefix = _PROVIDER if prefix is None else f"{prefix}:{_PROVIDER}"
+        self._history: History = history
+        self._threshold = threshold
+        self._ttl = ttl
+        self._observers = observers_of(ledger, observers)
+        #: Add to ``litellm.callbacks`` to record provider errors too (``outcome="error"``).
+        self.failure_logger = _FailureRecorder(self)
+        # What a lookup learnt, for the store of the same call, under LiteLLM's call id
+        # (else namespace and query): (request, vector, start).
+        self._pending: Memo[object, tuple[CanonicalRequest, FloatArray | None, int]] = Memo()
+
+    # -- the two translations -------------------------------------------------------------
+
+    def _request(self, kwargs: Mapping[str, Any]) -> CanonicalRequest:
+        params = {k: v for k, v in kwargs.items() if k in _PARAMS}
+        params["model"] = _requested_model(kwargs)
+        base = kwargs.get("api_base") or kwargs.get("base_url")
+        return chat_request(
+            kwargs.get("messages"),
+            params,
+            provider=_PROVIDER,
+            base_url=base if isinstance(base, str) else None,
+            prefix=self._prefix,
+            history=self._history,
+        )
+
+    @staticmethod
+    def _fresh(body: Mapping[str, Any]) -> dict[str, Any]:
+        """The stored response as a new one: its own id and creation time, and the usage
+        billed for this call (none); what was saved goes to the call record."""
+        return {
+            **body,
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "created": int(time.time()),
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
+
+    # -- call records ---------------------------------------------------------------------
+
+    def _record(
+        self,
+        start_ns: int,
+        kwargs: Mapping[str, Any],
+        request: CanonicalRequest,
+        outcome: Outcome,
+        *,
+        reason: str | None = None,
+        hit: CacheHit | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not self._observers:
+            return
+        usage = usage_of(body)
+        model = request.model
+        used = body.get("model") if body is not None else None
+        inputs, outputs = usage.input_tokens, usage.output_tokens
+        cost = _cost(str(kwargs.get("model") or model), inputs, outputs)
+        saved_tokens = saved_usd = None
+        if hit is not None:
+            saved_tokens, saved_usd = usage.total, cost
+            inputs = outputs = 0
+            cost = 0.0
+        notify(
+            self._observers,
+            CallInfo(
+                operation="chat",
+                provider=_PROVIDER,
+                namespace=request.namespace,
+                model_requested=model,
+                model_used=used if isinstance(used, str) else None,
+                outcome=outcome,
+                reason=reason,
+                similarity=hit.similarity if hit is not None else None,
+                matched_query=hit.matched_query if hit is not None else None,
+                route_model=_route_field(kwargs, "model"),
+                route_reason=_route_field(kwargs, "reason"),
+                input_tokens=inputs,
+                output_tokens=outputs,
+                cost_usd=cost,
+                saved_usd=saved_usd,
+                saved_tokens=saved_tokens,
+                stream=request.stream,
+                request_params=dict(request.params),
+                response_id=None if body is None else body.get("id"),
+                start_ns=start_ns,
+                end_ns=time.time_ns(),
+            ),
+        )
+
+    # -- the hooks LiteLLM's caching handler calls ------------------------------------------
+
+    def _before_get(self, kwargs: Mapping[str, Any], start_ns: int) -> CanonicalRequest | None:
+        if "messages" not in kwargs:
+            return None  # not a chat call: LiteLLM's other endpoints are not cached here
+        request = self._request(kwargs)
+        if not request.cacheable or request.query is None:
+            self._record(start_ns, kwargs, request, "bypass", reason=request.bypass_reason)
+            return None
+        return request
+
+    def _after_get(
+        self,
+        kwargs: Mapping[str, Any],
+        request: CanonicalRequest,
+        found: tuple[CacheHit | None, FloatArray | None],
+        start_ns: int,
+    ) -> dict[str, Any] | None:
+        hit, vector = found
+        assert request.query is not None
+        if hit is None or not isinstance(hit.response, dict):
+            self._pending.put(_call_key(kwargs, request), (request, vector, start_ns))
+            return None
+        outcome: Outcome = "exact" if hit.exact else "semantic"
+        self._record(start_ns, kwargs, request, outcome, hit=hit, body=hit.response)
+        return self._fresh(hit.response)
+
+    def get_cache(self, dynamic_cache_object: object = None, **kwargs: Any) -> Any:
+        """LiteLLM's lookup: the stored response (a dict) for this request, else ``None``."""
+        start = time.time_ns()
+        request = self._before_get(kwargs, start)
+        if request is None:
+            return None
+        assert request.query is not None
+        try:
+            found = lookup(
+                self.semantic_cache, request.query, request.namespace, threshold=self._threshold
+            )
+        except Exception:  # a cache failure falls through to the provider
+            self._record(start, kwargs, request, "bypass", reason="cache_error")
+            return None
+        return self._after_get(kwargs, request, found, start)
+
+    async def async_get_cache(self, dynamic_cache_object: object = None, **kwargs: Any) -> Any:
+        """Async :meth:`get_cache`: exact repeats on the loop, the encoder in a thread."""
+        start = time.time_ns()
+        request = self._before_get(kwargs, start)
+        if request is None:
+            return None
+        assert request.query is not None
+        try:
+            found = await alookup(
+                self.semantic_cache, request.query, request.namespace, threshold=self._threshold
+            )
+        except Exception:
+            self._record(start, kwargs, request, "bypass", reason="cache_error")
+            return None
+        return self._after_get(kwargs, request, found, start)
+
+    def _to_store(
+        self, result: object, kwargs: Mapping[str, Any], start_ns: int
+    ) -> tuple[CanonicalRequest, dict[str, Any], FloatArray | None, int] | None:
+        """(request, body, vector, start of the call) when the answer may be stored; the call
+        started at its lookup when this cache saw it (the record's latency covers the
+        provider call), else now."""
+        if "messages" not in kwargs:
+            return None
+        call_id = kwargs.get("litellm_call_id")
+        # The lookup of the same call already keyed it: skip reading the request again.
+        pending = self._pending.pop(call_id) if isinstance(call_id, str) else None
+        if pending is None:
+            request = self._request(kwargs)
+            if not request.cacheable or request.query is None:
+                return None
+            pending = self._pending.pop(_call_key(kwargs, request))
+        if pending is not None:
+            request, vector, start_ns = pending
+        else:
+            vector = None
+        body = _body(result)
+        reason = "finish_reason" if body is None else chat_bypass_reason(body)
+        if reason is not None or body is None:
+            self._record(start_ns, kwargs, request, "bypass", reason=reason, body=body)
+            return None
+        return request, body, vector, start_ns
+
+    def _put(
+        self,
+        request: CanonicalRequest,
+        body: dict[str, Any],
+        vector: FloatArray | None,
+        kwargs: Mapping[str, Any],
+        start_ns: int,
+    ) -> None:
+        assert request.query is not None
+        try:
+            self.semantic_cache.put(
+                request.query, body, namespace=request.namespace, ttl=self._ttl, embedding=vector
+            )
+        except Exception:
+            self._record(start_ns, kwargs, request, "bypass", reason="cache_error", body=body)
+            return
+        self._record(start_ns, kwargs, request, "miss", body=body)
+
+    def add_cache(self, result: object, **kwargs: Any) -> None:
+        """LiteLLM's store after a provider answer (sync calls)."""
+        start = time.time_ns()
+        ready = self._to_store(result, kwargs, start)
+        if ready is not None:
+            request, body, vector, begun = ready
+            self._put(request, body, vector, kwargs, begun)
+
+    async def async_add_cache(
+        self, result: object, dynamic_cache_object: object = None, **kwargs: Any
+    ) -> None:
+        """LiteLLM's store after a provider answer (async calls; run in a background task)."""
+        start = time.time_ns()
+        ready = self._to_store(result, kwargs, start)
+        if ready is None:
+            return
+        request, body, vector, begun = ready
+        if vector is None:
+            assert request.query is not None
+            try:
+                vector = await asyncio.to_thread(self.semantic_cache.embed, request.query)
+            except Exception:
+                self._record(begun, kwargs, request, "bypass", reason="cache_error", body=body)
+                return
+        self._put(request, body, vector, kwargs, begun)
+
+
+def _call_key(kwargs: Mapping[str, Any], request: CanonicalRequest) -> object:
+    call_id = kwargs.get("litellm_call_id")
+    return call_id if isinstance(call_id, str) else (request.namespace, request.query)
+
+
+def _ns(moment: object) -> int:
+    stamp = getattr(moment, "timestamp", None)
+    return int(stamp() * 1e9) if callable(stamp) else time.time_ns()
+
+
+class _FailureRecorder(CustomLogger):
+    """LiteLLM callback: a provider error becomes a ``CallInfo`` with ``outcome="error"``.
+
+    The cache never sees a failed call (LiteLLM stores nothing), so errors reach the
+    observers only through LiteLLM's failure callbacks: ``litellm.callbacks.append(
+    cache.failure_logger)``. The namespace is rebuilt from what LiteLLM logs (the
+    provider-mapped parameters), so it may differ from the cache's for the same request.
+    """
+
+    def __init__(self, cache: SemrouteLiteLLMCache) -> None:
+        super().__init__()
+        self._cache = cache
+
+    def log_failure_event(
+        self, kwargs: dict[str, Any], response_obj: object, start_time: object, end_time: object
+    ) -> None:
+        if not self._cache._observers or "messages" not in kwargs:
+            return
+        litellm_params = kwargs.get("litellm_params") or {}
+        view = {
+            **(kwargs.get("optional_params") or {}),
+            "model": kwargs.get("model"),
+            "messages": kwargs.get("messages"),
+            "metadata": litellm_params.get("metadata"),
+        }
+        request = self._cache._request(view)
+        error = kwargs.get("exception")
+        notify(
+            self._cache._observers,
+            CallInfo(
+                operation="chat",
+                provider=_PROVIDER,
+                namespace=request.namespace,
+                model_requested=request.model,
+                model_used=None,
+                outcome="error",
+                reason=request.bypass_reason,
+                route_model=_route_field(view, "model"),
+                route_reason=_route_field(view, "reason"),
+                error_type=type(error).__name__ if error is not None else None,
+                stream=request.stream,
+                request_params=dict(request.params),
+                start_ns=_ns(start_time),
+                end_ns=_ns(end_time),
+            ),
+        )
+
+    async def async_log_failure_event(
+        self, kwargs: dict[str, Any], response_obj: object, start_time: object, end_time: object
+    ) -> None:
+        self.log_failure_event(kwargs, response_obj, start_time, end_time)
+
+
+def _route_field(kwargs: Mapping[str, Any], name: str) -> str | None:
+    route = _metadata_value(kwargs, "semroute_route")
+    value = route.get(name) if isinstance(route, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _deployment_model(deployment: Mapping[str, Any]) -> set[str]:
+    """The names a deployment answers to: its provider model (with and without the provider
+    prefix) and its id."""
+    params = deployment.get("litellm_params") or {}
+    info = deployment.get("model_info") or {}
+    model = params.get("model")
+    names = {model, info.get("id")}
+    if isinstance(model, str) and "/" in model:
+        names.add(model.split("/", 1)[1])  # "openai/gpt-4o" answers to the tier "gpt-4o"
+    return {n for n in names if isinstance(n, str)}
+
+
+class SemrouteRouting(CustomRoutingStrategyBase):
+    """LiteLLM Router strategy: each call's deployment is ``router.choose(last user message)``.
+
+    Every tier of ``router`` should name a deployment of the model group called (by its
+    ``litellm_params.model``, with or without the ``provider/`` prefix, or its
+    ``model_info.id``); a tier that names none, a group with one deployment, or a request
+    without a text user message gets the group's first deployment, and the recorded reason
+    says so. The decision (model, score, reason) is written to the request's
+    ``metadata["semroute_route"]``, which LiteLLM hands to its callbacks and which the
+    semroute LiteLLM cache copies into its call records; ``on_decision(group, decision)``
+    is called too when given. The async pick runs the encoder in a worker thread.
+
+    >>> import semroute, litellm
+    >>> router = semroute.Router(keywords={"contract": "gpt-4o"})   # gpt-4o-mini / gpt-4o
+    >>> llm_router = litellm.Router(model_list=[
+    ...     {"model_name": "auto",
+    ...      "litellm_params": {"model": "gpt-4o-mini", "mock_response": "a"}},
+    ...     {"model_name": "auto",
+    ...      "litellm_params": {"model": "gpt-4o", "mock_response": "b"}},
+    ... ])
+    >>> SemrouteRouting(llm_router, router).install()
+    >>> ask = [{"role": "user", "content": "Review this contract clause"}]
+    >>> llm_router.completion(model="auto", messages=ask).model
+    'gpt-4o'
+    """
+
+    def __init__(
+        self,
+        llm_router: LiteLLMRouter,
+        router: Router,
+        *,
+        on_decision: Callable[[str, Decision], None] | None = None,
+    ) -> None:
+        if not isinstance(router, Router):
+            raise ConfigError(f"router must be a semroute.Router, not {type(router).__name__}")
+        if on_decision is not None and not callable(on_decision):
+            raise ConfigError("on_decision must be callable or None")
+        self.llm_router = llm_router
+        self.router = router
+        self._on_decision = on_decision
+
+    def install(self) -> None:
+        """Make this strategy pick every deployment of ``llm_router`` from now on."""
+        self.llm_router.register_plugin(self)
+
+    def _pick(
+        self,
+        model: str,
+        messages: Sequence[object] | None,
+        request_kwargs: dict[str, Any] | None,
+    ) -> dict[str, Any] | None:
+        found = self.llm_router.registry().deployments(model)
+        deployments: list[dict[str, Any]] = [dict(d) for d in found or ()]
+        if not deployments:
+            return None
+        query = chat_request(messages, {"model": model}).query
+        if query is None or len(deployments) == 1:
+            self._note(request_kwargs, model, deployments[0], None)
+            return deployments[0]
+        decision = self.router.choose(query)
+        chosen = next((d for d in deployments if decision.model in _deployment_model(d)), None)
+        if chosen is None:  # say so, rather than pretend the tier was served
+            reason = f"{decision.reason}; no deployment of {model!r} is {decision.model!r}"
+            self._note(request_kwargs, model, deployments[0], decision, reason)
+            return deployments[0]
+        self._note(request_kwargs, model, chosen, decision)
+        return chosen
+
+    def _note(
+        self,
+        request_kwargs: dict[str, Any] | None,
+        group: str,
+        deployment: Mapping[str, Any],
+        decision: Decision | None,
+        reason: str | None = None,
+    ) -> None:
+        params = deployment.get("litellm_params") or {}
+        if reason is None:
+            reason = "no query" if decision is None else decision.reason
+        route = {
+            "group": group,
+            "model": str(params.get("model", "")),
+            "score": None if decision is None else decision.score,
+            "reason": reason,
+        }
+        if request_kwargs is not None:
+            metadata = request_kwargs.get("metadata")
+            if not isinstance(metadata, dict):
+                metadata = request_kwargs["metadata"] = {}
+            metadata["semroute_route"] = route
+        if decision is not None and self._on_decision is not None:
+            self._on_decision(group, decision)
+
+    def get_available_deployment(  # type: ignore[override]
+        self,
+        model: str,
+        messages: list[dict[str, str]] | None = None,
+        input: str | list[object] | None = None,
+        specific_deployment: bool | None = False,
+        request_kwargs: dict[str, object] | None = None,
+    ) -> dict[str, Any] | None:
+        """LiteLLM's sync pick."""
+        return self._pick(model, messages, request_kwargs)
+
+    async def async_get_available_deployment(  # type: ignore[override]
+        self,
+        model: str,
+        messages: list[dict[str, str]] | None = None,
+        input: str | list[object] | None = None,
+        specific_deployment: bool | None = False,
+        request_kwargs: dict[str, object] | None = None,
+    ) -> dict[str, Any] | None:
+        """LiteLLM's async pick: the same decision, the encoder off the event loop."""
+        return await asyncio.to_thread(self._pick, model, messages, request_kwargs)
