@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from semroute import _prunecore
+
 # A piece is a run of word characters or one other non-space character. BERT's
 # pre-tokenizer splits on whitespace and punctuation the same way, so the
 # shipped tokenizer's count of a text is the sum of its pieces' counts.
@@ -443,15 +445,40 @@ def protected_ranges(
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     keep = [m.span() for pat in patterns for m in pat.finditer(text) if m.end() > m.start()]
     folded = text.casefold()
+    if len(folded) != len(text):
+        return quoted, keep  # case folding changed lengths: offsets would not map back
+    hay: npt.NDArray[np.uint32] | None = None
     for lit in literals:
         needle = lit.strip().casefold()
-        if not needle or len(folded) != len(text):
-            continue  # case folding changed lengths: offsets would not map back
-        at = folded.find(needle)
-        while at >= 0:
-            keep.append((at, at + len(needle)))
-            at = folded.find(needle, at + 1)
+        if not needle or len(needle) > len(folded):
+            continue
+        if hay is None:
+            hay = _code_points(folded)
+        keep.extend(occurrence_union(_prunecore.find_all(hay, _code_points(needle)), len(needle)))
     return quoted, keep
+
+
+def _code_points(text: str) -> npt.NDArray[np.uint32]:
+    # surrogatepass: a lone surrogate is a code point like any other here.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def occurrence_union(starts: npt.NDArray[np.int64], length: int) -> list[tuple[int, int]]:
+    """Merge occurrences ``[s, s + length)`` (``starts`` ascending) into disjoint ranges.
+
+    Overlapping (or touching) occurrences become one range, so a needle found
+    at every offset of a long run costs one range, not one per offset.
+
+    >>> occurrence_union(np.array([0, 1, 2, 9]), 2)
+    [(0, 4), (9, 11)]
+    """
+    if starts.size == 0:
+        return []
+    new_group = np.ones(starts.size, dtype=bool)
+    new_group[1:] = starts[1:] > starts[:-1] + length
+    firsts = starts[new_group]
+    lasts = starts[np.flatnonzero(new_group[1:]).tolist() + [starts.size - 1]] + length
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
 def mark_ranges(
@@ -459,13 +486,22 @@ def mark_ranges(
     ends: npt.NDArray[np.int64],
     ranges: Sequence[tuple[int, int]],
 ) -> npt.NDArray[np.bool_]:
-    """Which pieces ``[starts[i], ends[i])`` overlap any of ``ranges``."""
-    out = np.zeros(starts.shape[0], dtype=bool)
-    for lo, hi in ranges:
-        first = int(np.searchsorted(ends, lo, side="right"))
-        last = int(np.searchsorted(starts, hi, side="left"))
-        out[first:last] = True
-    return out
+    """Which pieces ``[starts[i], ends[i])`` overlap any of ``ranges``.
+
+    Two binary searches per range and one pass over the pieces, whatever
+    the number of ranges.
+    """
+    n = starts.shape[0]
+    if not ranges or n == 0:
+        return np.zeros(n, dtype=bool)
+    bounds = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    first = np.searchsorted(ends, bounds[:, 0], side="right")
+    last = np.searchsorted(starts, bounds[:, 1], side="left")
+    ok = last > first
+    depth = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(depth, first[ok], 1)
+    np.add.at(depth, last[ok], -1)
+    return np.cumsum(depth[:-1]) > 0
 
 
 IS_WORD = 1
