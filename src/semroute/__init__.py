@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from semroute._encoder import Encoder, default_encoder
     from semroute._guards_api import Guards
     from semroute._prune import Pruned, Pruner, prune
+    from semroute._prune_messages import PrunedMessages, context_message, prune_messages
     from semroute._router import Decision, Router, Rule, Tier
     from semroute._stats import CacheStats
 
@@ -38,14 +39,17 @@ _LAZY: dict[str, str] = {
     "IndexConfig": "semroute._cache_config",
     "Pruned": "semroute._prune",
     "Pruner": "semroute._prune",
+    "PrunedMessages": "semroute._prune_messages",
     "Router": "semroute._router",
     "Rule": "semroute._router",
     "SemanticCache": "semroute._cache",
     "Tier": "semroute._router",
     "analyze": "semroute._analyze",
     "calibrate": "semroute._calibrate",
+    "context_message": "semroute._prune_messages",
     "default_encoder": "semroute._encoder",
     "prune": "semroute._prune",
+    "prune_messages": "semroute._prune_messages",
 }
 
 __all__ = [
@@ -57,6 +61,7 @@ __all__ = [
     "Guards",
     "IndexConfig",
     "Pruned",
+    "PrunedMessages",
     "Pruner",
     "Router",
     "Rule",
@@ -65,9 +70,11 @@ __all__ = [
     "__version__",
     "analyze",
     "calibrate",
+    "context_message",
     "default_encoder",
     "errors",
     "prune",
+    "prune_messages",
 ]
 
 

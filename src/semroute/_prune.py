@@ -650,6 +650,15 @@ _DEFAULT: Pruner | None = None
 _DEFAULT_LOCK = threading.Lock()
 
 
+def _default_pruner() -> Pruner:
+    """The shared pruner with default options (built on first use)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Pruner()
+        return _DEFAULT
+
+
 def prune(
     context: str | Sequence[str],
     *,
@@ -669,12 +678,8 @@ def prune(
     >>> r.text, r.kept_spans
     ('Paris is in France.', ((0, 19),))
     """
-    global _DEFAULT
     if encoder is None and not keep and granularity == "sentence":
-        with _DEFAULT_LOCK:
-            if _DEFAULT is None:
-                _DEFAULT = Pruner()
-        pruner = _DEFAULT
+        pruner = _default_pruner()
     else:
         pruner = Pruner(encoder=encoder, keep=keep, granularity=granularity)
     return pruner.prune(context, query=query, ratio=ratio, target_tokens=target_tokens)

@@ -477,7 +477,7 @@ def occurrence_union(starts: npt.NDArray[np.int64], length: int) -> list[tuple[i
     new_group = np.ones(starts.size, dtype=bool)
     new_group[1:] = starts[1:] > starts[:-1] + length
     firsts = starts[new_group]
-    lasts = starts[np.flatnonzero(new_group[1:]).tolist() + [starts.size - 1]] + length
+    lasts = starts[[*np.flatnonzero(new_group[1:]).tolist(), starts.size - 1]] + length
     return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
