@@ -67,7 +67,9 @@ class PruneOptions:
     often sit next to the sentence that matches the question). ``keep_code``:
     fenced code blocks are always kept. ``passage_weight``: weight of the
     BM25 score of a unit's whole passage (a sentence in a relevant paragraph
-    is likelier to matter). ``dense_tokens``: the encoder embeds
+    is likelier to matter). ``keep_titles``: a passage's title line (its
+    short first line, as in ``"Title\\ntext"``) is kept whenever a sentence
+    of that passage is, and never alone. ``dense_tokens``: the encoder embeds
     the query plus only the lexically best units, up to this many tokens
     (``None``: every unit). The model costs far more per token than the rest
     of pruning, so this bounds latency whatever the context's size.
@@ -84,6 +86,7 @@ class PruneOptions:
     keep_code: bool = True
     dense_tokens: int | None = 128
     passage_weight: float = 0.25
+    keep_titles: bool = True
     patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +120,8 @@ class PruneOptions:
             raise ConfigError(
                 f"dense_tokens must be an int >= 0 or None, not {self.dense_tokens!r}"
             )
+        if not isinstance(self.keep_titles, bool):
+            raise ConfigError(f"keep_titles must be a bool, not {self.keep_titles!r}")
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,7 @@ class _Analysis:
     unit_spans: list[tuple[int, int]]
     unit_passage: npt.NDArray[np.int64]
     unit_code: npt.NDArray[np.bool_]
+    unit_title: npt.NDArray[np.bool_]
     unit_of: npt.NDArray[np.int64]
     flags: npt.NDArray[np.uint8]
     term_ids: npt.NDArray[np.int32]
@@ -194,6 +200,7 @@ class Pruner:
         keep_code: bool = True,
         dense_tokens: int | None = 128,
         passage_weight: float = 0.25,
+        keep_titles: bool = True,
     ) -> None:
         self.options = PruneOptions(
             keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
@@ -204,6 +211,7 @@ class Pruner:
             keep_code=keep_code,
             dense_tokens=dense_tokens,
             passage_weight=passage_weight,
+            keep_titles=keep_titles,
         )
         self._encoder = encoder
         self._lock = threading.Lock()
@@ -337,6 +345,9 @@ class Pruner:
             spans,
             np.asarray(passage, dtype=np.int64),
             np.asarray(code, dtype=bool),
+            pt.title_units(source, spans, passage)
+            if self.options.keep_titles
+            else np.zeros(len(spans), dtype=bool),
             unit_of.astype(np.int64),
             snap.flags[ids],
             term_ids,
@@ -441,8 +452,15 @@ class Pruner:
             dense_z[has_words] = float(z.min())
             dense_z[embed] = z
         fused = (1.0 - lw) * dense_z + lw * lexical_z + self.options.passage_weight * passage_z
-        scores = np.where(has_words, fused, -1e9)
-        return self._smooth(a, scores), encoder_ms
+        scores = self._smooth(a, np.where(has_words, fused, -1e9))
+        if a.unit_title.any():
+            # A title is worth what its passage's best sentence is worth, so it
+            # is taken (cheaply) just before that sentence.
+            body = ~a.unit_title
+            best = np.full(int(a.unit_passage[-1]) + 1, -1e9)
+            np.maximum.at(best, a.unit_passage[body], scores[body])
+            scores = np.where(a.unit_title, best[a.unit_passage], scores)
+        return scores, encoder_ms
 
     def _passage_scores(
         self,
@@ -491,9 +509,16 @@ class Pruner:
         # budget: the fine pass and trimming then cut it down, where a plain
         # greedy fill would skip it for a worse unit that happens to fit.
         seeded = forced.copy()
-        seeded[int(np.argmax(scores))] = 1
+        body = ~a.unit_title if not a.unit_title.all() else np.ones(n_units, dtype=bool)
+        seeded[int(np.argmax(np.where(body, scores, -np.inf)))] = 1
         keep = self._core.select_units(scores.astype(np.float32), unit_costs, seeded, coarse)
-        return keep.astype(bool), forced
+        keep = keep.astype(bool)
+        if a.unit_title.any():
+            # Never a title alone: its passage must keep a sentence too.
+            with_body = np.zeros(int(a.unit_passage[-1]) + 1, dtype=bool)
+            with_body[a.unit_passage[keep & ~a.unit_title]] = True
+            keep &= ~a.unit_title | with_body[a.unit_passage] | (forced != 0)
+        return keep, forced
 
     # -- fine level -------------------------------------------------------------
 

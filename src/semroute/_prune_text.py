@@ -433,6 +433,42 @@ def units(
     return spans, passage, code
 
 
+_TITLE_END = frozenset(".!?:;,\u2026")
+_TITLE_MAX_WORDS = 16
+
+
+def title_units(
+    text: str, spans: Sequence[tuple[int, int]], passage: Sequence[int]
+) -> npt.NDArray[np.bool_]:
+    """Which units are a passage's title: its first line, short, without end punctuation.
+
+    Retrieved passages often come as ``"Title\\ntext"``; the title names what
+    the passage is about (often the entity a question asks after). Only a
+    first unit ending at a newline, followed by more units of the same
+    passage, counts.
+
+    >>> t = "Paris\\nParis is in France. It is big.\\n\\nNo title here. Two."
+    >>> s, p, _ = units(t, granularity="sentence")
+    >>> title_units(t, s, p).tolist()
+    [True, False, False, False, False]
+    """
+    n = len(spans)
+    out = np.zeros(n, dtype=bool)
+    for u in range(n):
+        if (u > 0 and passage[u - 1] == passage[u]) or u + 1 >= n or passage[u + 1] != passage[u]:
+            continue
+        start, end = spans[u]
+        line = text[start:end]
+        if (
+            "\n" not in text[end : spans[u + 1][0]]
+            or line[-1] in _TITLE_END
+            or len(line.split()) > _TITLE_MAX_WORDS
+        ):
+            continue
+        out[u] = True
+    return out
+
+
 def protected_ranges(
     text: str, patterns: Sequence[re.Pattern[str]], literals: Sequence[str]
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

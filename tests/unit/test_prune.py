@@ -309,3 +309,27 @@ def test_a_one_word_query_does_not_force_every_unit_holding_it() -> None:
     text = "Paris is big. Paris has many old bridges and busy streets. Paris is old."
     r = pruner().prune(text, query="Paris", target_tokens=5)
     assert r.kept_tokens <= 5
+
+
+TITLED = [
+    "Battle of Hastings\nThe battle was fought in 1066. William of Normandy won it. Harold died.",
+    "Bread\nBread is baked from flour. Many towns had a baker. It was sold daily.",
+    "Rivers\nThe river was full that spring. Boats carried goods. Fish were caught.",
+]
+
+
+def test_a_kept_passage_keeps_its_title_line() -> None:
+    r = pruner(fine=0.0).prune(TITLED, query="Who won in 1066?", ratio=0.35)
+    assert "Battle of Hastings\n" in r.text and "William of Normandy won it." in r.text
+    assert "Bread" not in r.text and "Rivers" not in r.text  # no title without its passage
+    off = pruner(fine=0.0, keep_titles=False).prune(TITLED, query="Who won in 1066?", ratio=0.35)
+    assert "Battle of Hastings" not in off.text
+
+
+def test_a_title_is_never_kept_alone() -> None:
+    # The title matches the query best, but its passage's sentences do not fit.
+    chunks = ["Hastings 1066\n" + "Filler words here without meaning at all. " * 6, "Other.\nMore."]
+    r = pruner(fine=0.0).prune(chunks, query="Hastings 1066", target_tokens=5)
+    # The best sentence is still seeded (never the title in its place); the
+    # title then goes first when the budget is short.
+    assert r.text == "Filler words here without meaning at all."
