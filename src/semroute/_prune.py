@@ -69,7 +69,10 @@ class PruneOptions:
     BM25 score of a unit's whole passage (a sentence in a relevant paragraph
     is likelier to matter). ``keep_titles``: a passage's title line (its
     short first line, as in ``"Title\\ntext"``) is kept whenever a sentence
-    of that passage is, and never alone. ``dense_tokens``: the encoder embeds
+    of that passage is, and never alone. ``answer_weight``: bonus for a unit
+    holding the kind of word the question asks for (a number for "when" or
+    "how many", a name for "who" or "where") other than the query's own
+    words. ``dense_tokens``: the encoder embeds
     the query plus only the lexically best units, up to this many tokens
     (``None``: every unit). The model costs far more per token than the rest
     of pruning, so this bounds latency whatever the context's size.
@@ -87,6 +90,7 @@ class PruneOptions:
     dense_tokens: int | None = 128
     passage_weight: float = 0.25
     keep_titles: bool = True
+    answer_weight: float = 0.0
     patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -108,7 +112,8 @@ class PruneOptions:
             ("fine", self.fine, 0.9),
             ("lexical_weight", self.lexical_weight, 1.0),
             ("neighbor_weight", self.neighbor_weight, 1.0),
-            ("passage_weight", self.passage_weight, 1.0),
+            ("passage_weight", self.passage_weight, 4.0),
+            ("answer_weight", self.answer_weight, 4.0),
         ):
             if not isinstance(value, (int, float)) or not 0.0 <= value <= hi:
                 raise ConfigError(f"{name} must be a number in [0, {hi}], not {value!r}")
@@ -201,6 +206,7 @@ class Pruner:
         dense_tokens: int | None = 128,
         passage_weight: float = 0.25,
         keep_titles: bool = True,
+        answer_weight: float = 0.0,
     ) -> None:
         self.options = PruneOptions(
             keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
@@ -212,6 +218,7 @@ class Pruner:
             dense_tokens=dense_tokens,
             passage_weight=passage_weight,
             keep_titles=keep_titles,
+            answer_weight=answer_weight,
         )
         self._encoder = encoder
         self._lock = threading.Lock()
@@ -400,8 +407,9 @@ class Pruner:
             lexical = self._core.bm25_scores(ids, bounds, q_ids, n_terms, 1.2, 0.75)
             lexical = lexical.astype(np.float64)
             passage_z = self._passage_scores(a, ids, word_unit, q_ids)
+            bonus = self._answer_bonus(a, query, q_ids)
         else:
-            passage_z = np.zeros(n_units)
+            passage_z = bonus = np.zeros(n_units)
             # Information density: mean in-context surprisal of a unit's words,
             # stop words discounted.
             counts = np.bincount(ids, minlength=n_terms)
@@ -451,7 +459,9 @@ class Pruner:
             # Units the encoder skipped rank as the least similar embedded one.
             dense_z[has_words] = float(z.min())
             dense_z[embed] = z
-        fused = (1.0 - lw) * dense_z + lw * lexical_z + self.options.passage_weight * passage_z
+        fused = (
+            (1.0 - lw) * dense_z + lw * lexical_z + self.options.passage_weight * passage_z + bonus
+        )
         scores = self._smooth(a, np.where(has_words, fused, -1e9))
         if a.unit_title.any():
             # A title is worth what its passage's best sentence is worth, so it
@@ -481,6 +491,26 @@ class Pruner:
         has = per > 0
         z[has] = _z(scores[has].astype(np.float64))
         return z[a.unit_passage]
+
+    def _answer_bonus(
+        self, a: _Analysis, query: str, q_ids: npt.NDArray[np.int32]
+    ) -> npt.NDArray[np.float64]:
+        """``answer_weight`` for units holding a word of the kind the question asks for."""
+        n_units = len(a.unit_spans)
+        wanted = pt.answer_type(query)
+        if self.options.answer_weight == 0.0 or not wanted or not len(a.words):
+            return np.zeros(n_units)
+        if wanted == pt.NUMBER:
+            hit = (a.flags & pt.NUMBER) != 0
+        else:
+            hit = ((a.flags & pt.STRONG) != 0) & ((a.flags & pt.NUMBER) == 0)
+            # A capital at the start of a sentence says nothing about a name.
+            firsts = np.searchsorted(a.unit_of, np.arange(n_units), side="left")
+            hit[firsts[firsts < hit.size]] = False
+        if q_ids.size:
+            hit &= ~np.isin(a.term_ids, q_ids)
+        has = np.bincount(a.unit_of[hit], minlength=n_units) > 0
+        return has * self.options.answer_weight
 
     def _smooth(self, a: _Analysis, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         w = self.options.neighbor_weight

@@ -545,15 +545,16 @@ STRONG = 2  # a number or a capitalised non-stop word: the fine pass keeps it
 STOP = 4
 CONNECTOR = 8
 JOINER = 16  # an apostrophe, hyphen or slash that can glue two words into one
+NUMBER = 32  # holds a digit
 
 _JOINERS = frozenset("'\u2019-/\u2010\u2011")
 
 
 def piece_flags(piece: str) -> int:
-    """Bit flags of one piece: ``IS_WORD``, ``STRONG``, ``STOP``, ``CONNECTOR``.
+    """Bit flags of one piece: ``IS_WORD``, ``STRONG``, ``STOP``, ``CONNECTOR``, ``NUMBER``.
 
     >>> [piece_flags(w) for w in ("Bank", "of", "1694", "old", ",")]
-    [3, 13, 3, 1, 0]
+    [3, 13, 35, 1, 0]
     """
     first = piece[:1]
     if not (first.isalnum() or first == "_"):
@@ -564,9 +565,9 @@ def piece_flags(piece: str) -> int:
         flags |= STOP
     if folded in _CONNECTORS:
         flags |= CONNECTOR
-    if any(c.isdigit() for c in piece) or (
-        not flags & STOP and (first.isupper() or (len(piece) > 1 and piece.isupper()))
-    ):
+    if any(c.isdigit() for c in piece):
+        flags |= STRONG | NUMBER
+    elif not flags & STOP and (first.isupper() or (len(piece) > 1 and piece.isupper())):
         flags |= STRONG
     return flags
 
@@ -607,3 +608,25 @@ def entity_like(
     if strong.size > 2:
         out[1:-1] |= connector[1:-1] & strong[:-2] & strong[2:]
     return out
+
+
+_NUMBER_ASKS = re.compile(
+    r"^\s*when\b|\b(what|which) (year|date|day|month|century|decade)\b|\bhow (many|much|long|old|far|tall|big)\b",
+    re.I,
+)
+_NAME_ASKS = re.compile(
+    r"^\s*(who|whom|whose|where)\b|\bwho (is|was|are|were|did|does|has)\b", re.I
+)
+
+
+def answer_type(query: str) -> int:
+    """What kind of piece answers ``query``: ``NUMBER``, ``STRONG`` (a name) or 0 (unknown).
+
+    >>> answer_type("when did it start"), answer_type("Who wrote it?"), answer_type("why?")
+    (32, 2, 0)
+    """
+    if _NUMBER_ASKS.search(query):
+        return NUMBER
+    if _NAME_ASKS.search(query):
+        return STRONG
+    return 0

@@ -171,7 +171,7 @@ def test_bad_input_raises_clear_errors(context, kwargs, error) -> None:
         {"keep": ["("]},
         {"keep": "abc"},
         {"dense_tokens": -5},
-        {"passage_weight": 2.0},
+        {"passage_weight": 4.5},
     ],
 )
 def test_bad_options_raise_config_error(kwargs) -> None:
@@ -333,3 +333,25 @@ def test_a_title_is_never_kept_alone() -> None:
     # The best sentence is still seeded (never the title in its place); the
     # title then goes first when the budget is short.
     assert r.text == "Filler words here without meaning at all."
+
+
+def test_answer_weight_favours_units_holding_what_the_question_asks_for() -> None:
+    context = [
+        "The bridge over the river was built by the town.",
+        "Work on it started in 1887 and ended two years later.",
+        "The bridge is made of stone and iron.",
+        "Tourists like the bridge and its view of the river.",
+    ]
+    q = "When was the bridge built?"
+    plain = pruner(fine=0.0, neighbor_weight=0.0, answer_weight=0.0)
+    typed = pruner(fine=0.0, neighbor_weight=0.0, answer_weight=4.0)
+    assert "1887" not in plain.prune(context, query=q, ratio=0.3).text
+    assert "1887" in typed.prune(context, query=q, ratio=0.3).text
+
+
+@pytest.mark.parametrize(
+    "bad", [{"keep_titles": 1}, {"answer_weight": -0.1}, {"passage_weight": 5.0}]
+)
+def test_new_options_are_validated(bad) -> None:
+    with pytest.raises(ConfigError):
+        PruneOptions(**bad)

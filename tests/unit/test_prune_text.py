@@ -183,3 +183,24 @@ def test_occurrence_union_merges_overlapping_and_touching_hits() -> None:
     assert pt.occurrence_union(np.array([0, 1, 2, 9], np.int64), 2) == [(0, 4), (9, 11)]
     assert pt.occurrence_union(np.array([0, 3], np.int64), 3) == [(0, 6)]
     assert pt.occurrence_union(np.zeros(0, np.int64), 3) == []
+
+
+def test_answer_type_reads_the_question_word() -> None:
+    assert pt.answer_type("when was the bridge built") == pt.NUMBER
+    assert pt.answer_type("How many moons does Mars have?") == pt.NUMBER
+    assert pt.answer_type("in what year did it open") == pt.NUMBER
+    assert pt.answer_type("who sang the song") == pt.STRONG
+    assert pt.answer_type("where is the hero golf challenge played") == pt.STRONG
+    assert pt.answer_type("why is the sky blue") == 0
+    assert pt.piece_flags("1066") & pt.NUMBER and not pt.piece_flags("Harold") & pt.NUMBER
+
+
+def test_title_units_need_a_short_first_line_followed_by_more_text() -> None:
+    text = "Paris\nParis is in France.\n\nA sentence. Another.\n\nLone\n\nEnds with colon:\nbody."
+    spans, passage, _ = pt.units(text, granularity="sentence")
+    got = [
+        text[s:e]
+        for (s, e), t in zip(spans, pt.title_units(text, spans, passage), strict=True)
+        if t
+    ]
+    assert got == ["Paris"]
