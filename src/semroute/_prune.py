@@ -510,7 +510,7 @@ class Pruner:
         if q_ids.size:
             hit &= ~np.isin(a.term_ids, q_ids)
         has = np.bincount(a.unit_of[hit], minlength=n_units) > 0
-        return has * self.options.answer_weight
+        return has.astype(np.float64) * self.options.answer_weight
 
     def _smooth(self, a: _Analysis, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         w = self.options.neighbor_weight

@@ -611,7 +611,8 @@ def entity_like(
 
 
 _NUMBER_ASKS = re.compile(
-    r"^\s*when\b|\b(what|which) (year|date|day|month|century|decade)\b|\bhow (many|much|long|old|far|tall|big)\b",
+    r"^\s*when\b|\b(what|which) (year|date|day|month|century|decade)\b"
+    r"|\bhow (many|much|long|old|far|tall|big)\b",
     re.I,
 )
 _NAME_ASKS = re.compile(
