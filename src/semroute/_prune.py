@@ -61,7 +61,8 @@ class PruneOptions:
     units are always kept). ``granularity``: the coarse unit, ``"sentence"``
     or ``"passage"`` (blank-line separated blocks; each chunk of a list starts
     one). ``fine``: share of the budget won by removing words inside kept
-    units, in [0, 0.9]; 0 keeps whole units only. ``lexical_weight``: weight
+    units, in [0, 0.9]; 0 keeps whole units, unless the best unit alone
+    exceeds the budget (then words go inside it). ``lexical_weight``: weight
     of BM25 against embedding similarity in [0, 1]. ``neighbor_weight``: how
     much a unit borrows from its best neighbour in the same passage (answers
     often sit next to the sentence that matches the question). ``keep_code``:
@@ -78,19 +79,19 @@ class PruneOptions:
     of pruning, so this bounds latency whatever the context's size.
 
     >>> PruneOptions(granularity="passage").fine
-    0.15
+    0.0
     """
 
     keep: tuple[str, ...] = ()
     granularity: Granularity = "sentence"
-    fine: float = 0.15
-    lexical_weight: float = 0.5
-    neighbor_weight: float = 0.25
+    fine: float = 0.0
+    lexical_weight: float = 1.0
+    neighbor_weight: float = 0.75
     keep_code: bool = True
     dense_tokens: int | None = 128
-    passage_weight: float = 0.25
+    passage_weight: float = 2.0
     keep_titles: bool = True
-    answer_weight: float = 0.0
+    answer_weight: float = 0.5
     patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -199,14 +200,14 @@ class Pruner:
         keep: Sequence[str] = (),
         granularity: Granularity = "sentence",
         encoder: TextEncoder | None = None,
-        fine: float = 0.15,
-        lexical_weight: float = 0.5,
-        neighbor_weight: float = 0.25,
+        fine: float = 0.0,
+        lexical_weight: float = 1.0,
+        neighbor_weight: float = 0.75,
         keep_code: bool = True,
         dense_tokens: int | None = 128,
-        passage_weight: float = 0.25,
+        passage_weight: float = 2.0,
         keep_titles: bool = True,
-        answer_weight: float = 0.0,
+        answer_weight: float = 0.5,
     ) -> None:
         self.options = PruneOptions(
             keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
@@ -312,6 +313,14 @@ class Pruner:
             kept = int(a.costs[keep_piece].sum(dtype=np.int64))
         if kept > budget:
             keep_piece = self._trim_units(a, keep_piece, keep_units, forced, scores, budget)
+            kept = int(a.costs[keep_piece].sum(dtype=np.int64))
+        if kept > budget:
+            # What is left is one unit (or forced ones) larger than the whole
+            # budget: cut words inside it rather than break the budget.
+            alive = np.zeros(n_units, dtype=bool)
+            alive[a.unit_of[keep_piece]] = True
+            keep_piece &= ~self._fine_drop(a, alive & (forced == 0), scores, query, kept - budget)
+            keep_piece = _drop_wordless_units(a, keep_piece)
             kept = int(a.costs[keep_piece].sum(dtype=np.int64))
         spans = _runs(a, keep_piece)
         return Pruned(
