@@ -154,14 +154,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--speed-questions", type=int, default=24, help="0: no speed run")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--quick", action="store_true", help="30 questions, 4 speed calls (smoke)")
+    parser.add_argument(
+        "--quick", action="store_true", help="held-out half, 20 questions, 4 speed calls (smoke)"
+    )
     args = parser.parse_args(argv)
     for need in ("squad_v2_dev_small.json", "nq_open_oracle_dev.jsonl.gz"):
         if not (args.data / "pruning" / need).exists():
             print(f"no {need} under {args.data}/pruning; pass --data", file=sys.stderr)
             return 2
     if args.quick:
-        args.sample, args.speed_questions = 30, min(args.speed_questions, 4)
+        args.sample, args.speed_questions, args.part = 20, min(args.speed_questions, 4), "heldout"
     options = parse_sets(args.set)
     cached = CachedEncoder(load_encoder())
     pruner = Pruner(encoder=cached, **options)

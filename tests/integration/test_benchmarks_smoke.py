@@ -60,7 +60,14 @@ def test_quality_quick(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     summary = json.loads((tmp_path / "quality_summary.json").read_text(encoding="utf-8"))
     assert summary["quick"] is True
-    assert set(summary["sets"]) == {"cache_pairs", "cache_quality", "guards", "router", "prune"}
+    assert set(summary["sets"]) == {
+        "cache_pairs",
+        "cache_quality",
+        "guards",
+        "router",
+        "prune",
+        "prune_eval",
+    }
     for name, body in summary["sets"].items():
         assert body["status"] in ("ok", "skipped"), (name, body)
         if body["status"] == "ok":
