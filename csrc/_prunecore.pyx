@@ -242,3 +242,45 @@ def drop_tokens(const cnp.int32_t[::1] term_ids not None, Py_ssize_t n_terms,
     finally:
         free(counts); free(idx); free(tmp); free(key)
     return drop_arr
+
+
+def find_all(const cnp.uint32_t[::1] text not None, const cnp.uint32_t[::1] needle not None):
+    """Start offsets (int64, ascending) of every occurrence of ``needle`` in ``text``, overlaps too.
+
+    Knuth-Morris-Pratt over code points: O(len(text) + len(needle)) whatever
+    the input, where repeated ``str.find`` costs O(len(text) * len(needle))
+    when occurrences overlap ("a a a ..." searched for "a a a"). An empty
+    needle has no occurrences.
+    """
+    cdef Py_ssize_t n = text.shape[0], m = needle.shape[0], i, k = 0, found = 0
+    if m == 0 or m > n:
+        return np.zeros(0, dtype=np.int64)
+    cdef Py_ssize_t* fail = <Py_ssize_t*>malloc(m * sizeof(Py_ssize_t))
+    # At most n - m + 1 occurrences.
+    out_arr = np.empty(n - m + 1, dtype=np.int64)
+    cdef cnp.int64_t[::1] out = out_arr
+    if not fail:
+        raise MemoryError()
+    try:
+        with nogil:
+            # fail[i]: length of the longest proper border of needle[:i + 1].
+            fail[0] = 0
+            for i in range(1, m):
+                while k > 0 and needle[i] != needle[k]:
+                    k = fail[k - 1]
+                if needle[i] == needle[k]:
+                    k += 1
+                fail[i] = k
+            k = 0
+            for i in range(n):
+                while k > 0 and text[i] != needle[k]:
+                    k = fail[k - 1]
+                if text[i] == needle[k]:
+                    k += 1
+                if k == m:
+                    out[found] = i - m + 1
+                    found += 1
+                    k = fail[k - 1]
+    finally:
+        free(fail)
+    return out_arr[:found].copy()

@@ -8,7 +8,7 @@ Runs, in this process, the ``main(argv)`` of each script below with its own
 ``--data`` and ``--out``: cache hit/false-hit curves (cache_pairs.py), the
 same through SemanticCache with guards off and on (cache_quality.py), hit
 guards alone (guards_eval.py), routing APGR/CPT (router_eval.py) and pruning answer
-survival (prune_squad.py). Each writes its JSON as when run alone; this adds
+survival (prune_squad.py; held-out SQuAD beside NQ-open in prune_eval.py). Each writes its JSON as when run alone; this adds
 ``quality_summary.json`` (machine, date, commit, versions, headline figures)
 and prints one combined table. A set whose development data is missing under
 ``--data`` (default ``../shared/data`` beside the checkout) is skipped with a
@@ -143,6 +143,29 @@ def _prune_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _prune_eval_rows(r: dict[str, Any]) -> list[Row]:
+    body = r.get("heldout", {})
+    if "worse_of_two" not in body:
+        return []
+    rows = [
+        (
+            f"pruning held-out answer survival at {ratio}: worse set (SQuAD / NQ)",
+            f"{body['worse_of_two'][ratio]} % ({body['squad']['worst']['semroute.prune'][ratio]}"
+            f" / {body['nq']['worst']['semroute.prune'][ratio]} %)",
+        )
+        for ratio in ("0.25", "0.125")
+    ]
+    if "speed" in r:
+        nq = r["speed"]["nq"]
+        rows.append(
+            (
+                "prune ms per 1k tokens on NQ, CPU (BM25 sentences)",
+                f"{nq['cpu_ms_per_1k']} ({nq['cpu_bm25_sentences_ms_per_1k']})",
+            )
+        )
+    return rows
+
+
 SETS = (
     QualitySet(
         "cache_pairs",
@@ -193,6 +216,14 @@ SETS = (
         "prune_quality.json",
         "pruning answer survival",
         _prune_rows,
+    ),
+    QualitySet(
+        "prune_eval",
+        "prune_eval",
+        ("pruning/squad_v2_dev_small.json", "pruning/nq_open_oracle_dev.jsonl.gz"),
+        "prune_eval.json",
+        "pruning survival, held-out SQuAD and NQ-open",
+        _prune_eval_rows,
     ),
 )
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from semroute._encoder import Encoder, default_encoder
     from semroute._guards_api import Guards
     from semroute._prune import Pruned, Pruner, prune
+    from semroute._prune_messages import PrunedMessages, context_message, prune_messages
     from semroute._router import Decision, Router, Rule, Tier
     from semroute._stats import CacheStats
     from semroute.integrations.openai import call_info, unwrap, wrap
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "Ledger": "semroute.ledger",
     "Pruned": "semroute._prune",
     "Pruner": "semroute._prune",
+    "PrunedMessages": "semroute._prune_messages",
     "Router": "semroute._router",
     "Rule": "semroute._router",
     "SemanticCache": "semroute._cache",
@@ -50,8 +52,10 @@ _LAZY: dict[str, str] = {
     "analyze": "semroute._analyze",
     "calibrate": "semroute._calibrate",
     "call_info": "semroute.integrations.openai._info",
+    "context_message": "semroute._prune_messages",
     "default_encoder": "semroute._encoder",
     "prune": "semroute._prune",
+    "prune_messages": "semroute._prune_messages",
     "unwrap": "semroute.integrations.openai",
     "wrap": "semroute.integrations.openai",
 }
@@ -67,6 +71,7 @@ __all__ = [
     "IndexConfig",
     "Ledger",
     "Pruned",
+    "PrunedMessages",
     "Pruner",
     "Router",
     "Rule",
@@ -77,9 +82,11 @@ __all__ = [
     "analyze",
     "calibrate",
     "call_info",
+    "context_message",
     "default_encoder",
     "errors",
     "prune",
+    "prune_messages",
     "unwrap",
     "wrap",
 ]

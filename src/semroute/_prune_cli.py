@@ -15,7 +15,8 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     else:
         with open(args.file, encoding="utf-8") as handle:
             text = handle.read()
-    pruner = Pruner(keep=args.keep, granularity=args.granularity, fine=args.fine)
+    options = {} if args.fine is None else {"fine": args.fine}
+    pruner = Pruner(keep=args.keep, granularity=args.granularity, **options)
     r = pruner.prune(text, query=args.query, ratio=args.ratio, target_tokens=args.target_tokens)
     print(r.text)
     if args.stats:
@@ -44,6 +45,8 @@ def register(subparsers: Any) -> None:
     size.add_argument("--target-tokens", type=int, default=None, help="token budget")
     p.add_argument("--keep", action="append", default=[], help="regex never dropped (repeatable)")
     p.add_argument("--granularity", choices=["sentence", "passage"], default="sentence")
-    p.add_argument("--fine", type=float, default=0.15, help="share won by dropping words")
+    p.add_argument(
+        "--fine", type=float, default=None, help="share won by dropping words (default 0: none)"
+    )
     p.add_argument("--stats", action="store_true", help="print token counts and timing to stderr")
     p.set_defaults(handler=_cmd_prune)

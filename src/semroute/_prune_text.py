@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from semroute import _prunecore
+
 # A piece is a run of word characters or one other non-space character. BERT's
 # pre-tokenizer splits on whitespace and punctuation the same way, so the
 # shipped tokenizer's count of a text is the sum of its pieces' counts.
@@ -431,6 +433,42 @@ def units(
     return spans, passage, code
 
 
+_TITLE_END = frozenset(".!?:;,\u2026")
+_TITLE_MAX_WORDS = 16
+
+
+def title_units(
+    text: str, spans: Sequence[tuple[int, int]], passage: Sequence[int]
+) -> npt.NDArray[np.bool_]:
+    """Which units are a passage's title: its first line, short, without end punctuation.
+
+    Retrieved passages often come as ``"Title\\ntext"``; the title names what
+    the passage is about (often the entity a question asks after). Only a
+    first unit ending at a newline, followed by more units of the same
+    passage, counts.
+
+    >>> t = "Paris\\nParis is in France. It is big.\\n\\nNo title here. Two."
+    >>> s, p, _ = units(t, granularity="sentence")
+    >>> title_units(t, s, p).tolist()
+    [True, False, False, False, False]
+    """
+    n = len(spans)
+    out = np.zeros(n, dtype=bool)
+    for u in range(n):
+        if (u > 0 and passage[u - 1] == passage[u]) or u + 1 >= n or passage[u + 1] != passage[u]:
+            continue
+        start, end = spans[u]
+        line = text[start:end]
+        if (
+            "\n" not in text[end : spans[u + 1][0]]
+            or line[-1] in _TITLE_END
+            or len(line.split()) > _TITLE_MAX_WORDS
+        ):
+            continue
+        out[u] = True
+    return out
+
+
 def protected_ranges(
     text: str, patterns: Sequence[re.Pattern[str]], literals: Sequence[str]
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -443,15 +481,40 @@ def protected_ranges(
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     keep = [m.span() for pat in patterns for m in pat.finditer(text) if m.end() > m.start()]
     folded = text.casefold()
+    if len(folded) != len(text):
+        return quoted, keep  # case folding changed lengths: offsets would not map back
+    hay: npt.NDArray[np.uint32] | None = None
     for lit in literals:
         needle = lit.strip().casefold()
-        if not needle or len(folded) != len(text):
-            continue  # case folding changed lengths: offsets would not map back
-        at = folded.find(needle)
-        while at >= 0:
-            keep.append((at, at + len(needle)))
-            at = folded.find(needle, at + 1)
+        if not needle or len(needle) > len(folded):
+            continue
+        if hay is None:
+            hay = _code_points(folded)
+        keep.extend(occurrence_union(_prunecore.find_all(hay, _code_points(needle)), len(needle)))
     return quoted, keep
+
+
+def _code_points(text: str) -> npt.NDArray[np.uint32]:
+    # surrogatepass: a lone surrogate is a code point like any other here.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def occurrence_union(starts: npt.NDArray[np.int64], length: int) -> list[tuple[int, int]]:
+    """Merge occurrences ``[s, s + length)`` (``starts`` ascending) into disjoint ranges.
+
+    Overlapping (or touching) occurrences become one range, so a needle found
+    at every offset of a long run costs one range, not one per offset.
+
+    >>> occurrence_union(np.array([0, 1, 2, 9]), 2)
+    [(0, 4), (9, 11)]
+    """
+    if starts.size == 0:
+        return []
+    new_group = np.ones(starts.size, dtype=bool)
+    new_group[1:] = starts[1:] > starts[:-1] + length
+    firsts = starts[new_group]
+    lasts = starts[[*np.flatnonzero(new_group[1:]).tolist(), starts.size - 1]] + length
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
 def mark_ranges(
@@ -459,13 +522,22 @@ def mark_ranges(
     ends: npt.NDArray[np.int64],
     ranges: Sequence[tuple[int, int]],
 ) -> npt.NDArray[np.bool_]:
-    """Which pieces ``[starts[i], ends[i])`` overlap any of ``ranges``."""
-    out = np.zeros(starts.shape[0], dtype=bool)
-    for lo, hi in ranges:
-        first = int(np.searchsorted(ends, lo, side="right"))
-        last = int(np.searchsorted(starts, hi, side="left"))
-        out[first:last] = True
-    return out
+    """Which pieces ``[starts[i], ends[i])`` overlap any of ``ranges``.
+
+    Two binary searches per range and one pass over the pieces, whatever
+    the number of ranges.
+    """
+    n = starts.shape[0]
+    if not ranges or n == 0:
+        return np.zeros(n, dtype=bool)
+    bounds = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    first = np.searchsorted(ends, bounds[:, 0], side="right")
+    last = np.searchsorted(starts, bounds[:, 1], side="left")
+    ok = last > first
+    depth = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(depth, first[ok], 1)
+    np.add.at(depth, last[ok], -1)
+    return np.cumsum(depth[:-1]) > 0
 
 
 IS_WORD = 1
@@ -473,15 +545,16 @@ STRONG = 2  # a number or a capitalised non-stop word: the fine pass keeps it
 STOP = 4
 CONNECTOR = 8
 JOINER = 16  # an apostrophe, hyphen or slash that can glue two words into one
+NUMBER = 32  # holds a digit
 
 _JOINERS = frozenset("'\u2019-/\u2010\u2011")
 
 
 def piece_flags(piece: str) -> int:
-    """Bit flags of one piece: ``IS_WORD``, ``STRONG``, ``STOP``, ``CONNECTOR``.
+    """Bit flags of one piece: ``IS_WORD``, ``STRONG``, ``STOP``, ``CONNECTOR``, ``NUMBER``.
 
     >>> [piece_flags(w) for w in ("Bank", "of", "1694", "old", ",")]
-    [3, 13, 3, 1, 0]
+    [3, 13, 35, 1, 0]
     """
     first = piece[:1]
     if not (first.isalnum() or first == "_"):
@@ -492,9 +565,9 @@ def piece_flags(piece: str) -> int:
         flags |= STOP
     if folded in _CONNECTORS:
         flags |= CONNECTOR
-    if any(c.isdigit() for c in piece) or (
-        not flags & STOP and (first.isupper() or (len(piece) > 1 and piece.isupper()))
-    ):
+    if any(c.isdigit() for c in piece):
+        flags |= STRONG | NUMBER
+    elif not flags & STOP and (first.isupper() or (len(piece) > 1 and piece.isupper())):
         flags |= STRONG
     return flags
 
@@ -535,3 +608,26 @@ def entity_like(
     if strong.size > 2:
         out[1:-1] |= connector[1:-1] & strong[:-2] & strong[2:]
     return out
+
+
+_NUMBER_ASKS = re.compile(
+    r"^\s*when\b|\b(what|which) (year|date|day|month|century|decade)\b"
+    r"|\bhow (many|much|long|old|far|tall|big)\b",
+    re.I,
+)
+_NAME_ASKS = re.compile(
+    r"^\s*(who|whom|whose|where)\b|\bwho (is|was|are|were|did|does|has)\b", re.I
+)
+
+
+def answer_type(query: str) -> int:
+    """What kind of piece answers ``query``: ``NUMBER``, ``STRONG`` (a name) or 0 (unknown).
+
+    >>> answer_type("when did it start"), answer_type("Who wrote it?"), answer_type("why?")
+    (32, 2, 0)
+    """
+    if _NUMBER_ASKS.search(query):
+        return NUMBER
+    if _NAME_ASKS.search(query):
+        return STRONG
+    return 0

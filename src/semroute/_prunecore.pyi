@@ -25,3 +25,6 @@ def drop_tokens(
     stop_factor: float,
     to_drop: int,
 ) -> npt.NDArray[np.uint8]: ...
+def find_all(
+    text: npt.NDArray[np.uint32], needle: npt.NDArray[np.uint32]
+) -> npt.NDArray[np.int64]: ...

@@ -127,3 +127,24 @@ def drop_tokens(
         drop[i] = 1
         dropped += int(costs[i])
     return drop
+
+
+def find_all(text: npt.NDArray[np.uint32], needle: npt.NDArray[np.uint32]) -> I64:
+    """Start offsets of every occurrence of ``needle`` in ``text`` (code points), overlaps too.
+
+    The plain way: ``str.find`` from each found offset plus one. Its cost is
+    O(len(text) * len(needle)) when occurrences overlap; the native kernel is
+    linear. An empty needle has no occurrences.
+    """
+    if needle.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    hay = np.ascontiguousarray(text, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    pat = (
+        np.ascontiguousarray(needle, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    )
+    out: list[int] = []
+    at = hay.find(pat)
+    while at >= 0:
+        out.append(at)
+        at = hay.find(pat, at + 1)
+    return np.asarray(out, dtype=np.int64)

@@ -66,7 +66,14 @@ def test_quality_quick(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     summary = json.loads((tmp_path / "quality_summary.json").read_text(encoding="utf-8"))
     assert summary["quick"] is True
-    assert set(summary["sets"]) == {"cache_pairs", "cache_quality", "guards", "router", "prune"}
+    assert set(summary["sets"]) == {
+        "cache_pairs",
+        "cache_quality",
+        "guards",
+        "router",
+        "prune",
+        "prune_eval",
+    }
     for qs in SETS:
         body = summary["sets"][qs.name]
         # A set runs whenever its data is there; it may skip only when the data is absent.

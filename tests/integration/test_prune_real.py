@@ -27,7 +27,15 @@ def pruner() -> Pruner:
     return Pruner(encoder=Encoder(threads=1))
 
 
-def test_embedding_finds_a_paraphrase_with_no_shared_words(pruner: Pruner) -> None:
+@pytest.fixture(scope="module")
+def dense() -> Pruner:
+    """The encoder path (lexical_weight 0.5), off by default since issue 18."""
+    from semroute._encoder import Encoder
+
+    return Pruner(encoder=Encoder(threads=1), lexical_weight=0.5)
+
+
+def test_embedding_finds_a_paraphrase_with_no_shared_words(dense: Pruner) -> None:
     context = [
         "The museum opens at nine and closes at five on weekdays.",
         "Tickets for children under twelve are free of charge.",
@@ -35,8 +43,9 @@ def test_embedding_finds_a_paraphrase_with_no_shared_words(pruner: Pruner) -> No
         "Parking is available behind the main building.",
         "The cafe serves soup, sandwiches and cakes.",
     ]
-    r = pruner.prune(context, query="When did the company start?", ratio=0.2)
+    r = dense.prune(context, query="When did the company start?", ratio=0.2)
     assert "1998" in r.text
+    assert r.encoder_ms > 0
     assert r.original_tokens > r.kept_tokens > 0
 
 
@@ -70,3 +79,23 @@ def test_squad_answers_survive_a_quarter_of_the_article(pruner: Pruner) -> None:
         survived += any(a["text"] in r.text for a in qa["answers"])
     # A sample of 12: the full measurement is benchmarks/quality/prune_squad.py.
     assert survived >= 10
+
+
+def test_prune_messages_with_the_shipped_tokenizer() -> None:
+    from semroute import context_message, prune_messages
+
+    passages = [
+        ("Hastings", "In 1066 William of Normandy won the battle. Harold died there."),
+        ("Bread", "Bread is baked from flour and water. Towns had bakers."),
+        ("Rivers", "The river was full that spring. Boats carried goods downstream."),
+    ]
+    msgs = [
+        {"role": "system", "content": "Answer in one word."},
+        context_message(passages),
+        {"role": "user", "content": "Who won the battle in 1066?"},
+    ]
+    out = prune_messages(msgs, ratio=0.4)
+    assert "William of Normandy" in out.messages[1]["content"]
+    assert "Bread" not in out.messages[1]["content"]
+    assert out.messages[0] is msgs[0] and out.messages[2] is msgs[2]
+    assert out.kept_tokens <= 0.4 * out.original_tokens

@@ -135,3 +135,25 @@ def test_bad_shapes_and_ids_raise_value_error(impl) -> None:
             0.5,
             1,
         )
+
+
+def _cp(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab \u00e9\ud800")), max_size=60),
+    st.text(alphabet=st.sampled_from(list("ab \u00e9\ud800")), max_size=6),
+)
+def test_find_all_matches_reference(text: str, needle: str) -> None:
+    got = native.find_all(_cp(text), _cp(needle))
+    want = ref.find_all(_cp(text), _cp(needle))
+    assert got.dtype == np.int64
+    assert got.tolist() == want.tolist()
+
+
+def test_find_all_finds_overlapping_occurrences() -> None:
+    assert native.find_all(_cp("aaaa"), _cp("aa")).tolist() == [0, 1, 2]
+    assert native.find_all(_cp("abcabcab"), _cp("cab")).tolist() == [2, 5]
+    assert native.find_all(_cp("ab"), _cp("")).tolist() == []
+    assert native.find_all(_cp("a"), _cp("ab")).tolist() == []

@@ -171,7 +171,7 @@ def test_bad_input_raises_clear_errors(context, kwargs, error) -> None:
         {"keep": ["("]},
         {"keep": "abc"},
         {"dense_tokens": -5},
-        {"passage_weight": 2.0},
+        {"passage_weight": 4.5},
     ],
 )
 def test_bad_options_raise_config_error(kwargs) -> None:
@@ -192,7 +192,7 @@ class BrokenEncoder(FakeEncoder):
 
 def test_encoder_failures_become_encoder_errors() -> None:
     with pytest.raises(EncoderError):
-        Pruner(encoder=BrokenEncoder()).prune(CONTEXT, query=QUERY, ratio=0.3)
+        Pruner(encoder=BrokenEncoder(), lexical_weight=0.5).prune(CONTEXT, query=QUERY, ratio=0.3)
 
 
 class CountingEncoder(FakeEncoder):
@@ -210,7 +210,9 @@ class CountingEncoder(FakeEncoder):
 def embedded_units(dense_tokens: int | None) -> list[str]:
     """The units one prune sent to the encoder (after the query), in one batch."""
     enc = CountingEncoder()
-    Pruner(encoder=enc, dense_tokens=dense_tokens).prune(CONTEXT, query=QUERY, ratio=0.3)
+    Pruner(encoder=enc, lexical_weight=0.5, dense_tokens=dense_tokens).prune(
+        CONTEXT, query=QUERY, ratio=0.3
+    )
     assert enc.batches == 1 and enc.seen[0][0] == QUERY
     return enc.seen[0][1:]
 
@@ -270,7 +272,7 @@ def test_shared_pruner_is_thread_safe() -> None:
 
 
 def test_module_level_prune_with_options() -> None:
-    r = prune([*FILLER, ANSWER], query=QUERY, ratio=0.3, encoder=FakeEncoder(), keep=[r"gardens"])
+    r = prune([*FILLER, ANSWER], query=QUERY, ratio=0.5, encoder=FakeEncoder(), keep=[r"gardens"])
     assert "gardens" in r.text and "Hastings" in r.text
 
 
@@ -329,7 +331,7 @@ def test_output_is_never_empty_even_for_tiny_budgets() -> None:
 
 
 def test_units_emptied_by_the_fine_pass_leave_no_stray_punctuation() -> None:
-    r = pruner().prune("The the the. Of of a. Paris is big.", query="Paris", ratio=0.3)
+    r = pruner(fine=0.15).prune("The the the. Of of a. Paris is big.", query="Paris", ratio=0.3)
     assert r.text == "Paris big."
 
 
@@ -337,3 +339,50 @@ def test_a_one_word_query_does_not_force_every_unit_holding_it() -> None:
     text = "Paris is big. Paris has many old bridges and busy streets. Paris is old."
     r = pruner().prune(text, query="Paris", target_tokens=5)
     assert r.kept_tokens <= 5
+
+
+TITLED = [
+    "Battle of Hastings\nThe battle was fought in 1066. William of Normandy won it. Harold died.",
+    "Bread\nBread is baked from flour. Many towns had a baker. It was sold daily.",
+    "Rivers\nThe river was full that spring. Boats carried goods. Fish were caught.",
+]
+
+
+def test_a_kept_passage_keeps_its_title_line() -> None:
+    r = pruner(fine=0.0).prune(TITLED, query="Who won in 1066?", ratio=0.35)
+    assert "Battle of Hastings\n" in r.text and "William of Normandy won it." in r.text
+    assert "Bread" not in r.text and "Rivers" not in r.text  # no title without its passage
+    off = pruner(fine=0.0, keep_titles=False).prune(TITLED, query="Who won in 1066?", ratio=0.35)
+    assert "Battle of Hastings" not in off.text
+
+
+def test_a_title_is_never_kept_alone() -> None:
+    # The title matches the query best, but its passage's sentences do not fit.
+    chunks = ["Hastings 1066\n" + "Filler words here without meaning at all. " * 6, "Other.\nMore."]
+    r = pruner(fine=0.0).prune(chunks, query="Hastings 1066", target_tokens=5)
+    # The best sentence is still seeded (never the title in its place); the
+    # title goes first when the budget is short, then words inside the sentence.
+    assert r.text.startswith("Filler words") and "Hastings" not in r.text
+    assert r.kept_tokens <= 5
+
+
+def test_answer_weight_favours_units_holding_what_the_question_asks_for() -> None:
+    context = [
+        "The bridge over the river was built by the town.",
+        "Work on it started in 1887 and ended two years later.",
+        "The bridge is made of stone and iron.",
+        "Tourists like the bridge and its view of the river.",
+    ]
+    q = "When was the bridge built?"
+    plain = pruner(neighbor_weight=0.0, passage_weight=0.0, answer_weight=0.0)
+    typed = pruner(neighbor_weight=0.0, passage_weight=0.0, answer_weight=4.0)
+    assert "1887" not in plain.prune(context, query=q, ratio=0.3).text
+    assert "1887" in typed.prune(context, query=q, ratio=0.3).text
+
+
+@pytest.mark.parametrize(
+    "bad", [{"keep_titles": 1}, {"answer_weight": -0.1}, {"passage_weight": 5.0}]
+)
+def test_new_options_are_validated(bad) -> None:
+    with pytest.raises(ConfigError):
+        PruneOptions(**bad)

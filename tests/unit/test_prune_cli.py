@@ -42,3 +42,21 @@ def test_ratio_and_target_are_exclusive_and_bad_ratio_is_an_input_error(parser, 
     args = parser.parse_args(["prune", str(doc), "--ratio", "2"])
     with pytest.raises(InputError):
         args.handler(args)
+
+
+def test_fine_follows_the_library_default_unless_given(monkeypatch, tmp_path: Path) -> None:
+    built: list[Pruner] = []
+
+    def spy(**kwargs):
+        built.append(Pruner(encoder=FakeEncoder(), **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(_prune_cli, "Pruner", spy)
+    parser = argparse.ArgumentParser(prog="semroute")
+    _prune_cli.register(parser.add_subparsers())
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Paris is in France. Cats purr loudly at night. Rome is in Italy.")
+    for argv, fine in ((["--ratio", "0.5"], 0.0), (["--ratio", "0.5", "--fine", "0.3"], 0.3)):
+        args = parser.parse_args(["prune", str(doc), *argv])
+        assert args.handler(args) == 0
+        assert built[-1].options.fine == fine

@@ -120,3 +120,87 @@ def test_glued_pieces_are_whole_words() -> None:
 def test_windows_line_endings_still_separate_passages() -> None:
     spans, passage, _ = pt.units("One two.\r\n\r\nThree four.", granularity="passage")
     assert len(spans) == 2 and passage == [0, 1]
+
+
+def _old_literal_ranges(text: str, literal: str) -> list[tuple[int, int]]:
+    """The search as it was before issue 12.16 (str.find from every hit + 1): the oracle."""
+    folded, needle = text.casefold(), literal.strip().casefold()
+    out: list[tuple[int, int]] = []
+    if not needle or len(folded) != len(text):
+        return out
+    at = folded.find(needle)
+    while at >= 0:
+        out.append((at, at + len(needle)))
+        at = folded.find(needle, at + 1)
+    return out
+
+
+def _old_mark_ranges(starts, ends, ranges) -> np.ndarray:
+    out = np.zeros(starts.shape[0], dtype=bool)
+    for lo, hi in ranges:
+        out[int(np.searchsorted(ends, lo, side="right")) : int(np.searchsorted(starts, hi))] = True
+    return out
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("aAb .ß\u0130")), max_size=80),
+    st.text(alphabet=st.sampled_from(list("aAb .")), max_size=8),
+)
+def test_query_search_marks_the_same_pieces_as_the_old_search(text: str, literal: str) -> None:
+    _, must = pt.protected_ranges(text, [], [literal])
+    old = _old_literal_ranges(text, literal)
+    covered_new, covered_old = np.zeros(len(text) + 1, bool), np.zeros(len(text) + 1, bool)
+    for lo, hi in must:
+        covered_new[lo:hi] = True
+    for lo, hi in old:
+        covered_old[lo:hi] = True
+    assert covered_new.tolist() == covered_old.tolist()
+    _, starts, ends = pt.pieces(text)
+    assert (
+        pt.mark_ranges(starts, ends, must).tolist() == _old_mark_ranges(starts, ends, old).tolist()
+    )
+
+
+def test_overlapping_query_hits_become_one_range() -> None:
+    # A query found at every other offset of a long run: the old search listed
+    # (and re-scanned) each hit, O(len(text) * len(query)); now one range.
+    text = "a " * 2000
+    _, must = pt.protected_ranges(text, [], ["a " * 50])
+    assert must == [(0, len(text) - 1)]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=6),
+    st.text(alphabet=st.sampled_from(list("ab ,")), max_size=60),
+)
+def test_mark_ranges_matches_a_range_by_range_loop(ranges, text: str) -> None:
+    _, starts, ends = pt.pieces(text)
+    got = pt.mark_ranges(starts, ends, ranges)
+    assert got.tolist() == _old_mark_ranges(starts, ends, ranges).tolist()
+
+
+def test_occurrence_union_merges_overlapping_and_touching_hits() -> None:
+    assert pt.occurrence_union(np.array([0, 1, 2, 9], np.int64), 2) == [(0, 4), (9, 11)]
+    assert pt.occurrence_union(np.array([0, 3], np.int64), 3) == [(0, 6)]
+    assert pt.occurrence_union(np.zeros(0, np.int64), 3) == []
+
+
+def test_answer_type_reads_the_question_word() -> None:
+    assert pt.answer_type("when was the bridge built") == pt.NUMBER
+    assert pt.answer_type("How many moons does Mars have?") == pt.NUMBER
+    assert pt.answer_type("in what year did it open") == pt.NUMBER
+    assert pt.answer_type("who sang the song") == pt.STRONG
+    assert pt.answer_type("where is the hero golf challenge played") == pt.STRONG
+    assert pt.answer_type("why is the sky blue") == 0
+    assert pt.piece_flags("1066") & pt.NUMBER and not pt.piece_flags("Harold") & pt.NUMBER
+
+
+def test_title_units_need_a_short_first_line_followed_by_more_text() -> None:
+    text = "Paris\nParis is in France.\n\nA sentence. Another.\n\nLone\n\nEnds with colon:\nbody."
+    spans, passage, _ = pt.units(text, granularity="sentence")
+    got = [
+        text[s:e]
+        for (s, e), t in zip(spans, pt.title_units(text, spans, passage), strict=True)
+        if t
+    ]
+    assert got == ["Paris"]
