@@ -31,7 +31,8 @@ def make_entry(i: int, namespace: str = "ns", *, dim: int = 4, expires: float = 
         norm=_text.normalize_query(query),
         key=_text.query_key(query),
         response=f'"answer {i}"',
-        vector=np.arange(dim, dtype="<f4").tobytes(),
+        # Unit length: the cache skips (and counts) a stored vector that is not.
+        vector=(np.arange(dim, dtype="<f4") / np.float32(np.linalg.norm(np.arange(dim)))).tobytes(),
         created=1.5 + i,
         expires=expires,
         last_access=2.5 + i,
