@@ -27,6 +27,8 @@ import numpy.typing as npt
 
 from semroute._router_features import route_features
 from semroute._router_model import Scorer, train_scorer
+from semroute._router_prefix import route_prefixes
+from semroute._router_reasons import signal_matrix, signal_names
 from semroute._types import TextEncoder
 from semroute.errors import ConfigError, InputError, InputTypeError
 
@@ -73,6 +75,9 @@ DEFAULT_STRONG_SHARE = 0.3
 # models/scripts/train_router.py; Router.fit(l2=...) scales both.
 DEFAULT_L2_EMBEDDING = 1.0
 DEFAULT_L2_FEATURES = 0.3
+# Word pieces of each prompt the router embeds (its start); chosen by held-out
+# APGR and sanity-set separation against 32/128/254 (benchmarks/quality/router_eval.py).
+DEFAULT_ROUTE_TOKENS = 64
 _NEVER = float(np.nextafter(1.0, 2.0))  # above any probability: the tier is never used
 _DEFAULT_MODEL = "router_default.npz"
 
@@ -172,7 +177,10 @@ class Router:
     must be the one the model was trained with. ``model`` is the shipped
     classifier by default, a file from :meth:`save`, or ``None`` for an
     untrained router to :meth:`fit`. ``output_tokens`` is the answer length
-    assumed by ``Decision.estimated_cost``.
+    assumed by ``Decision.estimated_cost``. ``route_tokens`` caps what is
+    embedded to the first that many word pieces of each query (so long
+    prompts cost what short ones do); length and structure features still see
+    the whole text. An ``embedding`` you pass is used as given.
 
     >>> from tests.fakes import FakeEncoder
     >>> router = Router(encoder=FakeEncoder(), model=None)
@@ -193,6 +201,7 @@ class Router:
         encoder: TextEncoder | None = None,
         model: str | Path | _Shipped | None = SHIPPED,
         output_tokens: int = 256,
+        route_tokens: int = DEFAULT_ROUTE_TOKENS,
     ) -> None:
         self._tiers = tuple(tiers)
         if len(self._tiers) < 2:
@@ -209,12 +218,16 @@ class Router:
         ):
             raise ConfigError(f"output_tokens must be an int >= 0, got {output_tokens!r}")
         self._output_tokens = output_tokens
+        if isinstance(route_tokens, bool) or not isinstance(route_tokens, int) or route_tokens < 1:
+            raise ConfigError(f"route_tokens must be an int >= 1, got {route_tokens!r}")
+        self._route_tokens = route_tokens
         all_rules = [*rules, *(Rule.keyword(w, t) for w, t in (keywords or {}).items())]
         self._rules = tuple((rule, self._tier_index(rule.tier)) for rule in all_rules)
         if threshold is not None and strong_share is not None:
             raise ConfigError("give threshold or strong_share, not both")
         self._fixed: tuple[float, ...] | None = None
         self._share = DEFAULT_STRONG_SHARE
+        self._share_given = strong_share is not None
         if threshold is not None:
             self._fixed = self._check_thresholds(threshold)
         elif strong_share is not None:
@@ -226,6 +239,7 @@ class Router:
         if model is not None:
             self._scorer, _ = Scorer.load(model)
             self._check_encoder()
+            self._adopt_default_share()
         self._thresholds = self._fixed or self._share_thresholds(self._share)
 
     # -- configuration -----------------------------------------------------
@@ -238,6 +252,15 @@ class Router:
     def thresholds(self) -> tuple[float, ...]:
         """Ascending score cut-offs; a score at or above ``thresholds[j]`` goes to tier j + 1."""
         return self._thresholds
+
+    @property
+    def route_tokens(self) -> int:
+        """Word pieces of each query's start that are embedded for routing."""
+        return self._route_tokens
+
+    def _encode(self, queries: list[str]) -> npt.NDArray[np.float32]:
+        encoder = self.encoder
+        return encoder.encode(route_prefixes(queries, encoder, self._route_tokens))
 
     @property
     def encoder(self) -> TextEncoder:
@@ -314,6 +337,13 @@ class Router:
                 cuts.append(1.0 - above)  # untrained: a placeholder until fit or load
         return tuple(float(c) for c in np.maximum.accumulate(cuts))
 
+    def _adopt_default_share(self) -> None:
+        """Use the model's own default cut unless the caller chose a share or threshold."""
+        if self._share_given or self._scorer is None:
+            return
+        if self._scorer.default_strong_share is not None:
+            self._share = self._scorer.default_strong_share
+
     def _check_encoder(self) -> None:
         if self._scorer is None or self._encoder is None:
             return
@@ -346,7 +376,7 @@ class Router:
     ) -> npt.NDArray[np.float32]:
         scorer = self._require_scorer()
         if embeddings is None:
-            return self.encoder.encode(queries)
+            return self._encode(queries)
         vectors = np.asarray(embeddings, dtype=np.float32)
         if vectors.ndim == 1:
             vectors = vectors[None, :]
@@ -408,6 +438,7 @@ class Router:
         scorer = self._require_scorer()
         vectors = self._embeddings(items, embeddings)
         scores, parts = scorer.explain(vectors, route_features(items))
+        signals = parts @ signal_matrix(scorer.part_names).T
         tiers = np.searchsorted(np.asarray(self._thresholds), scores, side="right")
         out = []
         for i, query in enumerate(items):
@@ -418,7 +449,7 @@ class Router:
                 index = forced[1]
                 reason = f"rule {forced[0].name} -> {self._tiers[index].model}"
             else:
-                reason = self._explain(score, index, scorer.part_names, parts[i])
+                reason = self._explain(score, index, signals[i])
             tier = self._tiers[index]
             out.append(
                 Decision(
@@ -432,20 +463,15 @@ class Router:
             )
         return out
 
-    def _explain(
-        self, score: float, index: int, names: tuple[str, ...], parts: npt.NDArray[np.float64]
-    ) -> str:
+    def _explain(self, score: float, index: int, signals: npt.NDArray[np.float64]) -> str:
         cuts = self._thresholds
         bound = f"score {score:.2f}"
         if index > 0:
             bound = f"{bound} >= {cuts[index - 1]:.2f}"
         if index < len(cuts):
             bound = f"{bound} < {cuts[index]:.2f}"
-        # Name the signals that pushed the score the way it went.
-        signed = parts if index > 0 else -parts
-        top = np.argsort(-signed)[:3]
-        drivers = ", ".join(f"{names[k]} {parts[k]:+.2f}" for k in top if signed[k] > 0)
-        return f"{bound} -> {self._tiers[index].model} ({drivers or 'no clear signal'})"
+        drivers = ", ".join(signal_names(signals, upward=index > 0))
+        return f"{drivers or 'no clear signal'} ({bound} -> {self._tiers[index].model})"
 
     # -- training and persistence ------------------------------------------
 
@@ -475,7 +501,7 @@ class Router:
             raise ConfigError(f"l2 must be a number > 0, got {l2!r}")
         encoder = self.encoder
         if embeddings is None:
-            vectors = encoder.encode(items)
+            vectors = self._encode(items)
         else:
             vectors = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32))
             if vectors.shape != (len(items), encoder.dim):
@@ -491,6 +517,8 @@ class Router:
             l2_features=DEFAULT_L2_FEATURES * l2,
             sample_weight=sample_weight,
         )
+        if not self._share_given:  # the shipped model's default cut means nothing for this one
+            self._share = DEFAULT_STRONG_SHARE
         self._thresholds = self._fixed or self._share_thresholds(self._share)
         return self
 
@@ -522,6 +550,7 @@ class Router:
             "strong_share": self._share,
             "rules": [[r.pattern, t, r.ignore_case, r.name] for r, t in self._rules],
             "output_tokens": self._output_tokens,
+            "route_tokens": self._route_tokens,
         }
         scorer.save(path, extra={"router": settings})
 
@@ -554,10 +583,13 @@ class Router:
                     encoder=encoder,
                     model=None,
                     output_tokens=int(settings["output_tokens"]),
+                    route_tokens=int(settings.get("route_tokens", DEFAULT_ROUTE_TOKENS)),
                 )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"router file {path}: damaged settings ({exc})") from exc
         router._scorer = scorer
+        if not isinstance(settings, dict):
+            router._adopt_default_share()
         if encoder is not None:
             router._check_encoder()
         else:
