@@ -66,3 +66,26 @@ def test_sanity_set_ranks_hard_above_easy(router: Router) -> None:
     # At the default strong_share no everyday query is sent to the strong tier.
     easy_scores = scores[~hard]
     assert easy_scores.max() < router.thresholds[0], easy_scores.max()
+
+
+def test_default_cut_meets_the_shares_on_the_held_out_third(router: Router) -> None:
+    """Issue 17: >= 90 % of plainly hard prompts go strong, <= 5 % of plainly easy ones."""
+    from semroute._router_data import load_sanity_set
+
+    _, held = load_sanity_set()
+    hard = np.array([r.hard for r in held]) == 1
+    strong = np.array([d.tier_index == 1 for d in router.choose_many([r.query for r in held])])
+    assert hard.sum() >= 50 and (~hard).sum() >= 50
+    assert strong[hard].mean() >= 0.90, [
+        r.query for r, s, h in zip(held, strong, hard, strict=True) if h and not s
+    ]
+    assert strong[~hard].mean() <= 0.05, [
+        r.query for r, s, h in zip(held, strong, hard, strict=True) if s and not h
+    ]
+
+
+def test_reasons_name_the_deciding_signals(router: Router) -> None:
+    proof = router.choose("Prove that the square root of 2 is irrational")
+    assert proof.model == "gpt-4o" and "proof or reasoning request" in proof.reason, proof.reason
+    faq = router.choose("What are your opening hours?")
+    assert faq.model == "gpt-4o-mini" and "short prompt" in faq.reason, faq.reason
