@@ -170,6 +170,7 @@ def cost_curve(
     return rows
 
 
+SANITY_VARIANTS = ("+written/sanity_w=0", "+written/sanity_w=1")
 QUICK_VARIANTS = ("+written (default)", "emb+feat/soft (previous default)", "+written easy only")
 
 
@@ -277,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         "+written/needs_weight=0.25": {**shipped, "needs_weight": 0.25},
         "+written/l2feat=1.0": {**shipped, "l2_feat": 1.0},
         "+written/group_weight=n^-0.5": {**shipped, "group_power": 0.5},
+        # Issue 17: how much the sanity-set training rows cost on the benchmarks.
+        "+written/sanity_w=0": {**shipped, "sanity_w": 0.0},
+        "+written/sanity_w=1": {**shipped, "sanity_w": 1.0},
     }
     group_size = np.unique(groups, return_inverse=True, return_counts=True)
     group_size = group_size[2][group_size[1]].astype(float)
@@ -313,8 +317,10 @@ def main(argv: list[str] | None = None) -> int:
             reference=np.arange(sum(len(v) for v in ys)) < int(train.sum()),
         )
 
-    if args.quick or not args.all_variants:
+    if args.quick:
         variants = {name: variants[name] for name in QUICK_VARIANTS}
+    elif not args.all_variants:
+        variants = {name: variants[name] for name in (*QUICK_VARIANTS, *SANITY_VARIANTS)}
     oof: dict[str, np.ndarray] = {}
     for name, spec in variants.items():
         y = targets(weak, strong, spec["target"], needs_weight=spec.get("needs_weight", 0.5))

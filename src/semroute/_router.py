@@ -168,9 +168,11 @@ class Router:
     Give either ``threshold`` (one value for two tiers, or an ascending
     sequence of ``len(tiers) - 1``) or ``strong_share``, the share of the
     training queries that would go above the cheapest tier (split evenly over
-    the upper tiers when there are more than two). By default 30 % of the
-    development queries, the hardest-scored ones, go to the strong tier; on
-    easier traffic fewer do.
+    the upper tiers when there are more than two). By default the cut is the
+    one stored with the model: the shipped model's sends plainly hard requests
+    (proofs, non-trivial code, multi-step maths) to the strong tier and plainly
+    easy ones (FAQs, greetings, lookups) to the cheap one; a model without one
+    (after :meth:`fit`) sends 30 % of its training queries up.
 
     ``rules`` (and ``keywords``, word -> tier) force a tier when they match,
     first match wins. ``encoder`` defaults to the shared shipped encoder and
@@ -437,8 +439,12 @@ class Router:
             return []
         scorer = self._require_scorer()
         vectors = self._embeddings(items, embeddings)
-        scores, parts = scorer.explain(vectors, route_features(items))
-        signals = parts @ signal_matrix(scorer.part_names).T
+        feats = route_features(items)
+        scores, parts = scorer.explain(vectors, feats)
+        to_signals = signal_matrix(scorer.part_names)
+        signals = parts @ to_signals.T
+        # How far each signal's inputs sit above or below the training mean (topic: 0).
+        levels = scorer.standardised_features(feats) @ to_signals[:, 1:].T
         tiers = np.searchsorted(np.asarray(self._thresholds), scores, side="right")
         out = []
         for i, query in enumerate(items):
@@ -449,7 +455,7 @@ class Router:
                 index = forced[1]
                 reason = f"rule {forced[0].name} -> {self._tiers[index].model}"
             else:
-                reason = self._explain(score, index, signals[i])
+                reason = self._explain(score, index, signals[i], levels[i])
             tier = self._tiers[index]
             out.append(
                 Decision(
@@ -463,14 +469,20 @@ class Router:
             )
         return out
 
-    def _explain(self, score: float, index: int, signals: npt.NDArray[np.float64]) -> str:
+    def _explain(
+        self,
+        score: float,
+        index: int,
+        signals: npt.NDArray[np.float64],
+        levels: npt.NDArray[np.float64],
+    ) -> str:
         cuts = self._thresholds
         bound = f"score {score:.2f}"
         if index > 0:
             bound = f"{bound} >= {cuts[index - 1]:.2f}"
         if index < len(cuts):
             bound = f"{bound} < {cuts[index]:.2f}"
-        drivers = ", ".join(signal_names(signals, upward=index > 0))
+        drivers = ", ".join(signal_names(signals, levels, upward=index > 0))
         return f"{drivers or 'no clear signal'} ({bound} -> {self._tiers[index].model})"
 
     # -- training and persistence ------------------------------------------

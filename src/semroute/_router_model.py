@@ -93,6 +93,11 @@ class Scorer:
         named[:, 1:] -= self._offset_feat
         return _sigmoid(named.sum(axis=1) + self.bias), named
 
+    def standardised_features(self, features: F32) -> F64:
+        """The feature rows as the model sees them: minus the training mean, over its spread."""
+        d = self.dim
+        return np.asarray((features - self.mean[d:]) / self.scale[d:], dtype=np.float64)
+
     def share_threshold(self, share: float) -> float:
         """The score above which ``share`` of the training queries fall."""
         return float(np.interp(1.0 - share, _QUANTILE_GRID, self.score_quantiles))

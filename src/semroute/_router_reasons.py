@@ -2,9 +2,11 @@
 
 Each signal groups one or more of the model's inputs (the embedding block,
 named ``topic``, and the native features of ``semroute._routefeat``) under a
-name a user can read, with one wording for a push towards the stronger tier
-and one for a push towards the cheaper. A decision names the signals whose
-summed contribution pushed the score the way it went, largest first.
+name a user can read, with one wording for a text that has more of it than
+the typical training query (its standardised value is above 0) and one for
+less: a short FAQ is "short prompt" whichever way that pushed. A decision
+names the signals whose summed contribution pushed the score the way it
+went, largest first; ``topic`` is worded by the direction of its push.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy.typing as npt
 
 __all__ = ["SIGNALS", "signal_names"]
 
-# (inputs, wording when it pushes up, wording when it pushes down)
+# (inputs, wording when the text has more of it than usual, wording when less)
 SIGNALS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("topic",), "topic like hard tasks", "topic like everyday queries"),
     (
@@ -34,11 +36,11 @@ SIGNALS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("code_frac", "cue_code"), "code", "no code"),
     (("cue_multistep",), "multi-step task", "single-step task"),
     (("cue_constraint",), "several constraints", "few constraints"),
-    (("cue_factual",), "factual question", "short lookup"),
-    (("cue_open",), "open-ended request", "open-ended request"),
-    (("cue_negation",), "negation or exception", "negation or exception"),
-    (("log_option_lines",), "multiple-choice options", "multiple-choice options"),
-    (("log_question_marks",), "several questions", "single question"),
+    (("cue_factual",), "short lookup", "not a lookup"),
+    (("cue_open",), "open-ended request", "not open-ended"),
+    (("cue_negation",), "negation or exception", "no negation"),
+    (("log_option_lines",), "multiple-choice options", "no answer options"),
+    (("log_question_marks",), "phrased as a question", "not phrased as a question"),
     (
         ("mean_word_len", "log_max_word_len", "upper_frac", "non_ascii_frac"),
         "technical wording",
@@ -64,20 +66,33 @@ def signal_matrix(part_names: tuple[str, ...]) -> npt.NDArray[np.float64]:
 
 
 def signal_names(
-    contributions: npt.NDArray[np.float64], *, upward: bool, limit: int = 3
+    contributions: npt.NDArray[np.float64],
+    levels: npt.NDArray[np.float64],
+    *,
+    upward: bool,
+    limit: int = 3,
 ) -> list[str]:
     """The wordings of the (at most ``limit``) signals that pushed hardest the way it went.
 
-    ``contributions`` is one logit contribution per entry of :data:`SIGNALS`;
-    ``upward`` is whether the decision went above the cheapest tier.
+    ``contributions`` is one logit contribution per entry of :data:`SIGNALS`,
+    ``levels`` the summed standardised inputs of each (> 0: more than usual;
+    the topic's level is ignored and its push decides its wording); ``upward``
+    is whether the decision went above the cheapest tier.
 
     >>> import numpy as np
     >>> c = np.zeros(len(SIGNALS)); c[2] = 1.2; c[3] = 0.4; c[1] = -0.3
-    >>> signal_names(c, upward=True)
+    >>> level = np.zeros(len(SIGNALS)); level[2] = 2.0; level[3] = 1.0; level[1] = -1.5
+    >>> signal_names(c, level, upward=True)
     ['proof or reasoning request', 'maths or numbers']
-    >>> signal_names(c, upward=False)
+    >>> signal_names(c, level, upward=False)
     ['short prompt']
     """
     signed = contributions if upward else -contributions
     order = np.argsort(-signed, kind="stable")[:limit]
-    return [SIGNALS[k][1 if upward else 2] for k in order if signed[k] > MIN_LOGIT]
+    names = []
+    for k in order:
+        if signed[k] <= MIN_LOGIT:
+            break
+        more = contributions[k] > 0 if SIGNALS[k][0] == ("topic",) else levels[k] > 0
+        names.append(SIGNALS[k][1 if more else 2])
+    return names

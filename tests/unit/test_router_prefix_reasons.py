@@ -102,18 +102,22 @@ def test_signal_matrix_covers_every_model_input_once() -> None:
     assert (matrix.sum(axis=0) == 1).all()  # each input belongs to exactly one signal
 
 
-def test_signal_names_follow_the_direction_of_the_decision() -> None:
-    c = np.zeros(len(SIGNALS))
-    wording = {inputs: (up, down) for inputs, up, down in SIGNALS}
-    c[next(k for k, s in enumerate(SIGNALS) if s[0] == ("cue_reasoning",))] = 2.0
-    c[next(k for k, s in enumerate(SIGNALS) if s[0] == ("code_frac", "cue_code"))] = 0.7
-    c[next(k for k, s in enumerate(SIGNALS) if s[0] == ("cue_factual",))] = -0.9
-    assert signal_names(c, upward=True) == [
-        wording[("cue_reasoning",)][0],
-        wording[("code_frac", "cue_code")][0],
-    ]
-    assert signal_names(c, upward=False) == ["short lookup"]
-    assert signal_names(np.zeros(len(SIGNALS)), upward=True) == []
+def _index(inputs: tuple[str, ...]) -> int:
+    return next(k for k, s in enumerate(SIGNALS) if s[0] == inputs)
+
+
+def test_signal_names_follow_the_decision_and_the_text() -> None:
+    c, level = np.zeros(len(SIGNALS)), np.zeros(len(SIGNALS))
+    c[_index(("cue_reasoning",))], level[_index(("cue_reasoning",))] = 2.0, 1.5
+    c[_index(("code_frac", "cue_code"))], level[_index(("code_frac", "cue_code"))] = 0.7, 2.0
+    c[_index(("cue_factual",))], level[_index(("cue_factual",))] = -0.9, 1.0
+    assert signal_names(c, level, upward=True) == ["proof or reasoning request", "code"]
+    assert signal_names(c, level, upward=False) == ["short lookup"]
+    # A missing feature that pushed the score up is named as missing, not as present.
+    options = _index(("log_option_lines",))
+    c[options], level[options] = 3.0, -0.8
+    assert signal_names(c, level, upward=True)[0] == "no answer options"
+    assert signal_names(np.zeros(len(SIGNALS)), level, upward=True) == []
 
 
 def test_decision_reason_names_the_signals_that_decided() -> None:
