@@ -120,3 +120,24 @@ def test_route_features_one(benchmark, impl: str) -> None:
     benchmark.group = "route features, one query"
     out = benchmark(FEATURES[impl], QUERIES[3:4], *CUES)
     assert out.shape == (1, _routefeat_ref.N_FEATURES)
+
+
+LONG_PARAGRAPH = (
+    "The following passage describes a contract dispute between a supplier and a retailer "
+    "over late deliveries, penalty clauses and the limits of liability agreed in 2019. "
+) * 40  # about 1,200 word pieces, like the long RouterArena prompts
+
+
+@pytest.mark.parametrize("route_tokens", [64, 254])
+def test_choose_many_long_prompts(benchmark, router: Router, route_tokens: int) -> None:
+    """32 fresh long prompts per call: the router's cap (64) against no cap (254, the encoder's)."""
+    benchmark.group = "router choose_many, 32 long prompts incl. encoding"
+    capped = Router(encoder=router.encoder, route_tokens=route_tokens)
+    counter = iter(range(10**9))
+
+    def call() -> None:
+        # The counter leads each prompt so the encoder's LRU never answers.
+        k = next(counter)
+        capped.choose_many([f"Case {k}-{j}: {LONG_PARAGRAPH}" for j in range(32)])
+
+    benchmark.pedantic(call, rounds=size(5, 1), iterations=1, warmup_rounds=1)

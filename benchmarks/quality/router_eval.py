@@ -14,7 +14,8 @@ The shipped recipe also trains on project-written easy and hard queries
 fold and never scored. A "generality" section then trains the previous and the
 shipped recipe on all the development data and reports how each ranks
 everyday queries against hard ones on two sets it never trained on: the
-project-written sanity set (tests/integration/data/router_sanity.jsonl) and the
+project-written sanity sets (tests/integration/data/router_sanity_set.jsonl's
+held-out third, and the older router_sanity.jsonl) and the
 sample log's 36 hard questions against its shop FAQs (examples/sample_log/
 intents.py, read here as an evaluation only), with ROC-AUC and how many of each
 go to the strong tier at the default strong_share.
@@ -27,9 +28,12 @@ the figures are for research comparison, not a claim about any licensed use.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib.util
 import json
 import math
+import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,6 +44,7 @@ import numpy as np
 from semroute._router import (
     DEFAULT_L2_EMBEDDING,
     DEFAULT_L2_FEATURES,
+    DEFAULT_ROUTE_TOKENS,
     DEFAULT_STRONG_SHARE,
     DEFAULT_TIERS,
 )
@@ -48,11 +53,13 @@ from semroute._router_data import (
     embed_cached,
     load_mmlu,
     load_routerarena,
+    load_sanity_set,
     targets,
 )
 from semroute._router_features import FEATURE_NAMES, route_features
 from semroute._router_metrics import routing_curve
 from semroute._router_model import Scorer, train_scorer
+from semroute._router_prefix import route_prefixes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment
@@ -65,6 +72,7 @@ from router_synthetic import easy_queries, hard_queries  # noqa: E402
 MATH_BENCHMARKS = ("GSM8K", "AsDiv", "MathQA", "MATH", "AIME")  # grade-school to competition maths
 
 
+LENGTH_PRIOR_BETAS = (0.25, 0.5, 1.0)
 QUICK_PER_SET = 400  # --quick: queries sampled per development set (smoke, not results)
 
 
@@ -112,13 +120,16 @@ def load_sample_log_eval() -> tuple[list[str], list[str]]:
 def generality(
     scorer: Scorer, sets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
 ) -> dict[str, Any]:
-    """Ranking of everyday vs hard queries, and strong-tier counts at the default share."""
-    threshold = scorer.share_threshold(DEFAULT_STRONG_SHARE)
+    """Ranking of everyday vs hard queries, and strong-tier counts at the model's default cut."""
+    share = scorer.default_strong_share
+    threshold = scorer.share_threshold(DEFAULT_STRONG_SHARE if share is None else share)
     out: dict[str, Any] = {"threshold": round(threshold, 4)}
     for name, (e, x, hard) in sets.items():
         sc = scorer.scores(e, x)
         out[name] = {
             "roc_auc": round(roc_auc(sc, hard), 4),
+            "hard_to_strong_share": round(float((sc[hard == 1] >= threshold).mean()), 4),
+            "easy_to_strong_share": round(float((sc[hard == 0] >= threshold).mean()), 4),
             "hard_to_strong": f"{int((sc[hard == 1] > threshold).sum())}/{int((hard == 1).sum())}",
             "easy_to_strong": f"{int((sc[hard == 0] > threshold).sum())}/{int((hard == 0).sum())}",
             "median_hard": round(float(np.median(sc[hard == 1])), 4),
@@ -162,6 +173,7 @@ def cost_curve(
     return rows
 
 
+SANITY_VARIANTS = ("+written/sanity_w=0", "+written/sanity_w=1")
 QUICK_VARIANTS = ("+written (default)", "emb+feat/soft (previous default)", "+written easy only")
 
 
@@ -170,11 +182,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".cache")
     parser.add_argument(
-        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "router_quality.json"
+        "--out",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / f"router_quality_{dt.date.today()}.json",
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads for embedding")
+    parser.add_argument(
+        "--route-tokens", type=int, default=DEFAULT_ROUTE_TOKENS, help="word pieces embedded"
+    )
+    parser.add_argument(
+        "--all-variants", action="store_true", help="also the 15 recipes tried before 2026-12"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -198,7 +218,13 @@ def main(argv: list[str] | None = None) -> int:
             for s in sets
         ]
     texts = [t for s in sets for t in s.texts]
-    emb = embed_cached(encoder, texts, args.cache)
+
+    def embed(queries: list[str]) -> np.ndarray:
+        return embed_cached(
+            encoder, route_prefixes(queries, encoder, args.route_tokens), args.cache
+        )
+
+    emb = embed(texts)
     feats = route_features(texts)
     weak = np.concatenate([s.weak for s in sets])
     strong = np.concatenate([s.strong for s in sets])
@@ -209,8 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     n_easy, n_hard = (120, 60) if args.quick else (recipe.N_EASY, recipe.N_HARD)
     easy = easy_queries(n_easy, seed=recipe.SYNTHETIC_SEED)
     hard = hard_queries(n_hard, seed=recipe.SYNTHETIC_SEED)
-    emb_easy, feat_easy = embed_cached(encoder, easy, args.cache), route_features(easy)
-    emb_hard, feat_hard = embed_cached(encoder, hard, args.cache), route_features(hard)
+    emb_easy, feat_easy = embed(easy), route_features(easy)
+    emb_hard, feat_hard = embed(hard), route_features(hard)
+    # The sanity set: its training two-thirds train the shipped recipe (never scored);
+    # its held-out third is only scored, in the generality section.
+    sanity_train, sanity_held = load_sanity_set()
+    sanity_train_q = [r.query for r in sanity_train]
+    emb_st, feat_st = embed(sanity_train_q), route_features(sanity_train_q)
+    y_st = np.array([r.hard for r in sanity_train], float)
 
     # Variants: what to learn (target), from what (columns), how hard to shrink.
     # Penalties are for standardised inputs. The shipped recipe is the first
@@ -223,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         "hard_w": recipe.HARD_WEIGHT,
         "l2_emb": recipe.L2_EMBEDDING,
         "l2_feat": recipe.L2_FEATURES,
+        "sanity_w": recipe.SANITY_WEIGHT,
     }
     cue_cols = ("math_frac", "code_frac", "cue_reasoning", "cue_compute", "cue_multistep")
     cue_cols += ("cue_code", "cue_constraint")
@@ -248,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         "+written/needs_weight=0.25": {**shipped, "needs_weight": 0.25},
         "+written/l2feat=1.0": {**shipped, "l2_feat": 1.0},
         "+written/group_weight=n^-0.5": {**shipped, "group_power": 0.5},
+        # Issue 17: how much the sanity-set training rows cost on the benchmarks.
+        "+written/sanity_w=0": {**shipped, "sanity_w": 0.0},
+        "+written/sanity_w=1": {**shipped, "sanity_w": 1.0},
     }
     group_size = np.unique(groups, return_inverse=True, return_counts=True)
     group_size = group_size[2][group_size[1]].astype(float)
@@ -263,13 +299,14 @@ def main(argv: list[str] | None = None) -> int:
         dev_w = dev_w * group_size[train] ** -spec.get("group_power", 0.0)
         ws = [dev_w / dev_w.mean()]
         for w, ev, fv, label in (
-            (spec.get("easy_w", 0.0), emb_easy, feat_easy, 0.0),
-            (spec.get("hard_w", 0.0), emb_hard, feat_hard, 1.0),
+            (spec.get("easy_w", 0.0), emb_easy, feat_easy, np.zeros(len(emb_easy))),
+            (spec.get("hard_w", 0.0), emb_hard, feat_hard, np.ones(len(emb_hard))),
+            (spec.get("sanity_w", 0.0), emb_st, feat_st, y_st),
         ):
-            if w > 0:
+            if w > 0 and ev.shape[1] == e.shape[1]:
                 es.append(ev)
-                xs.append(fv)
-                ys.append(np.full(len(ev), label))
+                xs.append(fv if x.shape[1] else fv[:, :0])
+                ys.append(label)
                 ws.append(np.full(len(ev), w))
         return train_scorer(
             np.concatenate(es),
@@ -285,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.quick:
         variants = {name: variants[name] for name in QUICK_VARIANTS}
+    elif not args.all_variants:
+        variants = {name: variants[name] for name in (*QUICK_VARIANTS, *SANITY_VARIANTS)}
     oof: dict[str, np.ndarray] = {}
     for name, spec in variants.items():
         y = targets(weak, strong, spec["target"], needs_weight=spec.get("needs_weight", 0.5))
@@ -312,6 +351,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("mmlu", "routerarena")
     }
     oof["baseline/length"] = np.array([len(t) for t in texts], float)
+    # Item 1 of issue 17, a monotone length prior fused after the fact: the default's
+    # out-of-fold logit plus beta x standardised log length (no refit, so cheap). Beta
+    # would be chosen by the worst held-out group below; the figures are that selection's.
+    log_len = np.log(oof["baseline/length"])
+    z_len = (log_len - log_len.mean()) / log_len.std()
+    clipped = np.clip(oof["+written (default)"], 1e-9, 1 - 1e-9)
+    for beta in LENGTH_PRIOR_BETAS:
+        oof[f"default + length prior x{beta}"] = np.log(clipped / (1 - clipped)) + beta * z_len
     oof["baseline/random"] = np.zeros(len(texts))
     # Not a router (it reads the test labels): each query scored by its own group's
     # mean soft target, i.e. perfect knowledge of how hard each held-out subject or
@@ -395,6 +442,37 @@ def main(argv: list[str] | None = None) -> int:
             gap = per_bench[fam]["strong_quality"] - per_bench[fam]["weak_quality"]
             if gap < 0.1:
                 per_bench[fam]["note"] = f"gap {gap:.3f} < 0.1: APGR is unstable here"
+    # Every held-out group on its own (each was scored by a router that never saw it):
+    # default vs length vs random, with a 90 % bootstrap over the group's queries.
+    per_group: dict[str, Any] = {}
+    prior_names = [f"default + length prior x{b}" for b in LENGTH_PRIOR_BETAS]
+    group_arr = np.array(groups)
+    for g in sorted(set(groups)):
+        mask = group_arr == g
+        if mask.sum() < 30 or strong[mask].mean() - weak[mask].mean() < 0.05:
+            continue  # APGR swings on one query when the group or its gap is tiny
+        row: dict[str, Any] = {
+            "n": int(mask.sum()),
+            "gap": round(float(strong[mask].mean() - weak[mask].mean()), 3),
+        }
+        for name in (default, "baseline/length", "baseline/random", *prior_names):
+            row[name] = metrics(oof[name][mask], weak[mask], strong[mask])
+        row["margin_over_length"] = round(row[default]["apgr"] - row["baseline/length"]["apgr"], 4)
+        per_group[g] = row
+    worst = min(per_group, key=lambda g: per_group[g]["margin_over_length"])
+    below = sorted(g for g in per_group if per_group[g]["margin_over_length"] < 0)
+    worst_by_router = {}
+    for name in (default, "baseline/random", *prior_names):
+        margins = {g: r[name]["apgr"] - r["baseline/length"]["apgr"] for g, r in per_group.items()}
+        low = min(margins, key=lambda g: margins[g])
+        worst_by_router[name] = {
+            "worst_group": low,
+            "margin_apgr": round(margins[low], 4),
+            "groups_below_length": sum(m < 0 for m in margins.values()),
+            "mean_group_apgr": round(
+                float(np.mean([r[name]["apgr"] for r in per_group.values()])), 4
+            ),
+        }
     # Generality: each recipe trained on all the development data, scored on
     # everyday-vs-hard sets it never saw; plus the shipped model file itself.
     sanity_rows = [
@@ -405,7 +483,12 @@ def main(argv: list[str] | None = None) -> int:
     log_hard, log_faqs = load_sample_log_eval()
     eval_sets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for set_name, queries, hard_flags in (
-        ("sanity_set", [r["query"] for r in sanity_rows], [r["hard"] for r in sanity_rows]),
+        (
+            "sanity_set_heldout_third",
+            [r.query for r in sanity_held],
+            [r.hard for r in sanity_held],
+        ),
+        ("sanity_set_2026-11", [r["query"] for r in sanity_rows], [r["hard"] for r in sanity_rows]),
         (
             "sample_log_hard_vs_shop_faqs",
             log_hard + log_faqs,
@@ -413,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ):
         eval_sets[set_name] = (
-            embed_cached(encoder, queries, args.cache),
+            embed(queries),
             route_features(queries),
             np.array(hard_flags),
         )
@@ -426,6 +509,13 @@ def main(argv: list[str] | None = None) -> int:
     general["shipped models/router_default.npz"] = generality(shipped_scorer, eval_sets)
     result = {
         "machine": "2-core shared VM (noisy), 1 onnxruntime thread",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "route_tokens": args.route_tokens,
         "folds": args.folds,
         "seed": args.seed,
         "encoder": encoder.model_id,
@@ -435,6 +525,15 @@ def main(argv: list[str] | None = None) -> int:
         "splits": splits,
         "default_minus_length_apgr_bootstrap": intervals,
         "routerarena_per_source": per_bench,
+        "per_heldout_group": per_group,
+        "worst_group_vs_length": {
+            "group": worst,
+            "margin_apgr": per_group[worst]["margin_over_length"],
+            "groups_below_length": below,
+            "groups_reported": len(per_group),
+            "rule": "groups with n >= 30 and strong-weak gap >= 0.05",
+            "by_router": worst_by_router,
+        },
         "generality_default_strong_share": general,
         "context_default_recipe_random_query_folds_not_held_out": context,
         "cost_curve_default_prices": {
@@ -478,6 +577,23 @@ def main(argv: list[str] | None = None) -> int:
     print("\ncontext, NOT held out (random query folds, subjects/benchmarks seen in training):")
     for name, m in context.items():
         print(f"  {name:12s} APGR {m['apgr']:.3f}  CPT50 {m['cpt50']:.1%}  CPT80 {m['cpt80']:.1%}")
+    print("\nper held-out group (n >= 30, gap >= 0.05): default / length / random APGR, CPT50")
+    for g, r in sorted(per_group.items(), key=lambda kv: kv[1]["margin_over_length"]):
+        d, ln, rnd = r[default], r["baseline/length"], r["baseline/random"]
+        print(
+            f"  {g:40s} n={r['n']:4d} APGR {d['apgr']:.3f} / {ln['apgr']:.3f} / "
+            f"{rnd['apgr']:.3f}  CPT50 {d['cpt50']:.0%} / {ln['cpt50']:.0%}  "
+            f"margin {r['margin_over_length']:+.3f}"
+        )
+    print(
+        f"worst group vs length: {worst} {per_group[worst]['margin_over_length']:+.3f}; "
+        f"{len(below)} of {len(per_group)} groups below length"
+    )
+    for name, w in worst_by_router.items():
+        print(
+            f"  {name:34s} worst {w['worst_group']:28s} {w['margin_apgr']:+.3f}  "
+            f"{w['groups_below_length']} below length  mean group APGR {w['mean_group_apgr']:.3f}"
+        )
     print(f"\nRouterArena per source (n >= 30), {default} vs length:")
     for fam, s in per_bench.items():
         if "routers" not in s:
@@ -493,13 +609,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  strong {row['strong_share']:.0%}: quality {row['quality']:.3f}  ${row['usd_per_1k']:.3f}/1k"
         )
-    print(f"\ngenerality (trained on all development data; strong_share {DEFAULT_STRONG_SHARE}):")
+    print("\ngenerality (trained on all development data; each model's default cut):")
     for name, g in general.items():
         for set_name in eval_sets:
             r = g[set_name]
             print(
                 f"  {name:34s} {set_name:28s} AUC {r['roc_auc']:.3f}  hard->strong "
-                f"{r['hard_to_strong']:>6s}  easy->strong {r['easy_to_strong']:>6s}  "
+                f"{r['hard_to_strong']:>7s}  easy->strong {r['easy_to_strong']:>7s}  "
                 f"median {r['median_hard']:.3f} vs {r['median_easy']:.3f}"
             )
     print(f"wrote {args.out} in {result['seconds']} s")

@@ -28,6 +28,8 @@ import numpy.typing as npt
 from semroute._inputs import plain_text, real_vector
 from semroute._router_features import route_features
 from semroute._router_model import Scorer, train_scorer
+from semroute._router_prefix import route_prefixes
+from semroute._router_reasons import signal_matrix, signal_names
 from semroute._types import TextEncoder
 from semroute.errors import (
     ConfigError,
@@ -80,6 +82,9 @@ DEFAULT_STRONG_SHARE = 0.3
 # models/scripts/train_router.py; Router.fit(l2=...) scales both.
 DEFAULT_L2_EMBEDDING = 1.0
 DEFAULT_L2_FEATURES = 0.3
+# Word pieces of each prompt the router embeds (its start); chosen by held-out
+# APGR and sanity-set separation against 32/128/254 (benchmarks/quality/router_eval.py).
+DEFAULT_ROUTE_TOKENS = 64
 _NEVER = float(np.nextafter(1.0, 2.0))  # above any probability: the tier is never used
 _DEFAULT_MODEL = "router_default.npz"
 
@@ -170,16 +175,21 @@ class Router:
     Give either ``threshold`` (one value for two tiers, or an ascending
     sequence of ``len(tiers) - 1``) or ``strong_share``, the share of the
     training queries that would go above the cheapest tier (split evenly over
-    the upper tiers when there are more than two). By default 30 % of the
-    development queries, the hardest-scored ones, go to the strong tier; on
-    easier traffic fewer do.
+    the upper tiers when there are more than two). By default the cut is the
+    one stored with the model: the shipped model's sends plainly hard requests
+    (proofs, non-trivial code, multi-step maths) to the strong tier and plainly
+    easy ones (FAQs, greetings, lookups) to the cheap one; a model without one
+    (after :meth:`fit`) sends 30 % of its training queries up.
 
     ``rules`` (and ``keywords``, word -> tier) force a tier when they match,
     first match wins. ``encoder`` defaults to the shared shipped encoder and
     must be the one the model was trained with. ``model`` is the shipped
     classifier by default, a file from :meth:`save`, or ``None`` for an
     untrained router to :meth:`fit`. ``output_tokens`` is the answer length
-    assumed by ``Decision.estimated_cost``.
+    assumed by ``Decision.estimated_cost``. ``route_tokens`` caps what is
+    embedded to the first that many word pieces of each query (so long
+    prompts cost what short ones do); length and structure features still see
+    the whole text. An ``embedding`` you pass is used as given.
 
     >>> router = Router(model=None, threshold=0.5)
     >>> router.fit(["hi", "thanks", "prove the theorem", "derive the integral"], [0, 0, 1, 1])
@@ -199,6 +209,7 @@ class Router:
         encoder: TextEncoder | None = None,
         model: str | Path | _Shipped | None = SHIPPED,
         output_tokens: int = 256,
+        route_tokens: int = DEFAULT_ROUTE_TOKENS,
     ) -> None:
         self._tiers = tuple(tiers)
         if len(self._tiers) < 2:
@@ -215,12 +226,16 @@ class Router:
         ):
             raise ConfigError(f"output_tokens must be an int >= 0, got {output_tokens!r}")
         self._output_tokens = output_tokens
+        if isinstance(route_tokens, bool) or not isinstance(route_tokens, int) or route_tokens < 1:
+            raise ConfigError(f"route_tokens must be an int >= 1, got {route_tokens!r}")
+        self._route_tokens = route_tokens
         all_rules = [*rules, *(Rule.keyword(w, t) for w, t in (keywords or {}).items())]
         self._rules = tuple((rule, self._tier_index(rule.tier)) for rule in all_rules)
         if threshold is not None and strong_share is not None:
             raise ConfigError("give threshold or strong_share, not both")
         self._fixed: tuple[float, ...] | None = None
         self._share = DEFAULT_STRONG_SHARE
+        self._share_given = strong_share is not None
         if threshold is not None:
             self._fixed = self._check_thresholds(threshold)
         elif strong_share is not None:
@@ -232,6 +247,7 @@ class Router:
         if model is not None:
             self._scorer, _ = Scorer.load(model)
             self._check_encoder()
+            self._adopt_default_share()
         self._thresholds = self._fixed or self._share_thresholds(self._share)
 
     # -- configuration -----------------------------------------------------
@@ -244,6 +260,15 @@ class Router:
     def thresholds(self) -> tuple[float, ...]:
         """Ascending score cut-offs; a score at or above ``thresholds[j]`` goes to tier j + 1."""
         return self._thresholds
+
+    @property
+    def route_tokens(self) -> int:
+        """Word pieces of each query's start that are embedded for routing."""
+        return self._route_tokens
+
+    def _encode(self, queries: list[str]) -> npt.NDArray[np.float32]:
+        encoder = self.encoder
+        return encoder.encode(route_prefixes(queries, encoder, self._route_tokens))
 
     @property
     def encoder(self) -> TextEncoder:
@@ -320,6 +345,13 @@ class Router:
                 cuts.append(1.0 - above)  # untrained: a placeholder until fit or load
         return tuple(float(c) for c in np.maximum.accumulate(cuts))
 
+    def _adopt_default_share(self) -> None:
+        """Use the model's own default cut unless the caller chose a share or threshold."""
+        if self._share_given or self._scorer is None:
+            return
+        if self._scorer.default_strong_share is not None:
+            self._share = self._scorer.default_strong_share
+
     def _check_encoder(self) -> None:
         if self._scorer is None or self._encoder is None:
             return
@@ -356,7 +388,7 @@ class Router:
         scorer = self._require_scorer()
         if embeddings is None:
             try:
-                return self.encoder.encode(queries)
+                return self._encode(queries)
             except SemrouteError:
                 raise
             except Exception as exc:  # a user's encoder: wrap, as the errors tree promises
@@ -419,7 +451,12 @@ class Router:
             return []
         scorer = self._require_scorer()
         vectors = self._embeddings(items, embeddings)
-        scores, parts = scorer.explain(vectors, route_features(items))
+        feats = route_features(items)
+        scores, parts = scorer.explain(vectors, feats)
+        to_signals = signal_matrix(scorer.part_names)
+        signals = parts @ to_signals.T
+        # How far each signal's inputs sit above or below the training mean (topic: 0).
+        levels = scorer.standardised_features(feats) @ to_signals[:, 1:].T
         tiers = np.searchsorted(np.asarray(self._thresholds), scores, side="right")
         out = []
         for i, query in enumerate(items):
@@ -430,7 +467,7 @@ class Router:
                 index = forced[1]
                 reason = f"rule {forced[0].name} -> {self._tiers[index].model}"
             else:
-                reason = self._explain(score, index, scorer.part_names, parts[i])
+                reason = self._explain(score, index, signals[i], levels[i])
             tier = self._tiers[index]
             out.append(
                 Decision(
@@ -445,7 +482,11 @@ class Router:
         return out
 
     def _explain(
-        self, score: float, index: int, names: tuple[str, ...], parts: npt.NDArray[np.float64]
+        self,
+        score: float,
+        index: int,
+        signals: npt.NDArray[np.float64],
+        levels: npt.NDArray[np.float64],
     ) -> str:
         cuts = self._thresholds
         bound = f"score {score:.2f}"
@@ -453,11 +494,8 @@ class Router:
             bound = f"{bound} >= {cuts[index - 1]:.2f}"
         if index < len(cuts):
             bound = f"{bound} < {cuts[index]:.2f}"
-        # Name the signals that pushed the score the way it went.
-        signed = parts if index > 0 else -parts
-        top = np.argsort(-signed)[:3]
-        drivers = ", ".join(f"{names[k]} {parts[k]:+.2f}" for k in top if signed[k] > 0)
-        return f"{bound} -> {self._tiers[index].model} ({drivers or 'no clear signal'})"
+        drivers = ", ".join(signal_names(signals, levels, upward=index > 0))
+        return f"{drivers or 'no clear signal'} ({bound} -> {self._tiers[index].model})"
 
     # -- training and persistence ------------------------------------------
 
@@ -487,7 +525,7 @@ class Router:
             raise ConfigError(f"l2 must be a number > 0, got {l2!r}")
         encoder = self.encoder
         if embeddings is None:
-            vectors = encoder.encode(items)
+            vectors = self._encode(items)
         else:
             vectors = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32))
             if vectors.shape != (len(items), encoder.dim):
@@ -503,6 +541,8 @@ class Router:
             l2_features=DEFAULT_L2_FEATURES * l2,
             sample_weight=sample_weight,
         )
+        if not self._share_given:  # the shipped model's default cut means nothing for this one
+            self._share = DEFAULT_STRONG_SHARE
         self._thresholds = self._fixed or self._share_thresholds(self._share)
         return self
 
@@ -534,6 +574,7 @@ class Router:
             "strong_share": self._share,
             "rules": [[r.pattern, t, r.ignore_case, r.name] for r, t in self._rules],
             "output_tokens": self._output_tokens,
+            "route_tokens": self._route_tokens,
         }
         scorer.save(path, extra={"router": settings})
 
@@ -566,10 +607,13 @@ class Router:
                     encoder=encoder,
                     model=None,
                     output_tokens=int(settings["output_tokens"]),
+                    route_tokens=int(settings.get("route_tokens", DEFAULT_ROUTE_TOKENS)),
                 )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"router file {path}: damaged settings ({exc})") from exc
         router._scorer = scorer
+        if not isinstance(settings, dict):
+            router._adopt_default_share()
         if encoder is not None:
             router._check_encoder()
         else:

@@ -178,3 +178,45 @@ def embed_cached(
         if keys
         else np.zeros((0, encoder.dim), np.float32)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SanityQuery:
+    """One project-written query, plainly hard (1) or plainly easy (0), with its domain."""
+
+    query: str
+    hard: int
+    domain: str
+
+
+def sanity_set_path() -> Path:
+    """``tests/integration/data/router_sanity_set.jsonl`` in the repository."""
+    return (
+        Path(__file__).resolve().parents[2]
+        / "tests"
+        / "integration"
+        / "data"
+        / ("router_sanity_set.jsonl")
+    )
+
+
+def load_sanity_set(path: Path | None = None) -> tuple[list[SanityQuery], list[SanityQuery]]:
+    """(training two-thirds, held-out third) of the project-written sanity set.
+
+    The held-out third is, within each class, the third of the queries whose
+    SHA-256 hex digest sorts lowest: fixed by the text, not by file order.
+    """
+    rows = []
+    with open(path or sanity_set_path(), encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                rows.append(SanityQuery(str(r["query"]), int(r["hard"]), str(r["domain"])))
+    held: set[str] = set()
+    for label in (0, 1):
+        ranked = sorted(
+            (r.query for r in rows if r.hard == label),
+            key=lambda q: hashlib.sha256(q.encode("utf-8")).hexdigest(),
+        )
+        held.update(ranked[: len(ranked) // 3])
+    return [r for r in rows if r.query not in held], [r for r in rows if r.query in held]

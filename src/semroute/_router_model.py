@@ -50,6 +50,9 @@ class Scorer:
     score_quantiles: F64  # training scores at _QUANTILE_GRID, for strong_share
     feature_names: tuple[str, ...] = FEATURE_NAMES
     info: str = ""
+    # The share of the reference (training) queries above the default cut; the
+    # shipped model sets it so plainly hard prompts go strong (None: the router's own).
+    default_strong_share: float | None = None
     _coef_emb: F64 = field(init=False, repr=False)
     _offset_emb: float = field(init=False, repr=False)
     _coef_feat: F64 = field(init=False, repr=False)
@@ -90,6 +93,11 @@ class Scorer:
         named[:, 1:] -= self._offset_feat
         return _sigmoid(named.sum(axis=1) + self.bias), named
 
+    def standardised_features(self, features: F32) -> F64:
+        """The feature rows as the model sees them: minus the training mean, over its spread."""
+        d = self.dim
+        return np.asarray((features - self.mean[d:]) / self.scale[d:], dtype=np.float64)
+
     def share_threshold(self, share: float) -> float:
         """The score above which ``share`` of the training queries fall."""
         return float(np.interp(1.0 - share, _QUANTILE_GRID, self.score_quantiles))
@@ -105,6 +113,7 @@ class Scorer:
             "feature_names": list(self.feature_names),
             "bias": self.bias,
             "info": self.info,
+            "default_strong_share": self.default_strong_share,
             **(extra or {}),
         }
         with open(path, "wb") as fh:
@@ -143,6 +152,7 @@ class Scorer:
                 dim=int(meta["dim"]),
                 bias=float(meta["bias"]),
                 info=str(meta.get("info", "")),
+                default_strong_share=_optional_share(meta.get("default_strong_share")),
                 weights=arrays["weights"],
                 mean=arrays["mean"],
                 scale=arrays["scale"],
@@ -154,6 +164,14 @@ class Scorer:
 
 
 _ARRAYS = ("weights", "mean", "scale", "score_quantiles")
+
+
+def _optional_share(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"default_strong_share {value!r} is not a share in [0, 1]")
+    return float(value)
 
 
 def fit_logistic(

@@ -63,6 +63,45 @@ def test_sanity_set_ranks_hard_above_easy(router: Router) -> None:
     scores = router.scores([r["query"] for r in rows])
     auc = (scores[hard][:, None] > scores[~hard][None, :]).mean()
     assert auc > 0.9  # 0.975 for the model shipped with this test, 0.69 for the one before
-    # At the default strong_share no everyday query is sent to the strong tier.
+    # At the default cut (lowered in issue 17 so plainly hard prompts go strong) at most
+    # 5 % of these everyday queries go to the strong tier (1/60 measured).
     easy_scores = scores[~hard]
-    assert easy_scores.max() < router.thresholds[0], easy_scores.max()
+    assert (easy_scores >= router.thresholds[0]).mean() <= 0.05, easy_scores.max()
+
+
+def _held_out_decisions(router: Router) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from semroute._router_data import load_sanity_set
+
+    _, held = load_sanity_set()
+    hard = np.array([r.hard for r in held]) == 1
+    strong = np.array([d.tier_index == 1 for d in router.choose_many([r.query for r in held])])
+    return hard, strong, [r.query for r in held]
+
+
+def test_default_cut_sends_plainly_hard_prompts_strong(router: Router) -> None:
+    """Issue 17: >= 90 % of the held-out third's plainly hard prompts go strong (55/55 measured)."""
+    hard, strong, queries = _held_out_decisions(router)
+    assert hard.sum() >= 50
+    missed = [q for q, s, h in zip(queries, strong, hard, strict=True) if h and not s]
+    assert strong[hard].mean() >= 0.90, missed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 17 target not met: 5/55 (9.1 %) held-out easy prompts go strong with the "
+    "shipped model (out-of-fold on the training two-thirds: 2.7 %)",
+)
+def test_default_cut_keeps_plainly_easy_prompts_cheap(router: Router) -> None:
+    """Issue 17: <= 5 % of the held-out third's plainly easy prompts go strong."""
+    hard, strong, queries = _held_out_decisions(router)
+    assert (~hard).sum() >= 50
+    sent = [q for q, s, h in zip(queries, strong, hard, strict=True) if s and not h]
+    assert strong[~hard].mean() <= 0.05, sent
+
+
+def test_reasons_name_the_deciding_signals(router: Router) -> None:
+    proof = router.choose("Prove that the square root of 2 is irrational")
+    assert proof.model == "gpt-4o" and "proof or reasoning request" in proof.reason, proof.reason
+    faq = router.choose("What are your opening hours?")
+    assert faq.model == "gpt-4o-mini", faq.reason
+    assert "plain wording" in faq.reason or "short prompt" in faq.reason, faq.reason
