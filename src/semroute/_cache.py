@@ -1418,10 +1418,15 @@ class SemanticCache:
     # -- changes other processes made to a shared store (ChangeFeed) ----------------------
 
     def _follow(self) -> None:
-        """Apply changes a polled feed reported; a slice at most, on the lookup path."""
+        """Apply every change a polled feed (SQLite) reported, before this lookup.
+
+        All of them, not a slice: a lookup that starts after another process committed a
+        delete must not serve the deleted answer. Pushed feeds (Redis) are applied in the
+        feed's thread instead, slice by slice, so a long catch-up never runs in a lookup.
+        """
         if self._feed is None or self._pushed or not self._ready:
             return
-        self._apply_slice()
+        self._apply_slice(None)
 
     def _follow_from_feed(self) -> None:
         """Called from the feed's thread: apply every waiting change, slice by slice,
@@ -1429,10 +1434,10 @@ class SemanticCache:
         while self._ready and self._apply_slice():
             time.sleep(0)
 
-    def _apply_slice(self) -> bool:
-        """Apply waiting changes for up to ``_APPLY_SLICE_S``; True if some are left."""
+    def _apply_slice(self, budget_s: float | None = _APPLY_SLICE_S) -> bool:
+        """Apply waiting changes for up to ``budget_s`` (None: all); True if some are left."""
         assert self._feed is not None
-        deadline = time.perf_counter() + _APPLY_SLICE_S
+        deadline = math.inf if budget_s is None else time.perf_counter() + budget_s
         with self._lock:
             if self._closed:
                 return False

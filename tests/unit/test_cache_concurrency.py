@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from semroute import _singleflight
 from semroute._cache import SemanticCache
 from semroute._cache_config import IndexConfig
 from tests.fakes import FakeEncoder
@@ -46,31 +45,8 @@ def test_single_flight_threads_call_fn_once() -> None:
     assert cache.stats.fn_calls == 1 and cache.stats.fn_calls_saved == 31
 
 
-class CountedEvent(threading.Event):
-    """An event that counts the threads blocked in ``wait``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting = 0
-        self._count_lock = threading.Lock()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        with self._count_lock:
-            self.waiting += 1
-        return super().wait(timeout)
-
-
-class CountedFlight(_singleflight._Flight):
-    def __init__(self) -> None:
-        super().__init__()
-        self.done = CountedEvent()
-
-
-def test_single_flight_shares_the_exception_and_stores_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The leader fails only once the 7 others wait on its flight: no timer decides the race.
-    monkeypatch.setattr(_singleflight, "_Flight", CountedFlight)
+def test_single_flight_shares_the_exception_and_stores_nothing() -> None:
+    # The leader fails only once the 7 others joined its flight: no timer decides the race.
     cache = SemanticCache(encoder=FakeEncoder())
     barrier = threading.Barrier(8)
     raised: list[BaseException] = []
@@ -78,11 +54,9 @@ def test_single_flight_shares_the_exception_and_stores_nothing(
     lock = threading.Lock()
 
     def llm(q: str) -> str:
-        flight = cache._flight._flights[(cache._namespace_name(None), "flaky")]
-        done = flight.done
-        assert isinstance(done, CountedEvent)
+        key = (cache._namespace_name(None), "flaky")
         deadline = time.monotonic() + 30  # a hang guard only; the test waits on the count
-        while done.waiting < 7 and time.monotonic() < deadline:
+        while (cache._flight.joined(key) or 0) < 7 and time.monotonic() < deadline:
             time.sleep(0.001)
         exc = TimeoutError("upstream")
         raised.append(exc)

@@ -214,7 +214,7 @@ def test_meaningless_numbers_are_config_errors(cache: SemanticCache, bad: object
     if bad is not None:
         with pytest.raises(ConfigError):
             cache.get("q", threshold=bad)  # type: ignore[arg-type]
-    with pytest.raises(ConfigError):
+    with pytest.raises(InputError):  # a call's argument; the constructor's is a ConfigError
         cache.put("q", "a", ttl=bad if bad is not None else -1)  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         SemanticCache(encoder=FakeEncoder(), max_entries=bad if bad is not None else 0)  # type: ignore[arg-type]
