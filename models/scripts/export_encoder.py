@@ -18,9 +18,12 @@ Steps:
      (``../shared/data/paraphrase``): per-sentence cosine to fp32, STS-B dev
      Spearman and QQP dev ROC-AUC (research-only licence: figures for internal
      decisions only);
-  5. ship ONE graph: the best int8 variant if it keeps quality (cosine to fp32
-     >= 0.99 for at least 99 % of the sentences, mean >= 0.995, and neither
-     metric drops), else fp32;
+  5. ship the default graph ``encoder.onnx``: the best int8 variant if it keeps
+     quality (cosine to fp32 >= 0.99 for at least 99 % of the sentences, mean
+     >= 0.995, and neither metric drops), else fp32; beside an fp32 default,
+     also ship ``encoder_int8.onnx`` (the ``int8-per-channel-ffn-out-fp32``
+     variant) for ``Encoder(precision="int8")``, opt-in (issue 20: it fails the
+     cache-decision rule, benchmarks/quality/encoder_decisions.py);
   6. write ``tokenizer.json`` (padding and truncation switched off: the encoder
      pads per batch and truncates itself), ``MANIFEST`` and the committed test
      fixture ``tests/integration/data/reference_embeddings.npz`` computed by the
@@ -40,6 +43,7 @@ Run from the repository root::
         --no-eval --no-fixture --out-dir /tmp/cache-encoder-onnx   # a tuned candidate
     python models/scripts/export_encoder.py --force fp32 --no-eval \
         --out-dir /tmp/check --fixture /tmp/check/ref.npz   # byte-identical rebuild check
+    python models/scripts/export_encoder.py --int8-only     # only (re)build encoder_int8.onnx
 """
 
 from __future__ import annotations
