@@ -36,11 +36,53 @@ LENGTHS = (8, 16, 64, 256)
 PRECISIONS = ("fp32", "int8")
 THREADS = (1, 2)
 # Single-word-piece English words, so a text of n words is n word pieces.
-WORDS = (
-    "the customer asked how to reset the password for an old account after the "
-    "email address was closed and support said to use the phone number on file "
-    "or to visit a store with a photo card so the team could check who they are"
-).split()
+WORDS = [
+    "the",
+    "customer",
+    "asked",
+    "how",
+    "to",
+    "reset",
+    "the",
+    "password",
+    "for",
+    "an",
+    "old",
+    "account",
+    "after",
+    "the",
+    "email",
+    "address",
+    "was",
+    "closed",
+    "and",
+    "support",
+    "said",
+    "to",
+    "use",
+    "the",
+    "phone",
+    "number",
+    "on",
+    "file",
+    "or",
+    "to",
+    "visit",
+    "a",
+    "store",
+    "with",
+    "a",
+    "photo",
+    "card",
+    "so",
+    "the",
+    "team",
+    "could",
+    "check",
+    "who",
+    "they",
+    "are",
+]
 
 COLD = r"""
 import json, sys, time
@@ -101,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     probe = encoders[("fp32", 1)]
     single = {n: text_of(n, 0, probe) for n in LENGTHS}
     batches = {n: [text_of(n, i + 1, probe) for i in range(args.batch)] for n in LENGTHS}
-    configs = [(p, t, n, mode) for p, t in encoders for n in LENGTHS for mode in ("single", "batch")]
+    configs = [
+        (p, t, n, mode) for p, t in encoders for n in LENGTHS for mode in ("single", "batch")
+    ]
     times: dict[tuple[str, int, int, str], list[float]] = {c: [] for c in configs}
     for c in configs:  # warm-up: first runs allocate
         encoders[c[:2]].encode(single[c[2]] if c[3] == "single" else batches[c[2]])
@@ -138,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     cold = {p: cold_start(p, args.cold_runs) for p in PRECISIONS}
     for p, stages in cold.items():
-        print(f"cold start {p}: total p50 {stages['total']['p50']} ms (max {stages['total']['max']})")
+        print(
+            f"cold start {p}: total p50 {stages['total']['p50']} ms (max {stages['total']['max']})"
+        )
     figures = {
         "what": "Encoder.encode end to end (tokenise + onnxruntime + pool), LRU off, "
         "configurations interleaved in shuffled order each round",

@@ -32,8 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_quality import NoEncoder
 from guards_eval import LICENCES, LOADERS, embed
@@ -43,6 +42,7 @@ from semroute._cache import SemanticCache
 from semroute._encoder import Encoder
 from semroute._text import normalize_query
 
+ROOT = Path(__file__).resolve().parents[2]
 Pair = tuple[str, str, bool]
 AGREEMENT_FLOOR = 0.995
 BOOTSTRAP = 2000
