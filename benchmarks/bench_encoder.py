@@ -6,20 +6,16 @@ pytest benchmarks/bench_encoder.py --benchmark-only --benchmark-group-by=group \
 Single-query figures are end to end (tokenise + onnxruntime + pool) with the
 LRU disabled, so every round runs the model. Batch groups report the time of
 one call; sentences/s = batch size / median (also stored in extra_info).
+fp32 against int8 by input length (8-256 tokens), single and batched, with
+interleaved rounds: benchmarks/encoder_speed.py.
 """
 
 from __future__ import annotations
-
-import json
-from importlib import resources
-from pathlib import Path
 
 import pytest
 
 from benchmarks._sizes import size
 from semroute import Encoder
-
-CACHE = Path(__file__).parent / ".cache" / "encoder_int8"
 
 QUESTION = "How do I reset my password if I no longer have access to the email on my account?"
 TOPICS = [
@@ -73,40 +69,11 @@ def test_batch(benchmark, encoder: Encoder, n: int) -> None:
     assert vectors.shape == (n, encoder.dim)
 
 
-@pytest.fixture(scope="module")
-def int8_dir() -> Path:
-    """The shipped graph quantised as export_encoder.py's int8-per-channel variant.
-
-    Not shipped (it failed the quality rule, see MANIFEST ``evaluation``); built
-    here once into benchmarks/.cache so its speed can be compared in the same run.
-    """
-    onnx = pytest.importorskip("onnx")
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    models = resources.files("semroute.models")
-    graph = CACHE / "encoder.onnx"
-    if not graph.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        with resources.as_file(models.joinpath("encoder.onnx")) as fp32:
-            quantize_dynamic(
-                str(fp32),
-                str(graph),
-                per_channel=True,
-                weight_type=QuantType.QInt8,
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-            )
-    (CACHE / "tokenizer.json").write_bytes(models.joinpath("tokenizer.json").read_bytes())
-    manifest = json.loads(models.joinpath("MANIFEST").read_text(encoding="utf-8"))
-    manifest["files"]["encoder.onnx"] = "int8-not-shipped"
-    manifest.pop("sizes")
-    (CACHE / "MANIFEST").write_text(json.dumps(manifest), encoding="utf-8")
-    return CACHE
-
-
 @pytest.mark.parametrize("threads", [1, 2])
-def test_single_query_int8_not_shipped(benchmark, int8_dir: Path, threads: int) -> None:
+def test_single_query_int8(benchmark, threads: int) -> None:
+    """The shipped opt-in int8 graph (``Encoder(precision="int8")``), beside fp32."""
     benchmark.group = "encode one 17-word question (tokenise + run + pool)"
-    encoder = Encoder(int8_dir, threads=threads, cache_size=0)
+    encoder = Encoder(precision="int8", threads=threads, cache_size=0)
     vectors = benchmark(encoder.encode, QUESTION)
     assert vectors.shape == (1, encoder.dim)
 

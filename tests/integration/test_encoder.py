@@ -204,7 +204,7 @@ def test_model_id_names_the_model_and_its_graph(encoder: Encoder) -> None:
 
 
 def test_installed_files_match_manifest_sha256() -> None:
-    assert set(MANIFEST["files"]) == {"encoder.onnx", "tokenizer.json"}
+    assert set(MANIFEST["files"]) == {"encoder.onnx", "tokenizer.json", "encoder_int8.onnx"}
     for name, expected in MANIFEST["files"].items():
         blob = MODELS.joinpath(name).read_bytes()
         assert hashlib.sha256(blob).hexdigest() == expected, name
