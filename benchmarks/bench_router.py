@@ -32,7 +32,7 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def router() -> Router:
     try:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         encoder = Encoder(threads=1)
         return Router(encoder=encoder)

@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Third-party beta and schema notices are not what this run measures.
     warnings.simplefilter("ignore")
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
     from tests.fakes import FakeEncoder
 
     shipped = Encoder(threads=1, cache_size=0)

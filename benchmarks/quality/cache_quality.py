@@ -193,7 +193,7 @@ def trained_texts(data: Path) -> set[str]:
 
 def encoders(names: list[str], quick: bool) -> dict[str, Any]:
     """``shipped`` = the package's encoder; ``stock`` = all-MiniLM-L6-v2 as exported."""
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     out: dict[str, Any] = {}
     for name in names:

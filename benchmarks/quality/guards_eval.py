@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"no development data at {args.data}", file=sys.stderr)
         return 2
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     encoder = Encoder(model_dir=args.model_dir, threads=1)
     report: dict[str, Any] = {

@@ -43,8 +43,8 @@ QUICK_ARTICLES, QUICK_QUESTIONS = 2, 40  # --quick
 
 
 def load_encoder():
-    """The shipped encoder (semroute._encoder), built with one thread."""
-    from semroute._encoder import Encoder
+    """The shipped encoder (semroute.encoder.encoder), built with one thread."""
+    from semroute.encoder.encoder import Encoder
 
     try:
         return Encoder(threads=1, cache_size=0)

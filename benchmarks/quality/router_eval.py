@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.folds = min(args.folds, 3)
 
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     started = time.perf_counter()
     encoder = Encoder(threads=args.threads)

@@ -20,12 +20,12 @@ if TYPE_CHECKING:
     from semroute._cache import CacheHit, SemanticCache, Served
     from semroute._cache_config import IndexConfig
     from semroute._calibrate import CalibrationReport, calibrate
-    from semroute._encoder import Encoder, default_encoder
     from semroute._guards_api import Guards
     from semroute._prune import Pruned, Pruner, prune
     from semroute._prune_messages import PrunedMessages, context_message, prune_messages
     from semroute._router import Decision, Router, Rule, Tier
     from semroute._stats import CacheStats
+    from semroute.encoder.encoder import Encoder, default_encoder
     from semroute.integrations.openai import call_info, unwrap, wrap
     from semroute.ledger import Budget, Ledger
 
@@ -37,7 +37,7 @@ _LAZY: dict[str, str] = {
     "CacheStats": "semroute._stats",
     "CalibrationReport": "semroute._calibrate",
     "Decision": "semroute._router",
-    "Encoder": "semroute._encoder",
+    "Encoder": "semroute.encoder.encoder",
     "Guards": "semroute._guards_api",
     "IndexConfig": "semroute._cache_config",
     "Ledger": "semroute.ledger",
@@ -53,7 +53,7 @@ _LAZY: dict[str, str] = {
     "calibrate": "semroute._calibrate",
     "call_info": "semroute.integrations.openai._info",
     "context_message": "semroute._prune_messages",
-    "default_encoder": "semroute._encoder",
+    "default_encoder": "semroute.encoder.encoder",
     "prune": "semroute._prune",
     "prune_messages": "semroute._prune_messages",
     "unwrap": "semroute.integrations.openai",

@@ -158,7 +158,7 @@ def analyze(
     table = prices if isinstance(prices, PriceTable) or prices is None else load_prices(prices)
     reader = LogReader(source)
     if encoder is None:
-        from semroute._encoder import default_encoder
+        from semroute.encoder.encoder import default_encoder
 
         encoder = default_encoder()
     caches, router, pruner, table = _components(options, encoder, router, table)
@@ -238,7 +238,7 @@ def _encoder_for(threads: int | None) -> TextEncoder | None:
     """``None`` lets ``analyze`` take the shared default encoder when it needs one."""
     if threads is None:
         return None
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     return Encoder(threads=threads)
 

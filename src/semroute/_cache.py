@@ -308,7 +308,7 @@ class SemanticCache:
                 raise BackendError("the cache is closed")
             if not self._ready:
                 if self._encoder is None:
-                    from semroute._encoder import default_encoder
+                    from semroute.encoder.encoder import default_encoder
 
                     self._encoder = default_encoder()
                 if self._backend is not None:

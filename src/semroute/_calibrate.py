@@ -277,7 +277,7 @@ def calibrate(
     if negatives == 0:
         raise InputError("no non-duplicate pairs: precision cannot be measured")
     if encoder is None:
-        from semroute._encoder import default_encoder
+        from semroute.encoder.encoder import default_encoder
 
         encoder = default_encoder()
     sims = _cosines(checked, encoder)

@@ -17,7 +17,7 @@ def _handle(args: argparse.Namespace) -> int:
     pairs = load_pairs(args.pairs)
     encoder: Any = None
     if args.model_dir is not None:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         encoder = Encoder(model_dir=args.model_dir)
     report = calibrate(

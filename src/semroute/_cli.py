@@ -13,7 +13,7 @@ from semroute._version import __version__
 def _cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     started = time.perf_counter()
     encoder = Encoder(model_dir=args.model_dir, threads=args.threads)

@@ -237,7 +237,7 @@ class Pruner:
         if self._encoder is None:
             with self._lock:
                 if self._encoder is None:
-                    from semroute._encoder import default_encoder
+                    from semroute.encoder.encoder import default_encoder
 
                     self._encoder = default_encoder()
         return self._encoder

@@ -248,7 +248,7 @@ class Router:
     @property
     def encoder(self) -> TextEncoder:
         if self._encoder is None:
-            from semroute._encoder import default_encoder
+            from semroute.encoder.encoder import default_encoder
 
             self._encoder = default_encoder()
             self._check_encoder()

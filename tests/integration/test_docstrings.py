@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 MODULES = [
     "semroute._cache",
     "semroute._cache_config",
-    "semroute._encoder",
+    "semroute.encoder.encoder",
     "semroute._inputs",
     "semroute._router",
     "semroute._singleflight",

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def encoder():  # type: ignore[no-untyped-def]
     try:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         return Encoder(threads=1)
     except Exception as exc:

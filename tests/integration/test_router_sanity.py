@@ -39,7 +39,7 @@ OBVIOUS_EASY = [
 @pytest.fixture(scope="module")
 def router() -> Router:
     try:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         return Router(encoder=Encoder(threads=1))
     except ConfigError as exc:
