@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semroute import _pool, _reference, _text
+from semroute import _pool, _text
+from semroute.cache import text_ref as _reference
 from semroute.encoder import pool_ref as _pool_ref
 
 QUERY = "  How do I RESET my password if I no longer have access to my e-mail?? "

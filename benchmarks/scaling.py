@@ -83,8 +83,8 @@ def stats(samples_us: np.ndarray) -> dict[str, float]:
 
 
 def cache_at(n: int, kind: str, probes: int) -> dict[str, Any]:
-    from semroute._cache import SemanticCache
-    from semroute._cache_config import IndexConfig
+    from semroute.cache.cache import SemanticCache
+    from semroute.cache.config import IndexConfig
 
     rng = np.random.default_rng(n)
     vectors = unit(rng, n)

@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_data import CACHE_DIR, data_dir, embedded_questions, qqp_pairs, usable
 
-from semroute._cache import SemanticCache
+from semroute.cache.cache import SemanticCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment

@@ -39,10 +39,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_data import data_dir, embedded_questions, qqp_pairs
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
-from semroute._cache_table import IntMap
-from semroute._index import Partition
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
+from semroute.cache.index import Partition
+from semroute.cache.table import IntMap
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from semroute._guards_api import Guards, guard_reason, guard_signature
+from semroute.cache.guards.api import Guards, guard_reason, guard_signature
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment

@@ -98,9 +98,9 @@ def _components(
     router: Any,
     prices: PriceTable | None,
 ) -> tuple[list[Any], Any, Callable[..., Any], PriceTable]:
-    from semroute._cache import SemanticCache
     from semroute._prune import Pruner
     from semroute._router import Router, Tier
+    from semroute.cache.cache import SemanticCache
 
     if router is None:
         if prices is None:

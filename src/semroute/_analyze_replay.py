@@ -33,8 +33,8 @@ from semroute._analyze_report import (
     TimeBucket,
     Totals,
 )
-from semroute._reference import normalize_query
 from semroute._types import FloatArray, TextEncoder
+from semroute.cache.text_ref import normalize_query
 from semroute.errors import SemrouteError
 
 __all__ = ["Replay", "ReplaySettings"]

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._stored import MAX_JSON_DEPTH
 from semroute.backends import MemoryBackend, SQLiteBackend, open_backend
+from semroute.cache.cache import SemanticCache
+from semroute.cache.stored import MAX_JSON_DEPTH
 from semroute.errors import ConfigError, CorruptStoreError, InputError
 from tests.fakes import FakeEncoder
 
@@ -223,7 +223,7 @@ def test_lru_order_survives_reopen(tmp_path: Path) -> None:
 WRITER = textwrap.dedent(
     """
     import sys
-    from semroute._cache import SemanticCache
+    from semroute.cache.cache import SemanticCache
     from tests.fakes import FakeEncoder
     cache = SemanticCache(sys.argv[1], encoder=FakeEncoder(), max_entries=None)
     i = 0
@@ -268,7 +268,7 @@ def test_kill_9_mid_write_loses_at_most_the_entry_being_written(tmp_path: Path) 
 
 
 def _graph_cache(path: Path) -> SemanticCache:
-    from semroute._cache_config import IndexConfig
+    from semroute.cache.config import IndexConfig
 
     index = IndexConfig(brute_force_below=16, background_build=False, k=4, ef_search=16)
     return SemanticCache(path, encoder=FakeEncoder(), max_entries=None, index=index)

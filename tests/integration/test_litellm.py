@@ -22,8 +22,8 @@ import litellm
 from litellm.types.utils import ModelResponse
 
 import semroute.integrations.litellm as adapter
-from semroute._cache import SemanticCache
 from semroute._router import Decision, Router, Tier
+from semroute.cache.cache import SemanticCache
 from semroute.chat.info import CallInfo
 from semroute.errors import ConfigError
 from semroute.integrations.litellm import SemrouteLiteLLMCache, SemrouteRouting

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.fakes import FakeEncoder
 from tests.soak.conftest import scaled
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from semroute import _singleflight
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
+from semroute.cache import singleflight as _singleflight
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.fakes import FakeEncoder
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import semroute.encoder.encoder
-from semroute._cache import SemanticCache
 from semroute.backends import SQLiteBackend
+from semroute.cache.cache import SemanticCache
 from tests.fakes import FakeEncoder
 
 

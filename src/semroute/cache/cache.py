@@ -27,24 +27,26 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _index_snapshot, _stored, _text, _validate
-from semroute._cache_config import (
+from semroute import _cachecore, _text, _validate
+from semroute._entry import Entry
+from semroute._inputs import plain_text, real_vector
+from semroute._types import TextEncoder
+from semroute.backends._base import Backend, Change, ChangeFeed
+from semroute.backends._url import open_backend
+from semroute.cache import snapshot as _index_snapshot
+from semroute.cache import stored as _stored
+from semroute.cache.config import (
     CacheConfig,
     IndexConfig,
     check_guards,
     check_threshold,
     check_ttl,
 )
-from semroute._cache_table import IntMap, SlotTable
-from semroute._entry import Entry
-from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
-from semroute._index import Partition
-from semroute._inputs import plain_text, real_vector
-from semroute._singleflight import SingleFlight
-from semroute._stats import CacheStats, StatsRecorder
-from semroute._types import TextEncoder
-from semroute.backends._base import Backend, Change, ChangeFeed
-from semroute.backends._url import open_backend
+from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
+from semroute.cache.index import Partition
+from semroute.cache.singleflight import SingleFlight
+from semroute.cache.stats import CacheStats, StatsRecorder
+from semroute.cache.table import IntMap, SlotTable
 from semroute.errors import (
     BackendError,
     ConfigError,

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from semroute._guards_api import Guards, guard_reason, guard_signature
 from semroute._types import TextEncoder
+from semroute.cache.guards.api import Guards, guard_reason, guard_signature
 from semroute.errors import ConfigError, InputError
 
 __all__ = [
