@@ -37,22 +37,22 @@ from typing import Any
 
 import numpy as np
 
-from semroute._router import (
-    DEFAULT_L2_EMBEDDING,
-    DEFAULT_L2_FEATURES,
-    DEFAULT_STRONG_SHARE,
-    DEFAULT_TIERS,
-)
-from semroute._router_data import (
+from semroute.router.data import (
     RoutingSet,
     embed_cached,
     load_mmlu,
     load_routerarena,
     targets,
 )
-from semroute._router_features import FEATURE_NAMES, route_features
-from semroute._router_metrics import routing_curve
-from semroute._router_model import Scorer, train_scorer
+from semroute.router.features import FEATURE_NAMES, route_features
+from semroute.router.metrics import routing_curve
+from semroute.router.model import Scorer, train_scorer
+from semroute.router.router import (
+    DEFAULT_L2_EMBEDDING,
+    DEFAULT_L2_FEATURES,
+    DEFAULT_STRONG_SHARE,
+    DEFAULT_TIERS,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment

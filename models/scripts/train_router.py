@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 from router_synthetic import easy_queries, hard_queries
 
-from semroute._router import DEFAULT_L2_FEATURES
-from semroute._router_data import embed_cached, load_mmlu, load_routerarena, targets
-from semroute._router_features import route_features
-from semroute._router_model import train_scorer
 from semroute.encoder.encoder import Encoder
+from semroute.router.data import embed_cached, load_mmlu, load_routerarena, targets
+from semroute.router.features import route_features
+from semroute.router.model import train_scorer
+from semroute.router.router import DEFAULT_L2_FEATURES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from semroute._analyze import analyze
     from semroute._prune import Pruned, Pruner, prune
     from semroute._prune_messages import PrunedMessages, context_message, prune_messages
-    from semroute._router import Decision, Router, Rule, Tier
     from semroute.cache.cache import CacheHit, SemanticCache, Served
     from semroute.cache.calibrate import CalibrationReport, calibrate
     from semroute.cache.config import IndexConfig
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from semroute.encoder.encoder import Encoder, default_encoder
     from semroute.integrations.openai import call_info, unwrap, wrap
     from semroute.ledger import Budget, Ledger
+    from semroute.router.router import Decision, Router, Rule, Tier
 
 # Public name -> private module that defines it. Resolved on first access so
 # ``import semroute`` loads neither onnxruntime nor hnswlib.
@@ -36,7 +36,7 @@ _LAZY: dict[str, str] = {
     "CacheHit": "semroute.cache.cache",
     "CacheStats": "semroute.cache.stats",
     "CalibrationReport": "semroute.cache.calibrate",
-    "Decision": "semroute._router",
+    "Decision": "semroute.router.router",
     "Encoder": "semroute.encoder.encoder",
     "Guards": "semroute.cache.guards.api",
     "IndexConfig": "semroute.cache.config",
@@ -44,11 +44,11 @@ _LAZY: dict[str, str] = {
     "Pruned": "semroute._prune",
     "Pruner": "semroute._prune",
     "PrunedMessages": "semroute._prune_messages",
-    "Router": "semroute._router",
-    "Rule": "semroute._router",
+    "Router": "semroute.router.router",
+    "Rule": "semroute.router.router",
     "SemanticCache": "semroute.cache.cache",
     "Served": "semroute.cache.cache",
-    "Tier": "semroute._router",
+    "Tier": "semroute.router.router",
     "analyze": "semroute._analyze",
     "calibrate": "semroute.cache.calibrate",
     "call_info": "semroute.integrations.openai._info",

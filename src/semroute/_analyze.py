@@ -99,8 +99,8 @@ def _components(
     prices: PriceTable | None,
 ) -> tuple[list[Any], Any, Callable[..., Any], PriceTable]:
     from semroute._prune import Pruner
-    from semroute._router import Router, Tier
     from semroute.cache.cache import SemanticCache
+    from semroute.router.router import Router, Tier
 
     if router is None:
         if prices is None:

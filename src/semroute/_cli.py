@@ -45,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     from semroute._analyze import register as register_analyze
     from semroute._bench_cli import register as register_bench
     from semroute._prune_cli import register as register_prune
-    from semroute._router_cli import register as register_route
     from semroute.cache.calibrate_cli import register as register_calibrate
     from semroute.ledger._cli import register as register_report
+    from semroute.router.cli import register as register_route
 
     register_analyze(commands)
     register_bench(commands)

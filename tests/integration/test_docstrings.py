@@ -18,7 +18,7 @@ MODULES = [
     "semroute.cache.config",
     "semroute.encoder.encoder",
     "semroute._inputs",
-    "semroute._router",
+    "semroute.router.router",
     "semroute.cache.singleflight",
     "semroute._text",
 ]

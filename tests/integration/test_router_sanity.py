@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semroute._router import Router
 from semroute.errors import ConfigError
+from semroute.router.router import Router
 
 pytestmark = pytest.mark.integration
 

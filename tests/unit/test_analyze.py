@@ -16,8 +16,8 @@ import pytest
 from semroute._analyze import AnalyzeOptions, analyze, register
 from semroute._analyze_cost import DEFAULT_OUTPUT_TOKENS, PriceTable, load_prices
 from semroute._analyze_report import SCHEMA, SCHEMA_VERSION, AnalysisReport
-from semroute._router import Router, Tier
 from semroute.errors import ConfigError, InputError
+from semroute.router.router import Router, Tier
 from tests.fakes import FakeEncoder
 
 EASY = ["hi there", "thanks a lot", "where is my order", "opening hours", "reset password"]

@@ -26,8 +26,6 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute._inputs import plain_text, real_vector
-from semroute._router_features import route_features
-from semroute._router_model import Scorer, train_scorer
 from semroute._types import TextEncoder
 from semroute.errors import (
     ConfigError,
@@ -36,6 +34,8 @@ from semroute.errors import (
     InputTypeError,
     SemrouteError,
 )
+from semroute.router.features import route_features
+from semroute.router.model import Scorer, train_scorer
 
 __all__ = ["DEFAULT_TIERS", "PRICES_AS_OF", "Decision", "Router", "Rule", "Tier"]
 
