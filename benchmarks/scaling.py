@@ -153,8 +153,8 @@ def article(sentences: int, seed: int = 3) -> str:
 
 
 def text_rows(word_counts: list[int], sentence_counts: list[int], repeats: int) -> dict[str, Any]:
-    from semroute._prune import Pruner
     from semroute.encoder.encoder import Encoder
+    from semroute.pruning.prune import Pruner
 
     encoder = Encoder(threads=1, cache_size=0)
     encode_rows = []

@@ -17,8 +17,6 @@ from semroute._version import __version__
 
 if TYPE_CHECKING:
     from semroute._analyze import analyze
-    from semroute._prune import Pruned, Pruner, prune
-    from semroute._prune_messages import PrunedMessages, context_message, prune_messages
     from semroute.cache.cache import CacheHit, SemanticCache, Served
     from semroute.cache.calibrate import CalibrationReport, calibrate
     from semroute.cache.config import IndexConfig
@@ -27,6 +25,8 @@ if TYPE_CHECKING:
     from semroute.encoder.encoder import Encoder, default_encoder
     from semroute.integrations.openai import call_info, unwrap, wrap
     from semroute.ledger import Budget, Ledger
+    from semroute.pruning.messages import PrunedMessages, context_message, prune_messages
+    from semroute.pruning.prune import Pruned, Pruner, prune
     from semroute.router.router import Decision, Router, Rule, Tier
 
 # Public name -> private module that defines it. Resolved on first access so
@@ -41,9 +41,9 @@ _LAZY: dict[str, str] = {
     "Guards": "semroute.cache.guards.api",
     "IndexConfig": "semroute.cache.config",
     "Ledger": "semroute.ledger",
-    "Pruned": "semroute._prune",
-    "Pruner": "semroute._prune",
-    "PrunedMessages": "semroute._prune_messages",
+    "Pruned": "semroute.pruning.prune",
+    "Pruner": "semroute.pruning.prune",
+    "PrunedMessages": "semroute.pruning.messages",
     "Router": "semroute.router.router",
     "Rule": "semroute.router.router",
     "SemanticCache": "semroute.cache.cache",
@@ -52,10 +52,10 @@ _LAZY: dict[str, str] = {
     "analyze": "semroute._analyze",
     "calibrate": "semroute.cache.calibrate",
     "call_info": "semroute.integrations.openai._info",
-    "context_message": "semroute._prune_messages",
+    "context_message": "semroute.pruning.messages",
     "default_encoder": "semroute.encoder.encoder",
-    "prune": "semroute._prune",
-    "prune_messages": "semroute._prune_messages",
+    "prune": "semroute.pruning.prune",
+    "prune_messages": "semroute.pruning.messages",
     "unwrap": "semroute.integrations.openai",
     "wrap": "semroute.integrations.openai",
 }

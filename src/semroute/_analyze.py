@@ -98,8 +98,8 @@ def _components(
     router: Any,
     prices: PriceTable | None,
 ) -> tuple[list[Any], Any, Callable[..., Any], PriceTable]:
-    from semroute._prune import Pruner
     from semroute.cache.cache import SemanticCache
+    from semroute.pruning.prune import Pruner
     from semroute.router.router import Router, Tier
 
     if router is None:

@@ -44,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Each job's sub-command lives beside its code; importing them is cheap.
     from semroute._analyze import register as register_analyze
     from semroute._bench_cli import register as register_bench
-    from semroute._prune_cli import register as register_prune
     from semroute.cache.calibrate_cli import register as register_calibrate
     from semroute.ledger._cli import register as register_report
+    from semroute.pruning.cli import register as register_prune
     from semroute.router.cli import register as register_route
 
     register_analyze(commands)

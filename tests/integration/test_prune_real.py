@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from semroute._prune import Pruner, prune
+from semroute.pruning.prune import Pruner, prune
 
 pytestmark = pytest.mark.integration
 

@@ -463,7 +463,7 @@ def test_price_table_defaults_to_its_strongest_tier() -> None:
 def test_a_failing_pruner_is_reported_and_the_call_still_counts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import semroute._prune as prune_module
+    import semroute.pruning.prune as prune_module
 
     def broken(self: object, *args: object, **kwargs: object) -> None:
         raise ValueError("boom")
