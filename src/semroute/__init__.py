@@ -16,7 +16,7 @@ from semroute import errors
 from semroute._version import __version__
 
 if TYPE_CHECKING:
-    from semroute._analyze import analyze
+    from semroute.analysis.analyze import analyze
     from semroute.cache.cache import CacheHit, SemanticCache, Served
     from semroute.cache.calibrate import CalibrationReport, calibrate
     from semroute.cache.config import IndexConfig
@@ -49,7 +49,7 @@ _LAZY: dict[str, str] = {
     "SemanticCache": "semroute.cache.cache",
     "Served": "semroute.cache.cache",
     "Tier": "semroute.router.router",
-    "analyze": "semroute._analyze",
+    "analyze": "semroute.analysis.analyze",
     "calibrate": "semroute.cache.calibrate",
     "call_info": "semroute.integrations.openai._info",
     "context_message": "semroute.pruning.messages",

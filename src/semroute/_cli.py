@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     encode.set_defaults(handler=_cmd_encode)
 
     # Each job's sub-command lives beside its code; importing them is cheap.
-    from semroute._analyze import register as register_analyze
     from semroute._bench_cli import register as register_bench
+    from semroute.analysis.analyze import register as register_analyze
     from semroute.cache.calibrate_cli import register as register_calibrate
     from semroute.ledger._cli import register as register_report
     from semroute.pruning.cli import register as register_prune
