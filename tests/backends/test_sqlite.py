@@ -282,7 +282,7 @@ def test_saved_graph_is_reused_and_validated_against_the_rows(tmp_path: Path) ->
     snapshot = tmp_path / "graph.db.index"
     assert any(snapshot.iterdir())
     cache = _graph_cache(path)
-    assert cache._namespaces["default"].partition.uses_graph
+    assert cache._store.namespaces["default"].partition.uses_graph
     for i in range(0, 60, 4):
         assert cache.delete(f"topic{i} words{i} here{i}")
     for i in range(60, 70):

@@ -222,6 +222,7 @@ def test_hash_collision_never_serves_another_query(
     cache: SemanticCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import semroute.cache.cache as module
+    import semroute.cache.store as store_module
 
     class Colliding:
         normalize_query = staticmethod(module._text.normalize_query)
@@ -231,6 +232,7 @@ def test_hash_collision_never_serves_another_query(
             return 7
 
     monkeypatch.setattr(module, "_text", Colliding)
+    monkeypatch.setattr(store_module, "_text", Colliding)
     cache.put("alpha", "A")
     cache.put("omega", "B")
     alpha = cache.get("alpha", threshold=0.99)
@@ -354,7 +356,7 @@ def test_graph_index_serves_the_same_answers(encoder: FakeEncoder) -> None:
     )
     for i in range(40):
         cache.put(f"topic{i} detail{i} item{i}", str(i))
-    assert cache._namespaces["default"].partition.uses_graph
+    assert cache._store.namespaces["default"].partition.uses_graph
     for i in range(0, 40, 3):
         assert cache.delete(f"topic{i} detail{i} item{i}")
     for i in range(40):

@@ -112,5 +112,5 @@ def test_eviction_order_is_exact_lru(ops: list[tuple[bool, int]], max_entries: i
             if hit is not None:
                 model.move_to_end(query)
     assert sorted(q for q in model) == sorted(
-        cache._table.queries[s] for s in cache._id_to_slot.values()
+        cache._store.table.queries[s] for s in cache._store.id_to_slot.values()
     )

@@ -46,7 +46,7 @@ from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guar
 from semroute.cache.index import Partition
 from semroute.cache.singleflight import SingleFlight
 from semroute.cache.stats import CacheStats, StatsRecorder
-from semroute.cache.table import IntMap, SlotTable
+from semroute.cache.store import EntryStore
 from semroute.errors import (
     BackendError,
     ConfigError,
@@ -59,12 +59,6 @@ from semroute.errors import (
 R = TypeVar("R")
 FloatArray = npt.NDArray[np.float32]
 
-# Bytes a stored entry costs besides its texts and vector: the hnswlib node
-# (2*M links of 4 bytes at level 0, label, level) and the slot columns.
-_FIXED_BYTES_PER_ENTRY = 256
-_TOUCH_FLUSH = 1024
-_SWEEP_EVERY_S = 1.0
-_LRU_POOL = 64
 # Remote changes are applied under the lock in slices of this many seconds at most, so
 # a catch-up of thousands of entries delays a concurrent lookup by about one slice.
 _APPLY_SLICE_S = 0.005
@@ -132,16 +126,6 @@ class _Call:
     ttl: float | None
     guards: Guards
     store_if: Callable[[Any], bool] | None
-
-
-class _Namespace:
-    __slots__ = ("exact", "id", "name", "partition")
-
-    def __init__(self, ns_id: int, name: str, partition: Partition) -> None:
-        self.id = ns_id
-        self.name = name
-        self.partition = partition
-        self.exact = IntMap()  # query key -> slot (no int objects per entry)
 
 
 _TRAILING_PUNCT = ".?!,;:\u2026\u3002\uff1f\uff01 "
@@ -281,18 +265,8 @@ class SemanticCache:
         self._lock = threading.RLock()
         self._ready = False
         self._closed = False
-        self._table = SlotTable()
-        self._namespaces: dict[str, _Namespace] = {}
-        self._ns_by_id: dict[int, _Namespace] = {}
-        self._next_ns_id = 0
-        self._id_to_slot = IntMap()  # entry id -> slot (a dict would cost ~90 B/entry)
-        self._entries = 0
-        self._bytes = 0
-        self._stamp = 0
-        self._next_sweep = 0.0
-        self._touches: dict[int, tuple[float, int]] = {}
-        self._lru_pool: list[tuple[int, int]] = []  # (slot, stamp), oldest last
         self._stats = StatsRecorder()
+        self._store = EntryStore(self.config, self.index_config, self._backend, self._stats)
         self._flight = SingleFlight()
         # Where the encoder's window ends, by text (bounded, oldest dropped first).
         self._window_ends: dict[str, int] = {}
@@ -313,6 +287,7 @@ class SemanticCache:
                     from semroute.encoder.encoder import default_encoder
 
                     self._encoder = default_encoder()
+                self._store.dim = self._encoder.dim
                 if self._backend is not None:
                     self._backend.bind(model_id=self._encoder.model_id, dim=self._encoder.dim)
                     self._load(self._backend)
@@ -354,14 +329,16 @@ class SemanticCache:
         loaded: list[tuple[float, int, int]] = []
         for namespace, items in rows.items():
             labels = self._restore_graph(snapshots, namespace, items) if snapshots else {}
-            ns = self._namespaces.get(namespace)
+            ns = self._store.namespaces.get(namespace)
             # Rows the saved graph holds are attached first, so the labels it no longer
             # needs are known (and reused) before the other rows are added.
             for entry, value, vector in sorted(items, key=lambda r: r[0].id not in labels):
                 if ns is not None and labels and entry.id not in labels:
                     ns.partition.finish_restore()
                     labels = {}
-                slot = self._insert(entry, value, vector, persist=False, label=labels.get(entry.id))
+                slot = self._store.insert(
+                    entry, value, vector, persist=False, label=labels.get(entry.id)
+                )
                 loaded.append((entry.last_access, entry.id, slot))
             if labels and ns is not None:
                 ns.partition.finish_restore()
@@ -370,9 +347,9 @@ class SemanticCache:
         # LRU order across restarts follows the persisted last-access times.
         loaded.sort()
         for rank, (_, _, slot) in enumerate(loaded, start=1):
-            self._table.stamps[slot] = rank
-        self._stamp = len(loaded)
-        self._evict(now)
+            self._store.table.stamps[slot] = rank
+        self._store.stamp = len(loaded)
+        self._store.evict(now)
 
     def _snapshot_dir(self) -> Path | None:
         index_dir = getattr(self._backend, "index_dir", None)
@@ -403,19 +380,16 @@ class SemanticCache:
             if not np.allclose(np.asarray(got, dtype=np.float32), vectors[entry_id], atol=1e-5):
                 return {}
         partition = Partition.restore(self._dim, self.index_config, index, len(ids_by_label))
-        ns = _Namespace(self._next_ns_id, namespace, partition)
-        self._next_ns_id += 1
-        self._namespaces[namespace] = ns
-        self._ns_by_id[ns.id] = ns
+        self._store.add_namespace(namespace, partition)
         return {i: labels[i] for i in known}
 
     def _save_graphs(self) -> None:
         directory = self._snapshot_dir()
         if directory is None:
             return
-        table, keep = self._table, set()
+        table, keep = self._store.table, set()
         try:
-            for name, ns in self._namespaces.items():
+            for name, ns in self._store.namespaces.items():
                 state = ns.partition.graph_state()
                 if state is None:
                     continue
@@ -437,7 +411,7 @@ class SemanticCache:
             if self._backend is None:
                 return
             try:
-                self._flush_touches()
+                self._store.flush_touches()
                 self._save_graphs()
             except BaseException:
                 self._backend.close()
@@ -458,12 +432,12 @@ class SemanticCache:
 
     def __len__(self) -> int:
         self._loaded()
-        return self._entries
+        return self._store.entries
 
     def __repr__(self) -> str:
         # repr never loads the encoder or the store: it says when it has not yet.
         pending = self._backend is not None and not self._ready and not self._closed
-        entries = "not loaded yet" if pending else self._entries
+        entries = "not loaded yet" if pending else self._store.entries
         return (
             f"SemanticCache(entries={entries}, threshold={self.config.threshold}, "
             f"backend={self._backend!r})"
@@ -550,15 +524,11 @@ class SemanticCache:
 
     def _lookup_exact(self, ns_name: str, norm: str, key: int, now: float) -> CacheHit | None:
         with self._lock:
-            ns = self._namespaces.get(ns_name)
-            if ns is None:
+            slot = self._store.find(ns_name, key, norm)
+            if slot is None:
                 return None
-            slot = ns.exact.get(key)
-            # The key is a hash: compare the text so a collision never serves a wrong answer.
-            if slot is None or self._norm_of(slot) != norm:
-                return None
-            if self._table.expires[slot] <= now:
-                self._remove(slot, "expirations")
+            if self._store.table.expires[slot] <= now:
+                self._store.remove(slot, "expirations")
                 return None
             return self._hit(slot, ns_name, 1.0, True, now)
 
@@ -591,7 +561,7 @@ class SemanticCache:
                 slot, sim = picked
                 if self._verify is None or (band is not None and not band[0] <= sim <= band[1]):
                     return self._hit(slot, ns_name, sim, False, now)
-                table = self._table
+                table = self._store.table
                 entry_id = int(table.ids[slot])
                 cached_query = table.queries[slot]
                 created = float(table.created[slot])
@@ -599,7 +569,7 @@ class SemanticCache:
                 response = json.loads(value) if table.is_json[slot] else value
             if (yield cached_query, response):
                 with self._lock:
-                    slot = self._id_to_slot.get(entry_id, -1)
+                    slot = self._store.id_to_slot.get(entry_id, -1)
                     if slot >= 0:
                         return self._hit(slot, ns_name, sim, False, now)
                 # Removed while the verifier ran: serve what was verified.
@@ -625,10 +595,10 @@ class SemanticCache:
         refused: set[int],
     ) -> tuple[int, float] | None:
         """The best servable candidate ``(slot, cosine)``; the caller holds the lock."""
-        ns = self._namespaces.get(ns_name)
+        ns = self._store.namespaces.get(ns_name)
         if ns is None:
             return None
-        table = self._table
+        table = self._store.table
         rows = ns.partition.exact_rows()
         if rows is not None:
             matrix, slots = rows
@@ -670,14 +640,14 @@ class SemanticCache:
             # Expired candidates leave the index now so they never shadow a neighbour.
             for expired in slots[slots >= 0].tolist():
                 if table.alive[expired] and table.expires[expired] <= now:
-                    self._remove(expired, "expirations")
+                    self._store.remove(expired, "expirations")
         return picked
 
     def _servable(self, slot: int, check: _Check, refused: set[int]) -> bool:
-        entry_id = int(self._table.ids[slot])
+        entry_id = int(self._store.table.ids[slot])
         if entry_id in refused:
             return False
-        reason = check.reason(self._table.queries[slot])
+        reason = check.reason(self._store.table.queries[slot])
         if reason is None:
             return True
         refused.add(entry_id)
@@ -690,14 +660,8 @@ class SemanticCache:
         return False
 
     def _hit(self, slot: int, ns_name: str, sim: float, exact: bool, now: float) -> CacheHit:
-        table = self._table
-        self._stamp += 1
-        table.stamps[slot] = self._stamp
-        table.hits[slot] += 1
-        if self._backend is not None:
-            self._touches[int(table.ids[slot])] = (now, int(table.hits[slot]))
-            if len(self._touches) >= _TOUCH_FLUSH:
-                self._flush_touches()
+        self._store.touch(slot, now)
+        table = self._store.table
         value = table.values[slot]
         return CacheHit(
             response=json.loads(value) if table.is_json[slot] else value,
@@ -708,16 +672,6 @@ class SemanticCache:
             namespace=ns_name,
             lookup_us=0.0,
         )
-
-    def _flush_touches(self) -> None:
-        if self._touches and self._backend is not None:
-            updates = [(i, last, hits) for i, (last, hits) in self._touches.items()]
-            self._touches = {}
-            self._backend.touch(updates)
-
-    def _norm_of(self, slot: int) -> str:
-        # Recomputed (0.3 µs) rather than stored (~110 bytes per entry).
-        return _text.normalize_query(self._table.queries[slot])
 
     def _phase_exact(
         self, ns_name: str, norm: str, key: int, now: float
@@ -795,7 +749,7 @@ class SemanticCache:
             spent += more
         return self._finish(hit, spent), vector
 
-    def _store(
+    def _put_result(
         self,
         ns_name: str,
         query: str,
@@ -824,124 +778,16 @@ class SemanticCache:
         with self._lock:
             if self._closed:
                 raise BackendError("the cache is closed")
-            ns = self._namespaces.get(ns_name)
+            ns = self._store.namespaces.get(ns_name)
             if ns is not None:
                 old = ns.exact.get(key)
-                if old is not None and self._norm_of(old) == norm:
-                    self._remove(old, None)
-            stored = self._insert(entry, response, vector, persist=True)
+                if old is not None and self._store.norm_of(old) == norm:
+                    self._store.remove(old, None)
+            stored = self._store.insert(entry, response, vector, persist=True)
             if stored >= 0 and self._confirming:
                 self._unconfirmed.add(entry.id)
-            self._evict(now)
+            self._store.evict(now)
             return stored >= 0
-
-    def _entry_bytes(self, entry: Entry) -> int:
-        texts = len(entry.query) + len(entry.response)
-        return texts + len(entry.vector) + _FIXED_BYTES_PER_ENTRY
-
-    def _insert(
-        self,
-        entry: Entry,
-        value: object,
-        vector: FloatArray,
-        *,
-        persist: bool,
-        label: int | None = None,
-    ) -> int:
-        """Add ``entry``; returns its slot, or -1 when it alone exceeds ``max_bytes``."""
-        nbytes = self._entry_bytes(entry)
-        if self.config.max_bytes is not None and nbytes > self.config.max_bytes:
-            return -1
-        if entry.id in self._id_to_slot:
-            self._remove(self._id_to_slot[entry.id], None, persist=False)
-        # The key is recomputed, never read from the store: a row written under another
-        # normaliser (an older version kept no factorial "!") must not answer another query.
-        key = _text.query_key(entry.query)
-        ns = self._namespaces.get(entry.namespace)
-        same = ns.exact.get(key) if ns is not None else None
-        if same is not None and self._norm_of(same) == _text.normalize_query(entry.query):
-            # One entry per query: rows an older version keyed apart, or a peer's reply.
-            self._remove(same, None, persist=False)
-            ns = self._namespaces.get(entry.namespace)
-        if ns is None:
-            ns = _Namespace(
-                self._next_ns_id, entry.namespace, Partition(self._dim, self.index_config)
-            )
-            self._next_ns_id += 1
-            self._namespaces[entry.namespace] = ns
-            self._ns_by_id[ns.id] = ns
-        if persist and self._backend is not None:
-            self._backend.put(entry)
-        table = self._table
-        slot = table.alloc()
-        table.alive[slot] = 1
-        table.expires[slot] = entry.expires
-        table.ns_ids[slot] = ns.id
-        self._stamp += 1
-        table.stamps[slot] = self._stamp
-        table.hits[slot] = entry.hits
-        table.created[slot] = entry.created
-        table.ids[slot] = entry.id
-        table.keys[slot] = key
-        table.nbytes[slot] = nbytes
-        table.queries[slot] = entry.query
-        table.is_json[slot] = not isinstance(value, str)
-        table.values[slot] = entry.response if table.is_json[slot] else value
-        table.labels[slot] = (
-            ns.partition.add(slot, vector) if label is None else ns.partition.attach(label, slot)
-        )
-        ns.exact[key] = slot
-        self._id_to_slot[entry.id] = slot
-        self._entries += 1
-        self._bytes += nbytes
-        return slot
-
-    def _remove(self, slot: int, reason: str | None, *, persist: bool = True) -> None:
-        table = self._table
-        ns = self._ns_by_id[int(table.ns_ids[slot])]
-        ns.partition.remove(int(table.labels[slot]))
-        key = int(table.keys[slot])
-        if ns.exact.get(key) == slot:
-            del ns.exact[key]
-        entry_id = int(table.ids[slot])
-        del self._id_to_slot[entry_id]
-        self._touches.pop(entry_id, None)
-        self._entries -= 1
-        self._bytes -= int(table.nbytes[slot])
-        table.free(slot)
-        if ns.partition.size == 0:
-            del self._namespaces[ns.name]
-            del self._ns_by_id[ns.id]
-        if reason is not None:
-            self._stats.add(reason)
-        if persist and self._backend is not None:
-            self._backend.delete(entry_id)
-
-    def _over_caps(self) -> bool:
-        max_entries, max_bytes = self.config.max_entries, self.config.max_bytes
-        return (max_entries is not None and self._entries > max_entries) or (
-            max_bytes is not None and self._bytes > max_bytes
-        )
-
-    def _evict(self, now: float) -> None:
-        table = self._table
-        if now >= self._next_sweep:
-            self._next_sweep = now + _SWEEP_EVERY_S
-            expired = np.flatnonzero((table.alive != 0) & (table.expires <= now))
-            for slot in expired.tolist():
-                self._remove(slot, "expirations")
-        while self._over_caps():
-            if not self._lru_pool:
-                # One scan finds the oldest _LRU_POOL entries; later evictions pop them.
-                # Exact LRU: an entry outside the pool was newer than all of it at scan
-                # time and stamps only grow; a pooled entry touched since is skipped.
-                victims = _cachecore.lru_victims(table.stamps, table.alive, _LRU_POOL)
-                self._lru_pool = [(s, int(table.stamps[s])) for s in victims.tolist()][::-1]
-                if not self._lru_pool:
-                    return
-            slot, stamp = self._lru_pool.pop()
-            if table.alive[slot] and table.stamps[slot] == stamp:
-                self._remove(slot, "evictions")
 
     # -- public API ----------------------------------------------------------------------
 
@@ -1009,7 +855,7 @@ class SemanticCache:
             return
         if vector is None:
             vector = self._embed(query)
-        self._store(ns_name, query, norm, key, response, vector, entry_ttl)
+        self._put_result(ns_name, query, norm, key, response, vector, entry_ttl)
 
     def embed(self, query: str) -> FloatArray:
         """The unit vector the cache compares ``query`` by: what ``serve`` and ``get``
@@ -1273,7 +1119,9 @@ class SemanticCache:
         if call.store_if is not None and not call.store_if(result):
             return False
         assert vector is not None
-        return self._store(call.ns_name, call.query, call.norm, call.key, result, vector, call.ttl)
+        return self._put_result(
+            call.ns_name, call.query, call.norm, call.key, result, vector, call.ttl
+        )
 
     def _joined(self, served: Served[R], shared: bool, vector: FloatArray | None) -> Served[R]:
         if not shared:
@@ -1294,11 +1142,11 @@ class SemanticCache:
         if not norm:
             return False
         with self._lock:
-            ns = self._namespaces.get(ns_name)
+            ns = self._store.namespaces.get(ns_name)
             slot = ns.exact.get(key) if ns is not None else None
-            if slot is None or self._norm_of(slot) != norm:
+            if slot is None or self._store.norm_of(slot) != norm:
                 return False
-            self._remove(slot, None)
+            self._store.remove(slot, None)
             return True
 
     def report_wrong(
@@ -1339,12 +1187,12 @@ class SemanticCache:
                 self._add_block(ns_name, asked, matched)
                 if self._backend is not None:
                     self._backend.block(ns_name, asked, matched)
-            ns = self._namespaces.get(ns_name)
+            ns = self._store.namespaces.get(ns_name)
             if ns is not None:
                 key = _text.query_key(hit.matched_query)
                 slot = ns.exact.get(key)
-                if slot is not None and self._table.queries[slot] == hit.matched_query:
-                    self._remove(slot, None)
+                if slot is not None and self._store.table.queries[slot] == hit.matched_query:
+                    self._store.remove(slot, None)
         return hit
 
     def invalidate(self, namespace: str | None = None, *, prefix: str | None = None) -> int:
@@ -1368,16 +1216,16 @@ class SemanticCache:
         removed = 0
         with self._lock:
             # A namespace may hold blocks and no entries (report_wrong removed the last).
-            known = dict.fromkeys([*self._namespaces, *(ns for ns, _ in self._blocks)])
+            known = dict.fromkeys([*self._store.namespaces, *(ns for ns, _ in self._blocks)])
             names = [
                 name
                 for name in known
                 if name == target or (prefix is not None and name.startswith(prefix))
             ]
             for name in names:
-                ns = self._namespaces.get(name)
-                for slot in self._slots_of(ns) if ns is not None else ():
-                    self._remove(slot, None, persist=False)
+                ns = self._store.namespaces.get(name)
+                for slot in self._store.slots_of(ns) if ns is not None else ():
+                    self._store.remove(slot, None, persist=False)
                     removed += 1
                 self._drop_blocks(name)
                 if self._backend is not None:
@@ -1386,23 +1234,12 @@ class SemanticCache:
                 self._backend.delete_namespace(target)
         return removed
 
-    def _slots_of(self, ns: _Namespace) -> list[int]:
-        table = self._table
-        return np.flatnonzero((table.alive != 0) & (table.ns_ids == ns.id)).tolist()
-
     def clear(self) -> None:
         """Remove every entry of every namespace and every blocked match (and from the store)."""
         self._ensure_ready()
         with self._lock:
             self._blocks = {}
-            self._table = SlotTable()
-            self._lru_pool = []
-            self._namespaces.clear()
-            self._ns_by_id.clear()
-            self._id_to_slot.clear()
-            self._touches.clear()
-            self._entries = 0
-            self._bytes = 0
+            self._store.clear()
             if self._backend is not None:
                 self._backend.clear()
 
@@ -1464,7 +1301,7 @@ class SemanticCache:
                 return
             entry = change.entry
             self._unconfirmed.discard(entry.id)
-            if entry.id in self._id_to_slot:
+            if entry.id in self._store.id_to_slot:
                 return  # held already (a resync's snapshot): an id is never reused
             if entry.expires <= time.time():
                 return
@@ -1473,30 +1310,30 @@ class SemanticCache:
                 self._stats.add("corrupt_entries")  # skipped: never served, never fatal
                 return
             value, vector = decoded
-            ns = self._namespaces.get(entry.namespace)
+            ns = self._store.namespaces.get(entry.namespace)
             old = ns.exact.get(entry.key) if ns is not None else None
-            if old is not None and self._norm_of(old) == entry.norm:
-                if int(self._table.ids[old]) in self._unconfirmed:
+            if old is not None and self._store.norm_of(old) == entry.norm:
+                if int(self._store.table.ids[old]) in self._unconfirmed:
                     return  # this process wrote the query since: its put comes later
-                self._remove(old, None, persist=False)  # the same query, answered elsewhere
-            self._insert(entry, value, vector, persist=False)
+                self._store.remove(old, None, persist=False)  # the same query, answered elsewhere
+            self._store.insert(entry, value, vector, persist=False)
         elif change.kind == "delete" and change.entry_id is not None:
-            slot = self._id_to_slot.get(change.entry_id)
+            slot = self._store.id_to_slot.get(change.entry_id)
             if slot is not None:
-                self._remove(slot, None, persist=False)
+                self._store.remove(slot, None, persist=False)
         elif change.kind == "delete_namespace" and change.namespace is not None:
-            ns = self._namespaces.get(change.namespace)
+            ns = self._store.namespaces.get(change.namespace)
             if ns is not None:
-                for slot in self._slots_of(ns):
-                    if int(self._table.ids[slot]) not in self._unconfirmed:
-                        self._remove(slot, None, persist=False)
+                for slot in self._store.slots_of(ns):
+                    if int(self._store.table.ids[slot]) not in self._unconfirmed:
+                        self._store.remove(slot, None, persist=False)
             self._drop_blocks(change.namespace)
         elif change.kind == "clear":
-            table, keep = self._table, change.keep or frozenset()
+            table, keep = self._store.table, change.keep or frozenset()
             for slot in np.flatnonzero(table.alive != 0).tolist():
                 entry_id = int(table.ids[slot])
                 if entry_id not in self._unconfirmed and entry_id not in keep:
-                    self._remove(slot, None, persist=False)
+                    self._store.remove(slot, None, persist=False)
             if change.keep is None:  # a resync keeps blocks: the snapshot's were re-added
                 self._blocks = {}
         elif (
@@ -1556,7 +1393,7 @@ class SemanticCache:
         """
         self._loaded()
         with self._lock:
-            entries, nbytes = self._entries, self._bytes
+            entries, nbytes = self._store.entries, self._store.bytes
         return self._stats.snapshot(entries=entries, nbytes=nbytes)
 
     def reset_stats(self) -> None:
@@ -1566,6 +1403,6 @@ class SemanticCache:
     def _wait_index(self) -> None:
         """Install any graph being built in the background (tests and benchmarks)."""
         with self._lock:
-            partitions = [ns.partition for ns in self._namespaces.values()]
+            partitions = [ns.partition for ns in self._store.namespaces.values()]
         for partition in partitions:
             partition.wait()
