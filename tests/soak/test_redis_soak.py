@@ -389,7 +389,7 @@ def test_a_10k_entry_catch_up_is_applied_beside_lookups(tmp_path: Path) -> None:
             lookups += 1
         caught_up_s = time.perf_counter() - started
         hit = reader.get(f"stored question n{entries - 1}", embedding=vectors[-1])
-        assert hit is not None, (len(reader), store.stats, reader._inbox)
+        assert hit is not None, (len(reader), store.stats, reader._follower.inbox)
         assert not wrong_answer(hit, "default", hit.matched_query)
         FIGURES["catch_up"] = {
             "entries": entries,

@@ -18,7 +18,6 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,10 +30,11 @@ from semroute import _cachecore, _text, _validate
 from semroute._entry import Entry
 from semroute._inputs import plain_text, real_vector
 from semroute._types import TextEncoder
-from semroute.backends._base import Backend, Change, ChangeFeed
+from semroute.backends._base import Backend, ChangeFeed
 from semroute.backends._url import open_backend
 from semroute.cache import snapshot as _index_snapshot
 from semroute.cache import stored as _stored
+from semroute.cache.blocks import Blocks, block_form
 from semroute.cache.config import (
     CacheConfig,
     IndexConfig,
@@ -44,6 +44,7 @@ from semroute.cache.config import (
 )
 from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute.cache.index import Partition
+from semroute.cache.replication import Follower
 from semroute.cache.singleflight import SingleFlight
 from semroute.cache.stats import CacheStats, StatsRecorder
 from semroute.cache.store import EntryStore
@@ -59,9 +60,6 @@ from semroute.errors import (
 R = TypeVar("R")
 FloatArray = npt.NDArray[np.float32]
 
-# Remote changes are applied under the lock in slices of this many seconds at most, so
-# a catch-up of thousands of entries delays a concurrent lookup by about one slice.
-_APPLY_SLICE_S = 0.005
 # Window ends remembered for texts up to this long, this many texts at most.
 _MEMO_WINDOW_CHARS = 4096
 _MEMO_WINDOWS = 4096
@@ -128,18 +126,6 @@ class _Call:
     store_if: Callable[[Any], bool] | None
 
 
-_TRAILING_PUNCT = ".?!,;:\u2026\u3002\uff1f\uff01 "
-
-
-def _block_form(value: str, *, raw: bool = False) -> str:
-    """The form a ``report_wrong`` block keys on: normalised with every trailing
-    punctuation mark stripped (a factorial's ``!`` too), as before the exact key kept
-    it. Blocks stored by earlier versions keep applying, and the coarser form can only
-    refuse more candidates, never serve one a block meant to refuse."""
-    norm = _text.normalize_query(value) if raw else value
-    return norm.rstrip(_TRAILING_PUNCT)
-
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -173,7 +159,7 @@ class _Check:
         self.tail: str | bool | None = False  # False: not computed yet
 
     def reason(self, cached_query: str) -> str | None:
-        if self.blocked and _block_form(cached_query, raw=True) in self.blocked:
+        if self.blocked and block_form(cached_query, raw=True) in self.blocked:
             return "reported"
         if self.tail_of is not None:
             # Only the encoder's window was embedded: the rest must be the same text.
@@ -247,26 +233,24 @@ class SemanticCache:
         if verify is not None and not callable(verify):
             raise ConfigError(f"verify must be callable or None, not {type(verify).__name__}")
         self._verify = verify
-        # (namespace, normalised query) -> normalised stored queries it must never match.
-        self._blocks: dict[tuple[str, str], frozenset[str]] = {}
+        # (namespace, query) -> stored queries it must never match (report_wrong).
+        self._blocks = Blocks()
         self.index_config = index if index is not None else IndexConfig()
         if not isinstance(self.index_config, IndexConfig):
             raise ConfigError("index must be an IndexConfig")
         self._backend = open_backend(backend)
-        # A store other processes write too (Redis) reports every change through poll().
-        self._feed = self._backend if isinstance(self._backend, ChangeFeed) else None
-        self._inbox: deque[Change] = deque()  # polled, not applied yet
-        # Own puts the feed has not confirmed yet: until then they shadow any older
-        # put of the same query the feed reports (see _apply).
-        self._unconfirmed: set[int] = set()
-        self._confirming = bool(getattr(self._feed, "confirms_own_writes", False))
-        self._pushed = False  # the feed calls _follow_from_feed from its own thread
         self._encoder = encoder
         self._lock = threading.RLock()
         self._ready = False
         self._closed = False
         self._stats = StatsRecorder()
         self._store = EntryStore(self.config, self.index_config, self._backend, self._stats)
+        # A store other processes write too (Redis) reports every change through poll().
+        self._follower = (
+            Follower(self._backend, self._lock, self._store, self._blocks, self._stats, self._live)
+            if isinstance(self._backend, ChangeFeed)
+            else None
+        )
         self._flight = SingleFlight()
         # Where the encoder's window ends, by text (bounded, oldest dropped first).
         self._window_ends: dict[str, int] = {}
@@ -292,10 +276,8 @@ class SemanticCache:
                     self._backend.bind(model_id=self._encoder.model_id, dim=self._encoder.dim)
                     self._load(self._backend)
                 self._ready = True
-                listen = getattr(self._feed, "listen", None)
-                if callable(listen):
-                    listen(self._follow_from_feed)
-                    self._pushed = True
+                if self._follower is not None:
+                    self._follower.listen()
         assert self._encoder is not None
         return self._encoder
 
@@ -343,7 +325,7 @@ class SemanticCache:
             if labels and ns is not None:
                 ns.partition.finish_restore()
         for namespace, query_norm, matched_norm in backend.load_blocks():
-            self._add_block(namespace, query_norm, matched_norm)
+            self._blocks.add(namespace, query_norm, matched_norm)
         # LRU order across restarts follows the persisted last-access times.
         loaded.sort()
         for rank, (_, _, slot) in enumerate(loaded, start=1):
@@ -550,7 +532,7 @@ class SemanticCache:
         verifier must be asked (outside the lock) and receives its answer.
         """
         refused: set[int] = set()  # entry ids refused during this lookup
-        blocked = self._blocks.get((ns_name, _block_form(norm)))
+        blocked = self._blocks.of(ns_name, block_form(norm))
         check = _Check(query, guards, blocked, self._tail_of)
         band = self.config.verify_band
         while True:
@@ -784,8 +766,8 @@ class SemanticCache:
                 if old is not None and self._store.norm_of(old) == norm:
                     self._store.remove(old, None)
             stored = self._store.insert(entry, response, vector, persist=True)
-            if stored >= 0 and self._confirming:
-                self._unconfirmed.add(entry.id)
+            if stored >= 0 and self._follower is not None:
+                self._follower.wrote(entry.id)
             self._store.evict(now)
             return stored >= 0
 
@@ -1183,8 +1165,8 @@ class SemanticCache:
             return None
         with self._lock:
             if not hit.exact:
-                asked, matched = _block_form(norm), _block_form(hit.matched_query, raw=True)
-                self._add_block(ns_name, asked, matched)
+                asked, matched = block_form(norm), block_form(hit.matched_query, raw=True)
+                self._blocks.add(ns_name, asked, matched)
                 if self._backend is not None:
                     self._backend.block(ns_name, asked, matched)
             ns = self._store.namespaces.get(ns_name)
@@ -1216,7 +1198,7 @@ class SemanticCache:
         removed = 0
         with self._lock:
             # A namespace may hold blocks and no entries (report_wrong removed the last).
-            known = dict.fromkeys([*self._store.namespaces, *(ns for ns, _ in self._blocks)])
+            known = dict.fromkeys([*self._store.namespaces, *self._blocks.namespaces()])
             names = [
                 name
                 for name in known
@@ -1227,7 +1209,7 @@ class SemanticCache:
                 for slot in self._store.slots_of(ns) if ns is not None else ():
                     self._store.remove(slot, None, persist=False)
                     removed += 1
-                self._drop_blocks(name)
+                self._blocks.drop(name)
                 if self._backend is not None:
                     self._backend.delete_namespace(name)
             if target is not None and not names and self._backend is not None:
@@ -1238,111 +1220,20 @@ class SemanticCache:
         """Remove every entry of every namespace and every blocked match (and from the store)."""
         self._ensure_ready()
         with self._lock:
-            self._blocks = {}
+            self._blocks.clear()
             self._store.clear()
             if self._backend is not None:
                 self._backend.clear()
 
-    def _add_block(self, namespace: str, query_norm: str, matched_norm: str) -> None:
-        """The caller holds the lock (or is constructing); lookups read without it, so
-        each value is replaced whole, never mutated."""
-        blocked = self._blocks.get((namespace, query_norm), frozenset())
-        if matched_norm not in blocked:
-            self._blocks[(namespace, query_norm)] = blocked | {matched_norm}
-
-    def _drop_blocks(self, namespace: str) -> None:
-        for key in [key for key in self._blocks if key[0] == namespace]:
-            del self._blocks[key]
+    def _live(self) -> tuple[bool, bool]:
+        return self._ready, self._closed
 
     # -- changes other processes made to a shared store (ChangeFeed) ----------------------
 
     def _follow(self) -> None:
         """Apply changes a polled feed reported; a slice at most, on the lookup path."""
-        if self._feed is None or self._pushed or not self._ready:
-            return
-        self._apply_slice()
-
-    def _follow_from_feed(self) -> None:
-        """Called from the feed's thread: apply every waiting change, slice by slice,
-        letting lookups take the lock between slices."""
-        while self._ready and self._apply_slice():
-            time.sleep(0)
-
-    def _apply_slice(self) -> bool:
-        """Apply waiting changes for up to ``_APPLY_SLICE_S``; True if some are left."""
-        assert self._feed is not None
-        deadline = time.perf_counter() + _APPLY_SLICE_S
-        with self._lock:
-            if self._closed:
-                return False
-            self._inbox.extend(self._feed.poll())
-            inbox = self._inbox
-            while inbox:
-                self._apply(inbox.popleft())
-                if time.perf_counter() >= deadline:
-                    break
-            return bool(inbox)
-
-    def _apply(self, change: Change) -> None:
-        """One change from the feed, applied locally only: the store has it already.
-
-        The feed reports every process's changes in the store's order, this
-        one's too. An own put is shadowing: until the feed confirms it (a put of
-        its id), a put of the same query the feed reports is older in the
-        store's order and is skipped, and ``clear`` / ``delete_namespace``
-        spare it; so every process ends with the last write the store received.
-        A remote put never evicts here: the process that wrote it evicts
-        (globally), so several mirrors do not each evict for the same overflow.
-        """
-        if change.kind == "put":
-            if change.entry is None:  # the store ran this process's own put
-                if change.entry_id is not None:
-                    self._unconfirmed.discard(change.entry_id)
-                return
-            entry = change.entry
-            self._unconfirmed.discard(entry.id)
-            if entry.id in self._store.id_to_slot:
-                return  # held already (a resync's snapshot): an id is never reused
-            if entry.expires <= time.time():
-                return
-            decoded = _stored.decode(entry, self._dim)
-            if decoded is None:
-                self._stats.add("corrupt_entries")  # skipped: never served, never fatal
-                return
-            value, vector = decoded
-            ns = self._store.namespaces.get(entry.namespace)
-            old = ns.exact.get(entry.key) if ns is not None else None
-            if old is not None and self._store.norm_of(old) == entry.norm:
-                if int(self._store.table.ids[old]) in self._unconfirmed:
-                    return  # this process wrote the query since: its put comes later
-                self._store.remove(old, None, persist=False)  # the same query, answered elsewhere
-            self._store.insert(entry, value, vector, persist=False)
-        elif change.kind == "delete" and change.entry_id is not None:
-            slot = self._store.id_to_slot.get(change.entry_id)
-            if slot is not None:
-                self._store.remove(slot, None, persist=False)
-        elif change.kind == "delete_namespace" and change.namespace is not None:
-            ns = self._store.namespaces.get(change.namespace)
-            if ns is not None:
-                for slot in self._store.slots_of(ns):
-                    if int(self._store.table.ids[slot]) not in self._unconfirmed:
-                        self._store.remove(slot, None, persist=False)
-            self._drop_blocks(change.namespace)
-        elif change.kind == "clear":
-            table, keep = self._store.table, change.keep or frozenset()
-            for slot in np.flatnonzero(table.alive != 0).tolist():
-                entry_id = int(table.ids[slot])
-                if entry_id not in self._unconfirmed and entry_id not in keep:
-                    self._store.remove(slot, None, persist=False)
-            if change.keep is None:  # a resync keeps blocks: the snapshot's were re-added
-                self._blocks = {}
-        elif (
-            change.kind == "block"
-            and change.namespace is not None
-            and change.query_norm is not None
-            and change.matched_norm is not None
-        ):
-            self._add_block(change.namespace, change.query_norm, change.matched_norm)
+        if self._follower is not None:
+            self._follower.follow()
 
     def cached(
         self,
