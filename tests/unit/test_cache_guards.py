@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-import semroute.cache.cache as cache_module
+import semroute.cache.lookup as cache_module
 from semroute.cache.cache import SemanticCache
 from semroute.cache.config import IndexConfig
 from semroute.cache.guards.api import Guards

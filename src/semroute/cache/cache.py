@@ -11,28 +11,26 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import math
 import os
 import re
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _text, _validate
+from semroute import _text, _validate
 from semroute._entry import Entry
 from semroute._inputs import plain_text, real_vector
 from semroute._types import TextEncoder
 from semroute.backends._base import Backend, ChangeFeed
 from semroute.backends._url import open_backend
-from semroute.cache import snapshot as _index_snapshot
+from semroute.cache import persisted
 from semroute.cache import stored as _stored
 from semroute.cache.blocks import Blocks, block_form
 from semroute.cache.config import (
@@ -42,8 +40,10 @@ from semroute.cache.config import (
     check_threshold,
     check_ttl,
 )
-from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
-from semroute.cache.index import Partition
+from semroute.cache.guards.api import Guards
+from semroute.cache.lookup import CacheHit as CacheHit
+from semroute.cache.lookup import Lookup
+from semroute.cache.lookup import Verifier as Verifier
 from semroute.cache.replication import Follower
 from semroute.cache.singleflight import SingleFlight
 from semroute.cache.stats import CacheStats, StatsRecorder
@@ -63,30 +63,6 @@ FloatArray = npt.NDArray[np.float32]
 # Window ends remembered for texts up to this long, this many texts at most.
 _MEMO_WINDOW_CHARS = 4096
 _MEMO_WINDOWS = 4096
-
-#: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
-#: be ``async def`` when used through ``aget_or_call``.
-Verifier = Callable[[str, str, Any], "bool | Awaitable[bool]"]
-# What the semantic lookup asks its driver: (cached_query, cached_response) to verify.
-_Ask = tuple[str, Any]
-_Steps = Generator[_Ask, bool, "CacheHit | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class CacheHit:
-    """A stored answer served for a query, with the figures worth logging.
-
-    ``similarity`` is the cosine between the query and ``matched_query``
-    (1.0 for an exact repeat, found without the encoder: ``exact`` is True).
-    """
-
-    response: Any
-    similarity: float
-    matched_query: str
-    age_s: float
-    exact: bool
-    namespace: str
-    lookup_us: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,45 +111,6 @@ def _escape_surrogates(text: str) -> str:
     if text.isascii() or not _SURROGATE.search(text):
         return text
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-class _Check:
-    """Why a semantic candidate may not be served; the query's guard signature is
-    computed at most once per lookup, and only when some candidate qualifies."""
-
-    __slots__ = ("blocked", "guards", "mask", "query", "sig", "tail", "tail_of")
-
-    def __init__(
-        self,
-        query: str,
-        guards: Guards,
-        blocked: frozenset[str] | None,
-        tail_of: Callable[[str], str | None] | None,
-    ) -> None:
-        self.query = query
-        self.guards = guards
-        self.mask = guards.mask
-        self.blocked = blocked
-        self.sig: GuardSignature | None = None
-        self.tail_of = tail_of
-        self.tail: str | bool | None = False  # False: not computed yet
-
-    def reason(self, cached_query: str) -> str | None:
-        if self.blocked and block_form(cached_query, raw=True) in self.blocked:
-            return "reported"
-        if self.tail_of is not None:
-            # Only the encoder's window was embedded: the rest must be the same text.
-            if self.tail is False:
-                self.tail = self.tail_of(self.query)
-            if self.tail_of(cached_query) != self.tail:
-                return "long_text"
-        if not self.mask:
-            return None
-        if self.sig is None:
-            self.sig = guard_signature(self.query)
-        # The cached side's signature is recomputed (~2.6 µs) rather than stored per
-        # entry (~250 bytes): see notes/cache_guards.md.
-        return guard_reason(self.sig, cached_query, self.guards)
 
 
 class SemanticCache:
@@ -254,6 +191,15 @@ class SemanticCache:
         self._flight = SingleFlight()
         # Where the encoder's window ends, by text (bounded, oldest dropped first).
         self._window_ends: dict[str, int] = {}
+        self._decision = Lookup(
+            self._store,
+            self._blocks,
+            self._stats,
+            self._lock,
+            verify,
+            self.config.verify_band,
+            self._tail_of,
+        )
         if encoder is not None:
             self._ensure_ready()
 
@@ -274,115 +220,12 @@ class SemanticCache:
                 self._store.dim = self._encoder.dim
                 if self._backend is not None:
                     self._backend.bind(model_id=self._encoder.model_id, dim=self._encoder.dim)
-                    self._load(self._backend)
+                    persisted.load(self._store, self._blocks, self._stats, self._backend)
                 self._ready = True
                 if self._follower is not None:
                     self._follower.listen()
         assert self._encoder is not None
         return self._encoder
-
-    def _load(self, backend: Backend) -> None:
-        dim = self._dim
-        now = time.time()
-        snapshots = self._snapshot_dir()
-        rows: dict[str, list[tuple[Entry, object, FloatArray]]] = {}
-        # An entry that cannot be decoded (JSON, vector) is skipped and counted, never
-        # fatal: one bad row must not make the whole store unusable.
-        usable: list[tuple[Entry, object]] = []
-        for entry in backend.load():
-            if entry.expires <= now:
-                backend.delete(entry.id)
-                continue
-            ok, value = _stored.decode_value(entry.response)
-            if ok and len(entry.vector) == 4 * dim:
-                usable.append((entry, value))
-            else:
-                self._stats.add("corrupt_entries")
-        if usable:
-            # One buffer for every vector; rows are read-only views the index copies from.
-            stored = np.frombuffer(b"".join(entry.vector for entry, _ in usable), dtype="<f4")
-            # Stored little-endian; no copy on a little-endian machine.
-            matrix: FloatArray = stored.astype(np.float32, copy=False).reshape(len(usable), dim)
-            good = _stored.usable_vectors(matrix)
-            self._stats.add("corrupt_entries", int(good.size - np.count_nonzero(good)))
-            for (entry, value), vector, keep in zip(usable, matrix, good.tolist(), strict=True):
-                if keep:
-                    rows.setdefault(entry.namespace, []).append((entry, value, vector))
-        loaded: list[tuple[float, int, int]] = []
-        for namespace, items in rows.items():
-            labels = self._restore_graph(snapshots, namespace, items) if snapshots else {}
-            ns = self._store.namespaces.get(namespace)
-            # Rows the saved graph holds are attached first, so the labels it no longer
-            # needs are known (and reused) before the other rows are added.
-            for entry, value, vector in sorted(items, key=lambda r: r[0].id not in labels):
-                if ns is not None and labels and entry.id not in labels:
-                    ns.partition.finish_restore()
-                    labels = {}
-                slot = self._store.insert(
-                    entry, value, vector, persist=False, label=labels.get(entry.id)
-                )
-                loaded.append((entry.last_access, entry.id, slot))
-            if labels and ns is not None:
-                ns.partition.finish_restore()
-        for namespace, query_norm, matched_norm in backend.load_blocks():
-            self._blocks.add(namespace, query_norm, matched_norm)
-        # LRU order across restarts follows the persisted last-access times.
-        loaded.sort()
-        for rank, (_, _, slot) in enumerate(loaded, start=1):
-            self._store.table.stamps[slot] = rank
-        self._store.stamp = len(loaded)
-        self._store.evict(now)
-
-    def _snapshot_dir(self) -> Path | None:
-        index_dir = getattr(self._backend, "index_dir", None)
-        return index_dir() if callable(index_dir) else None
-
-    def _restore_graph(
-        self, directory: Path, namespace: str, items: list[tuple[Entry, object, FloatArray]]
-    ) -> dict[int, int]:
-        """Install the namespace's saved graph if it matches the rows; entry id -> label."""
-        saved = _index_snapshot.load(
-            directory, namespace, dim=self._dim, ef_search=self.index_config.ef_search
-        )
-        if saved is None:
-            return {}
-        index, ids_by_label = saved
-        vectors = {entry.id: vector for entry, _, vector in items}
-        labels = {int(i): label for label, i in enumerate(ids_by_label.tolist()) if i >= 0}
-        present = set(index.get_ids_list())
-        if any(label not in present for label in labels.values()):
-            return {}
-        known = [i for i in labels if i in vectors]
-        sample = known[:: max(1, len(known) // 32)]
-        try:
-            stored = index.get_items([labels[i] for i in sample]) if sample else []
-        except RuntimeError:  # a label marked deleted: the snapshot does not match the rows
-            return {}
-        for entry_id, got in zip(sample, stored, strict=True):
-            if not np.allclose(np.asarray(got, dtype=np.float32), vectors[entry_id], atol=1e-5):
-                return {}
-        partition = Partition.restore(self._dim, self.index_config, index, len(ids_by_label))
-        self._store.add_namespace(namespace, partition)
-        return {i: labels[i] for i in known}
-
-    def _save_graphs(self) -> None:
-        directory = self._snapshot_dir()
-        if directory is None:
-            return
-        table, keep = self._store.table, set()
-        try:
-            for name, ns in self._store.namespaces.items():
-                state = ns.partition.graph_state()
-                if state is None:
-                    continue
-                index, slots = state
-                ids = np.where(slots >= 0, table.ids[np.maximum(slots, 0)], -1).astype(np.int64)
-                keep.add(_index_snapshot.save(directory, name, index, ids))
-            _index_snapshot.prune(directory, keep)
-        except (OSError, RuntimeError):
-            # The place is unusable (a regular file, no space, read-only): the graphs are
-            # only a shortcut for the next open, which rebuilds them from the rows.
-            return
 
     def close(self) -> None:
         """Flush pending LRU updates and release the store; the cache is unusable after."""
@@ -394,7 +237,7 @@ class SemanticCache:
                 return
             try:
                 self._store.flush_touches()
-                self._save_graphs()
+                persisted.save_graphs(self._store, self._backend)
             except BaseException:
                 self._backend.close()
                 raise
@@ -504,201 +347,13 @@ class SemanticCache:
 
     # -- the decisions, shared by sync and async --------------------------------------------
 
-    def _lookup_exact(self, ns_name: str, norm: str, key: int, now: float) -> CacheHit | None:
-        with self._lock:
-            slot = self._store.find(ns_name, key, norm)
-            if slot is None:
-                return None
-            if self._store.table.expires[slot] <= now:
-                self._store.remove(slot, "expirations")
-                return None
-            return self._hit(slot, ns_name, 1.0, True, now)
-
-    def _semantic_steps(
-        self,
-        ns_name: str,
-        query: str,
-        norm: str,
-        vector: FloatArray,
-        threshold: float,
-        now: float,
-        guards: Guards,
-    ) -> _Steps:
-        """The semantic decision, shared by sync and async lookups.
-
-        Candidates at or above the threshold are tried best first; a candidate a
-        guard, a reported mistake or the verifier refuses is skipped and the next
-        one tried. The generator yields ``(cached_query, response)`` when the
-        verifier must be asked (outside the lock) and receives its answer.
-        """
-        refused: set[int] = set()  # entry ids refused during this lookup
-        blocked = self._blocks.of(ns_name, block_form(norm))
-        check = _Check(query, guards, blocked, self._tail_of)
-        band = self.config.verify_band
-        while True:
-            with self._lock:
-                picked = self._pick(ns_name, vector, threshold, now, check, refused)
-                if picked is None:
-                    return None
-                slot, sim = picked
-                if self._verify is None or (band is not None and not band[0] <= sim <= band[1]):
-                    return self._hit(slot, ns_name, sim, False, now)
-                table = self._store.table
-                entry_id = int(table.ids[slot])
-                cached_query = table.queries[slot]
-                created = float(table.created[slot])
-                value = table.values[slot]
-                response = json.loads(value) if table.is_json[slot] else value
-            if (yield cached_query, response):
-                with self._lock:
-                    slot = self._store.id_to_slot.get(entry_id, -1)
-                    if slot >= 0:
-                        return self._hit(slot, ns_name, sim, False, now)
-                # Removed while the verifier ran: serve what was verified.
-                return CacheHit(
-                    response=response,
-                    similarity=min(sim, 1.0),
-                    matched_query=cached_query,
-                    age_s=max(0.0, now - created),
-                    exact=False,
-                    namespace=ns_name,
-                    lookup_us=0.0,
-                )
-            refused.add(entry_id)
-            self._stats.add("verify_refusals")
-
-    def _pick(
-        self,
-        ns_name: str,
-        vector: FloatArray,
-        threshold: float,
-        now: float,
-        check: _Check,
-        refused: set[int],
-    ) -> tuple[int, float] | None:
-        """The best servable candidate ``(slot, cosine)``; the caller holds the lock."""
-        ns = self._store.namespaces.get(ns_name)
-        if ns is None:
-            return None
-        table = self._store.table
-        rows = ns.partition.exact_rows()
-        if rows is not None:
-            matrix, slots = rows
-            best, sim, n_expired = _cachecore.best_row(
-                matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id, now,
-                threshold,
-            )  # fmt: skip
-        else:
-            slots, sims = ns.partition.search(vector)
-            best, n_expired = _cachecore.pick_candidate(
-                slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now, threshold
-            )
-            sim = float(sims[best]) if best >= 0 else 0.0
-        picked = None
-        if best >= 0:
-            slot = int(slots[best])
-            if self._servable(slot, check, refused):
-                picked = (slot, sim)
-            else:
-                # The best was refused: rank every qualifying candidate (rare, so the
-                # common lookup pays for one best-only pass) and try the next ones.
-                if rows is not None:
-                    order, ranked_sims, _ = _cachecore.rank_rows(
-                        matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id,
-                        now, threshold,
-                    )  # fmt: skip
-                else:
-                    order, _ = _cachecore.rank_candidates(
-                        slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now,
-                        threshold,
-                    )  # fmt: skip
-                    ranked_sims = sims[order]
-                for i, next_sim in zip(order.tolist(), ranked_sims.tolist(), strict=True):
-                    candidate = int(slots[i])
-                    if candidate != slot and self._servable(candidate, check, refused):
-                        picked = (candidate, float(next_sim))
-                        break
-        if n_expired:
-            # Expired candidates leave the index now so they never shadow a neighbour.
-            for expired in slots[slots >= 0].tolist():
-                if table.alive[expired] and table.expires[expired] <= now:
-                    self._store.remove(expired, "expirations")
-        return picked
-
-    def _servable(self, slot: int, check: _Check, refused: set[int]) -> bool:
-        entry_id = int(self._store.table.ids[slot])
-        if entry_id in refused:
-            return False
-        reason = check.reason(self._store.table.queries[slot])
-        if reason is None:
-            return True
-        refused.add(entry_id)
-        if reason == "reported":
-            self._stats.add("reported_refusals")
-        elif reason == "long_text":
-            self._stats.add("long_text_refusals")
-        else:
-            self._stats.guard_block(reason)
-        return False
-
-    def _hit(self, slot: int, ns_name: str, sim: float, exact: bool, now: float) -> CacheHit:
-        self._store.touch(slot, now)
-        table = self._store.table
-        value = table.values[slot]
-        return CacheHit(
-            response=json.loads(value) if table.is_json[slot] else value,
-            similarity=min(sim, 1.0),
-            matched_query=table.queries[slot],
-            age_s=max(0.0, now - float(table.created[slot])),
-            exact=exact,
-            namespace=ns_name,
-            lookup_us=0.0,
-        )
-
     def _phase_exact(
         self, ns_name: str, norm: str, key: int, now: float
     ) -> tuple[CacheHit | None, float]:
         started = time.perf_counter()
         self._follow()
-        hit = self._lookup_exact(ns_name, norm, key, now)
+        hit = self._decision.exact(ns_name, norm, key, now)
         return hit, time.perf_counter() - started
-
-    def _drive(self, steps: _Steps, query: str) -> tuple[CacheHit | None, float]:
-        """Run the semantic decision, asking a sync verifier; time excludes the verifier."""
-        spent = 0.0
-        answer: bool | None = None
-        while True:
-            started = time.perf_counter()
-            try:
-                ask = next(steps) if answer is None else steps.send(answer)
-            except StopIteration as done:
-                return done.value, spent + time.perf_counter() - started
-            spent += time.perf_counter() - started
-            assert self._verify is not None
-            result = self._verify(query, *ask)
-            if inspect.isawaitable(result):
-                if inspect.iscoroutine(result):
-                    result.close()  # never awaited: do not leave a warning behind
-                raise ConfigError("verify is async: use aget_or_call, or pass a sync verifier")
-            answer = bool(result)
-
-    async def _adrive(self, steps: _Steps, query: str) -> tuple[CacheHit | None, float]:
-        """The asyncio twin of ``_drive``: an async verifier is awaited, a sync one
-        is called on the event loop."""
-        spent = 0.0
-        answer: bool | None = None
-        while True:
-            started = time.perf_counter()
-            try:
-                ask = next(steps) if answer is None else steps.send(answer)
-            except StopIteration as done:
-                return done.value, spent + time.perf_counter() - started
-            spent += time.perf_counter() - started
-            assert self._verify is not None
-            result = self._verify(query, *ask)
-            if inspect.isawaitable(result):
-                result = await result
-            answer = bool(result)
 
     def _guards(self, guards: Guards | None) -> Guards:
         # Per call, None means the cache's guards; Guards.none() switches them off.
@@ -726,8 +381,10 @@ class SemanticCache:
         if hit is None:
             if vector is None:
                 vector = self._embed(query)
-            steps = self._semantic_steps(ns_name, query, norm, vector, threshold, now, guards)
-            hit, more = self._drive(steps, query)
+            steps = self._decision.semantic_steps(
+                ns_name, query, norm, vector, threshold, now, guards
+            )
+            hit, more = self._decision.drive(steps, query)
             spent += more
         return self._finish(hit, spent), vector
 
@@ -954,10 +611,10 @@ class SemanticCache:
             if vector is None:
                 # The encoder is the slow part: keep it off the event loop.
                 vector = await asyncio.to_thread(self._embed, query)
-            steps = self._semantic_steps(
+            steps = self._decision.semantic_steps(
                 call.ns_name, query, call.norm, vector, call.threshold, now, call.guards
             )
-            hit, more = await self._adrive(steps, query)
+            hit, more = await self._decision.adrive(steps, query)
             spent += more
         hit = self._finish(hit, spent)
         if hit is not None:
@@ -1089,7 +746,7 @@ class SemanticCache:
 
     def _recheck(self, call: _Call) -> CacheHit | None:
         """Inside the flight: an identical call may have stored the answer since our lookup."""
-        hit = self._lookup_exact(call.ns_name, call.norm, call.key, time.time())
+        hit = self._decision.exact(call.ns_name, call.norm, call.key, time.time())
         if hit is not None:
             self._stats.add("fn_calls_saved")
         return hit
