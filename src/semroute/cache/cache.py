@@ -48,6 +48,7 @@ from semroute.cache.replication import Follower
 from semroute.cache.singleflight import SingleFlight
 from semroute.cache.stats import CacheStats, StatsRecorder
 from semroute.cache.store import EntryStore
+from semroute.cache.window import Tails
 from semroute.errors import (
     BackendError,
     ConfigError,
@@ -59,10 +60,6 @@ from semroute.errors import (
 
 R = TypeVar("R")
 FloatArray = npt.NDArray[np.float32]
-
-# Window ends remembered for texts up to this long, this many texts at most.
-_MEMO_WINDOW_CHARS = 4096
-_MEMO_WINDOWS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +186,8 @@ class SemanticCache:
             else None
         )
         self._flight = SingleFlight()
-        # Where the encoder's window ends, by text (bounded, oldest dropped first).
-        self._window_ends: dict[str, int] = {}
+        # What a long query's embedding did not see (window ends memoised per text).
+        self._tails = Tails(self._lock)
         self._decision = Lookup(
             self._store,
             self._blocks,
@@ -198,7 +195,7 @@ class SemanticCache:
             self._lock,
             verify,
             self.config.verify_band,
-            self._tail_of,
+            self._tails,
         )
         if encoder is not None:
             self._ensure_ready()
@@ -217,6 +214,7 @@ class SemanticCache:
                     from semroute.encoder.encoder import default_encoder
 
                     self._encoder = default_encoder()
+                self._tails.encoder = self._encoder
                 self._store.dim = self._encoder.dim
                 if self._backend is not None:
                     self._backend.bind(model_id=self._encoder.model_id, dim=self._encoder.dim)
@@ -307,28 +305,6 @@ class SemanticCache:
         if not math.isfinite(norm) or norm == 0.0:
             raise InputError("embedding must be finite and non-zero")
         return (vector / norm).astype(np.float32)
-
-    def _tail_of(self, text: str) -> str | None:
-        """The normalised text beyond the encoder's window; ``None`` when all was embedded.
-
-        An encoder without ``window_end`` is taken to embed the whole text.
-        """
-        window_end = getattr(self._encoder, "window_end", None)
-        if window_end is None:
-            return None
-        if len(text) > _MEMO_WINDOW_CHARS:
-            end = int(window_end(text))
-        else:
-            end = self._window_ends.get(text, -1)
-            if end < 0:
-                # Tokenising a paragraph costs ~50-300 µs; a stored query is checked again
-                # and again as a candidate.
-                end = int(window_end(text))
-                with self._lock:
-                    if len(self._window_ends) >= _MEMO_WINDOWS:
-                        self._window_ends.pop(next(iter(self._window_ends)))
-                    self._window_ends[text] = end
-        return None if end >= len(text) else _text.normalize_query(text[end:])
 
     def _embed(self, query: str) -> FloatArray:
         encoder = self._ensure_ready()

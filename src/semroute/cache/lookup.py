@@ -24,6 +24,7 @@ from semroute.cache.blocks import Blocks, block_form
 from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute.cache.stats import StatsRecorder
 from semroute.cache.store import EntryStore
+from semroute.cache.window import Tails
 from semroute.errors import ConfigError
 
 FloatArray = npt.NDArray[np.float32]
@@ -103,7 +104,7 @@ class Lookup:
         lock: threading.RLock,
         verify: Verifier | None,
         verify_band: tuple[float, float] | None,
-        tail_of: Callable[[str], str | None],
+        tails: Tails,
     ) -> None:
         self._store = store
         self._blocks = blocks
@@ -111,7 +112,7 @@ class Lookup:
         self._lock = lock
         self._verify = verify
         self._verify_band = verify_band
-        self._tail_of = tail_of
+        self._tails = tails
 
     def exact(self, ns_name: str, norm: str, key: int, now: float) -> CacheHit | None:
         with self._lock:
@@ -142,7 +143,7 @@ class Lookup:
         """
         refused: set[int] = set()  # entry ids refused during this lookup
         blocked = self._blocks.of(ns_name, block_form(norm))
-        check = Check(query, guards, blocked, self._tail_of)
+        check = Check(query, guards, blocked, self._tails.of)
         band = self._verify_band
         while True:
             with self._lock:
