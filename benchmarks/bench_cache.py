@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 
 from benchmarks._sizes import size
-from semroute import _cache_ref, _cachecore
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
-from semroute._guards_api import Guards
+from semroute import _cachecore
+from semroute.cache import core_ref as _cache_ref
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
+from semroute.cache.guards.api import Guards
 
 N = int(os.environ.get("SEMROUTE_BENCH_N", str(size(10_000, 2000))))
 CAP = size(5000, 500)  # put benchmark: max_entries, so eviction runs

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semroute import _guards, _guards_ref
-from semroute._guards_api import Guards, guard_reason, guard_signature, lexicon
+from semroute import _guards
+from semroute.cache.guards import twin as _guards_ref
+from semroute.cache.guards.api import Guards, guard_reason, guard_signature, lexicon
 
 KEYS, CODES = lexicon()
 QUERY = "Can't I convert 5 km to miles for the Paris marathon without an app in 2024?"

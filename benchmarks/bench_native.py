@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semroute import _pool, _reference, _text
+from semroute import _pool, _text
+from semroute.cache import text_ref as _reference
+from semroute.encoder import pool_ref as _pool_ref
 
 QUERY = "  How do I RESET my password if I no longer have access to my e-mail?? "
 
@@ -37,7 +39,7 @@ def _encoder_output(n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
     return hidden, mask
 
 
-POOL = {"native": _pool.mean_pool_normalize, "reference": _reference.mean_pool_normalize}
+POOL = {"native": _pool.mean_pool_normalize, "reference": _pool_ref.mean_pool_normalize}
 
 
 @pytest.mark.parametrize("shape", [(1, 16), (32, 32)], ids=["1x16", "32x32"])
@@ -46,4 +48,4 @@ def test_mean_pool_normalize(benchmark, impl: str, shape: tuple[int, int]) -> No
     benchmark.group = f"mean_pool_normalize {shape[0]}x{shape[1]}x384"
     hidden, mask = _encoder_output(*shape)
     out = benchmark(POOL[impl], hidden, mask)
-    np.testing.assert_allclose(out, _reference.mean_pool_normalize(hidden, mask), atol=2e-5)
+    np.testing.assert_allclose(out, _pool_ref.mean_pool_normalize(hidden, mask), atol=2e-5)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from semroute import _prunecore, _prunecore_ref
-from semroute._prune import Pruner
+from semroute import _prunecore
+from semroute.pruning import core_ref as _prunecore_ref
+from semroute.pruning.prune import Pruner
 from tests.fakes import FakeEncoder
 
 IMPLS = {"native": _prunecore, "reference": _prunecore_ref}

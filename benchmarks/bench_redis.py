@@ -32,9 +32,9 @@ import pytest
 
 from benchmarks._stamp import environment
 from semroute import _text
-from semroute._cache import SemanticCache
 from semroute._entry import Entry
 from semroute.backends.redis import RedisBackend
+from semroute.cache.cache import SemanticCache
 from tests.backends.redis_server import RedisServer
 from tests.fakes import FakeEncoder
 

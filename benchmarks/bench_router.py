@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from benchmarks._sizes import size
-from semroute import _routefeat, _routefeat_ref
-from semroute._router import Router
+from semroute import _routefeat
+from semroute.router import features_ref as _routefeat_ref
+from semroute.router.router import Router
 
 QUERIES = [
     "What is the capital of Australia?",
@@ -32,7 +33,7 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def router() -> Router:
     try:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         encoder = Encoder(threads=1)
         return Router(encoder=encoder)

@@ -145,8 +145,8 @@ def churn(option: str, n: int, puts: int, compact_ratio: float) -> dict[str, Any
 
 def cache_put_at_cap(n: int, puts: int) -> dict[str, Any]:
     """``SemanticCache.put`` with ``max_entries=n`` already full: every put evicts one."""
-    from semroute._cache import SemanticCache
-    from semroute._cache_config import IndexConfig
+    from semroute.cache.cache import SemanticCache
+    from semroute.cache.config import IndexConfig
     from tests.fakes import FakeEncoder
 
     vectors = unit(n + puts, 3)

@@ -164,7 +164,7 @@ def run_langchain(rounds: int, encoder: Any, paraphrase: str) -> dict[str, Any]:
 
 def _router(encoder: Any) -> Any:
     """The shipped classifier for the shipped encoder; a small fitted one for the fake."""
-    from semroute._router import Router
+    from semroute.router.router import Router
 
     if encoder.model_id.startswith("fake"):
         easy, hard = ["hi there", "thanks a lot"], ["prove the theorem", "derive the integral"]
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Third-party beta and schema notices are not what this run measures.
     warnings.simplefilter("ignore")
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
     from tests.fakes import FakeEncoder
 
     shipped = Encoder(threads=1, cache_size=0)

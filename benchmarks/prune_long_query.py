@@ -24,8 +24,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.quality.__main__ import environment
-from semroute import _prune_text, _prunecore, _prunecore_ref
-from semroute._prune import Pruner
+from semroute import _prunecore
+from semroute.pruning import core_ref as _prunecore_ref
+from semroute.pruning import text as _prune_text
+from semroute.pruning.prune import Pruner
 
 OUT = Path(__file__).resolve().parent / "results" / "prune_long_query.json"
 

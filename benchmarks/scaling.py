@@ -83,8 +83,8 @@ def stats(samples_us: np.ndarray) -> dict[str, float]:
 
 
 def cache_at(n: int, kind: str, probes: int) -> dict[str, Any]:
-    from semroute._cache import SemanticCache
-    from semroute._cache_config import IndexConfig
+    from semroute.cache.cache import SemanticCache
+    from semroute.cache.config import IndexConfig
 
     rng = np.random.default_rng(n)
     vectors = unit(rng, n)
@@ -153,8 +153,8 @@ def article(sentences: int, seed: int = 3) -> str:
 
 
 def text_rows(word_counts: list[int], sentence_counts: list[int], repeats: int) -> dict[str, Any]:
-    from semroute._encoder import Encoder
-    from semroute._prune import Pruner
+    from semroute.encoder.encoder import Encoder
+    from semroute.pruning.prune import Pruner
 
     encoder = Encoder(threads=1, cache_size=0)
     encode_rows = []

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
 from semroute.backends import SQLiteBackend
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.fakes import FakeEncoder
 
 DIM = 384

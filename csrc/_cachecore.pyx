@@ -10,7 +10,7 @@ a temporary; this is one pass, GIL released. ``best_row`` fuses that with the
 dot products of a small exact partition; ``lru_victims`` picks eviction
 victims in one pass. (A native TTL sweep lost to numpy's vectorised
 ``flatnonzero`` and was removed.) The plain-numpy twin is
-``semroute._cache_ref``.
+``semroute.cache.core_ref``.
 """
 
 import numpy as np

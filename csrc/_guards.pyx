@@ -7,7 +7,7 @@ entity. ``signature`` tokenises a query once (GIL released), reading numbers
 with their units, negation cues and stemmed content terms, each hashed to
 int64; ``compare`` answers for a pair of signatures with a few merges over
 sorted arrays. The plain-Python twin, and the layout of a signature, is in
-``semroute._guards_ref``; the word lists are in ``semroute._guards_words``.
+``semroute.cache.guards.twin``; the word lists are in ``semroute.cache.guards.words``.
 """
 
 import numpy as np
@@ -31,7 +31,7 @@ cdef uint64_t HASH_SEED = hash_seed()
 cdef uint64_t UNIT_MIX = 0x9E3779B97F4A7C15ULL
 cdef uint64_t MASK_UNIT = 0xFFFF
 
-# Must match semroute._guards_ref.
+# Must match semroute.cache.guards.twin.
 DEF F_STOP = 1
 DEF F_COMMON = 2
 DEF F_NEG = 4
@@ -134,7 +134,7 @@ cdef inline Py_ssize_t _dedouble(const Py_UCS4* w, Py_ssize_t n) noexcept nogil:
     return n
 
 
-# Must match semroute._guards_ref.SUFFIXES (longest first).
+# Must match semroute.cache.guards.twin.SUFFIXES (longest first).
 cdef const char* SUFFIXES[36]
 SUFFIXES[:] = [
     b"ational", b"ations", b"ation", b"ments", b"ities", b"ings", b"ment", b"ness", b"ians",
@@ -454,7 +454,7 @@ def word_hash(str text not None):
 
 def signature(str text not None, const int64_t[::1] lex_keys not None,
               const int64_t[::1] lex_codes not None):
-    """Packed int64 guard signature of ``text``; layout in ``semroute._guards_ref``."""
+    """Packed int64 guard signature of ``text``; layout in ``semroute.cache.guards.twin``."""
     if lex_keys.shape[0] != lex_codes.shape[0]:
         raise ValueError("lexicon keys and codes differ in length")
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text)

@@ -5,7 +5,7 @@ The encoder returns token states ``(n, t, d)``; a sentence vector is their mean
 over the real (unmasked) tokens, scaled to unit length. numpy needs a masked
 product, a sum, a division, a norm and a second division, each a pass with a
 temporary; this does one pass per row with no temporaries, GIL released.
-The plain-numpy twin is ``semroute._reference.mean_pool_normalize``.
+The plain-numpy twin is ``semroute.encoder.pool_ref.mean_pool_normalize``.
 """
 
 import numpy as np

@@ -5,7 +5,7 @@ Each is a handful of passes over int32 token-id arrays with no Python objects
 in the loop, GIL released. numpy needs a pass per query term (BM25), a sort
 plus a Python loop (greedy selection under a budget), or bincount, log, sort
 and a loop (token dropping). The plain twins live in
-``semroute._prunecore_ref`` and define the expected results.
+``semroute.pruning.core_ref`` and define the expected results.
 """
 
 import numpy as np

@@ -6,7 +6,7 @@ its shape: length, numbers and formula characters, code punctuation,
 multiple-choice option lines and cue words for reasoning, computation,
 multi-step work and so on. This kernel computes them for a batch in a single
 character pass per text, with the GIL released. The cue words themselves are
-policy and live in Python (``semroute._routefeat_ref``), which passes them in
+policy and live in Python (``semroute.router.features_ref``), which passes them in
 as a sorted table of 64-bit hashes; the plain-Python twin there is the oracle.
 """
 
@@ -24,14 +24,14 @@ cdef extern from "Python.h":
     bint Py_UNICODE_ISALNUM(uint32_t ch) nogil
     bint Py_UNICODE_ISSPACE(uint32_t ch) nogil
 
-# Must match semroute._routefeat_ref: N_BASE base columns, then one per cue group.
+# Must match semroute.router.features_ref: N_BASE base columns, then one per cue group.
 cdef enum:
     N_BASE = 15
     N_GROUPS = 8
 
 N_FEATURES = N_BASE + N_GROUPS
 
-# Shrinkage of the rates towards plain prose; see semroute._routefeat_ref.
+# Shrinkage of the rates towards plain prose; see semroute.router.features_ref.
 cdef double PRIOR_CHARS = 40.0
 cdef double PRIOR_WORDS = 5.0
 cdef double PRIOR_WORD_LEN = 4.5
@@ -203,7 +203,7 @@ def text_features(texts, const int64_t[::1] cue_hashes not None,
     ``cue_hashes`` is sorted ascending; ``cue_groups[k]`` is the cue group of
     ``cue_hashes[k]``, in ``[0, N_GROUPS)``.
 
-    >>> from semroute._routefeat_ref import cue_table
+    >>> from semroute.router.features_ref import cue_table
     >>> text_features(["What is 2 + 2?"], *cue_table()).shape
     (1, 23)
     """

@@ -7,7 +7,7 @@ whitespace and trailing punctuation removed, except a ``!`` that can be a
 factorial (right after a digit, a closing bracket or a one-letter word:
 ``What is 5!`` keeps it, ``Help!`` does not). ``query_key`` hashes that text
 in the same single pass. The plain-Python twin is
-``semroute._reference.normalize_query`` / ``query_key``.
+``semroute.cache.text_ref.normalize_query`` / ``query_key``.
 """
 
 from libc.stdint cimport uint64_t, int64_t

@@ -41,7 +41,7 @@ def usable(text: str) -> bool:
 
 def embedded_questions(data: Path, *, threads: int = 1) -> tuple[list[str], np.ndarray, str]:
     """Every distinct usable QQP question and its vector (computed once, then loaded)."""
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     encoder = Encoder(threads=threads, cache_size=0)
     questions = sorted({q for a, b, _ in qqp_pairs(data) for q in (a, b) if usable(q)})

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_data import data_dir, embedded_questions, qqp_pairs, usable
 from cache_pairs import Lookup, mock_vectors
 
-from semroute._cache import SemanticCache
+from semroute.cache.cache import SemanticCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment

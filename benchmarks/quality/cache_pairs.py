@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_data import CACHE_DIR, data_dir, embedded_questions, qqp_pairs, usable
 
-from semroute._cache import SemanticCache
+from semroute.cache.cache import SemanticCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment
@@ -50,7 +50,7 @@ class Lookup:
 
 def mock_vectors(data: Path) -> tuple[list[tuple[str, str, bool]], Lookup]:
     """GPTCache mock pairs (positives, and negatives by re-pairing) and their vectors."""
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     model_id = Encoder(threads=1, cache_size=0).model_id
     rows = json.loads((data / "paraphrase" / "gptcache_mock_data.json").read_text(encoding="utf-8"))
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     data = data_dir(args.data)
     qqp = [p for p in qqp_pairs(data) if usable(p[0]) and usable(p[1])]
     if args.quick:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         qqp = qqp[:QUICK_PAIRS]
         texts = sorted({t for a, b, _ in qqp for t in (a, b)})

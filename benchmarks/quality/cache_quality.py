@@ -43,9 +43,9 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from guards_eval import LICENCES, LOADERS, embed
 
-from semroute._cache import SemanticCache
-from semroute._guards_api import Guards
 from semroute._text import normalize_query
+from semroute.cache.cache import SemanticCache
+from semroute.cache.guards.api import Guards
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment
@@ -193,7 +193,7 @@ def trained_texts(data: Path) -> set[str]:
 
 def encoders(names: list[str], quick: bool) -> dict[str, Any]:
     """``shipped`` = the package's encoder; ``stock`` = all-MiniLM-L6-v2 as exported."""
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     out: dict[str, Any] = {}
     for name in names:

@@ -39,10 +39,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_data import data_dir, embedded_questions, qqp_pairs
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
-from semroute._cache_table import IntMap
-from semroute._index import Partition
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
+from semroute.cache.index import Partition
+from semroute.cache.table import IntMap
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment
@@ -111,7 +111,7 @@ def build(cache: SemanticCache, texts: list[str], matrix: np.ndarray, per_put: n
 
 
 def graphs_of(cache: SemanticCache) -> list[Partition]:
-    return [ns.partition for ns in cache._namespaces.values() if ns.partition.uses_graph]
+    return [ns.partition for ns in cache._store.namespaces.values() if ns.partition.uses_graph]
 
 
 def lookup_split(cache: SemanticCache, probes: np.ndarray, rounds: int = 2) -> dict[str, object]:
@@ -141,7 +141,7 @@ def lookup_split(cache: SemanticCache, probes: np.ndarray, rounds: int = 2) -> d
 
 def memory_parts(cache: SemanticCache, n: int) -> dict[str, float]:
     """Bytes per entry the cache holds, by structure (estimates; RSS is the measurement)."""
-    table = cache._table
+    table = cache._store.table
     (part,) = graphs_of(cache)
     graph = part._hnsw
     dim, m = graph.dim, graph.M
@@ -163,8 +163,8 @@ def memory_parts(cache: SemanticCache, n: int) -> dict[str, float]:
         "slot_columns": sum(getattr(table, a).nbytes for a in table._ARRAYS),
         "slot_lists_queries_values": sys.getsizeof(table.queries) + sys.getsizeof(table.values),
         "str_objects_query_and_answer": strs,
-        "exact_key_maps": sum(map_bytes(ns.exact) for ns in cache._namespaces.values()),
-        "id_map": map_bytes(cache._id_to_slot),
+        "exact_key_maps": sum(map_bytes(ns.exact) for ns in cache._store.namespaces.values()),
+        "id_map": map_bytes(cache._store.id_to_slot),
         "label_slot": part._label_slot.nbytes,
     }
     out = {key: value / n for key, value in parts.items()}
@@ -372,7 +372,7 @@ def reopen(
         f"sqlite:///{db}", encoder=enc, max_entries=None, index=index, guards=None
     )
     with_graph = time.perf_counter() - started
-    restored = all(ns.partition.uses_graph for ns in again._namespaces.values())
+    restored = all(ns.partition.uses_graph for ns in again._store.namespaces.values())
     times, _ = lookups(again, probes[:500], rounds=2)
     assert again._backend is not None
     again._backend.close()  # skip re-saving the graph: the next open must rebuild it

@@ -38,9 +38,9 @@ from cache_quality import NoEncoder
 from guards_eval import LICENCES, LOADERS, embed
 
 from benchmarks._stamp import write_result
-from semroute._cache import SemanticCache
-from semroute._encoder import Encoder
 from semroute._text import normalize_query
+from semroute.cache.cache import SemanticCache
+from semroute.encoder.encoder import Encoder
 
 ROOT = Path(__file__).resolve().parents[2]
 Pair = tuple[str, str, bool]

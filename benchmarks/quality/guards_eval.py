@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from semroute._guards_api import Guards, guard_reason, guard_signature
+from semroute.cache.guards.api import Guards, guard_reason, guard_signature
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"no development data at {args.data}", file=sys.stderr)
         return 2
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     encoder = Encoder(model_dir=args.model_dir, threads=1)
     report: dict[str, Any] = {

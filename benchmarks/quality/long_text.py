@@ -37,8 +37,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache_data import data_dir, qqp_pairs, usable
 
-from semroute._encoder import Encoder
 from semroute._text import normalize_query
+from semroute.encoder.encoder import Encoder
 
 THRESHOLD = 0.95
 

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from semroute._prune_text import STOP_WORDS
+from semroute.pruning.text import STOP_WORDS
 
 POSITIONS = ("random", "first", "middle", "last")
 _SALT = "semroute-prune-split:"

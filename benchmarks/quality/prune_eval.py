@@ -49,7 +49,7 @@ from benchmarks.quality.prune_squad import (
     questions,
     survives,
 )
-from semroute._prune import CHUNK_SEPARATOR, Pruner
+from semroute.pruning.prune import CHUNK_SEPARATOR, Pruner
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results" / "prune_eval.json"

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from semroute import _prune_text as pt
 from semroute import _prunecore
-from semroute._prune import CHUNK_SEPARATOR, Pruner
+from semroute.pruning import text as pt
+from semroute.pruning.prune import CHUNK_SEPARATOR, Pruner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment
@@ -43,8 +43,8 @@ QUICK_ARTICLES, QUICK_QUESTIONS = 2, 40  # --quick
 
 
 def load_encoder():
-    """The shipped encoder (semroute._encoder), built with one thread."""
-    from semroute._encoder import Encoder
+    """The shipped encoder (semroute.encoder.encoder), built with one thread."""
+    from semroute.encoder.encoder import Encoder
 
     try:
         return Encoder(threads=1, cache_size=0)

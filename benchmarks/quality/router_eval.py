@@ -41,14 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from semroute._router import (
-    DEFAULT_L2_EMBEDDING,
-    DEFAULT_L2_FEATURES,
-    DEFAULT_ROUTE_TOKENS,
-    DEFAULT_STRONG_SHARE,
-    DEFAULT_TIERS,
-)
-from semroute._router_data import (
+from semroute.router.data import (
     RoutingSet,
     embed_cached,
     load_mmlu,
@@ -56,10 +49,17 @@ from semroute._router_data import (
     load_sanity_set,
     targets,
 )
-from semroute._router_features import FEATURE_NAMES, route_features
-from semroute._router_metrics import routing_curve
-from semroute._router_model import Scorer, train_scorer
-from semroute._router_prefix import route_prefixes
+from semroute.router.features import FEATURE_NAMES, route_features
+from semroute.router.metrics import routing_curve
+from semroute.router.model import Scorer, train_scorer
+from semroute.router.prefix import route_prefixes
+from semroute.router.router import (
+    DEFAULT_L2_EMBEDDING,
+    DEFAULT_L2_FEATURES,
+    DEFAULT_ROUTE_TOKENS,
+    DEFAULT_STRONG_SHARE,
+    DEFAULT_TIERS,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
 from benchmarks._stamp import environment
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.folds = min(args.folds, 3)
 
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     started = time.perf_counter()
     encoder = Encoder(threads=args.threads)

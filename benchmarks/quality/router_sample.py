@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from semroute._encoder import Encoder
-from semroute._router_data import RoutingSet, default_data_dir, load_mmlu, load_routerarena
-from semroute._router_features import route_features
+from semroute.encoder.encoder import Encoder
+from semroute.router.data import RoutingSet, default_data_dir, load_mmlu, load_routerarena
+from semroute.router.features import route_features
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "tests" / "integration" / "data" / "router_sample.npz"

@@ -29,17 +29,17 @@ from pathlib import Path
 
 import numpy as np
 
-from semroute._router_data import (
+from semroute.router.data import (
     embed_cached,
     load_mmlu,
     load_routerarena,
     load_sanity_set,
     targets,
 )
-from semroute._router_features import route_features
-from semroute._router_metrics import routing_curve
-from semroute._router_model import train_scorer
-from semroute._router_prefix import route_prefixes
+from semroute.router.features import route_features
+from semroute.router.metrics import routing_curve
+from semroute.router.model import train_scorer
+from semroute.router.prefix import route_prefixes
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models" / "scripts"))
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     started = time.perf_counter()
     encoder = Encoder(threads=1)

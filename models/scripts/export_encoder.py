@@ -269,7 +269,7 @@ def ort_embedder(graph: Path, tokenizer_path: Path) -> Callable[[Sequence[str]],
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    from semroute._reference import mean_pool_normalize
+    from semroute.encoder.pool_ref import mean_pool_normalize
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1

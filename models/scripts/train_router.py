@@ -54,18 +54,18 @@ from pathlib import Path
 import numpy as np
 from router_synthetic import easy_queries, hard_queries
 
-from semroute._encoder import Encoder
-from semroute._router import DEFAULT_L2_FEATURES, DEFAULT_ROUTE_TOKENS
-from semroute._router_data import (
+from semroute.encoder.encoder import Encoder
+from semroute.router.data import (
     embed_cached,
     load_mmlu,
     load_routerarena,
     load_sanity_set,
     targets,
 )
-from semroute._router_features import route_features
-from semroute._router_model import Scorer, train_scorer
-from semroute._router_prefix import route_prefixes
+from semroute.router.features import route_features
+from semroute.router.model import Scorer, train_scorer
+from semroute.router.prefix import route_prefixes
+from semroute.router.router import DEFAULT_L2_FEATURES, DEFAULT_ROUTE_TOKENS
 
 ROOT = Path(__file__).resolve().parents[2]
 

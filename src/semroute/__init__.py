@@ -16,46 +16,46 @@ from semroute import errors
 from semroute._version import __version__
 
 if TYPE_CHECKING:
-    from semroute._analyze import analyze
-    from semroute._cache import CacheHit, SemanticCache, Served
-    from semroute._cache_config import IndexConfig
-    from semroute._calibrate import CalibrationReport, calibrate
-    from semroute._encoder import Encoder, default_encoder
-    from semroute._guards_api import Guards
-    from semroute._prune import Pruned, Pruner, prune
-    from semroute._prune_messages import PrunedMessages, context_message, prune_messages
-    from semroute._router import Decision, Router, Rule, Tier
-    from semroute._stats import CacheStats
+    from semroute.analysis.analyze import analyze
+    from semroute.cache.cache import CacheHit, SemanticCache, Served
+    from semroute.cache.calibrate import CalibrationReport, calibrate
+    from semroute.cache.config import IndexConfig
+    from semroute.cache.guards.api import Guards
+    from semroute.cache.stats import CacheStats
+    from semroute.encoder.encoder import Encoder, default_encoder
     from semroute.integrations.openai import call_info, unwrap, wrap
     from semroute.ledger import Budget, Ledger
+    from semroute.pruning.messages import PrunedMessages, context_message, prune_messages
+    from semroute.pruning.prune import Pruned, Pruner, prune
+    from semroute.router.router import Decision, Router, Rule, Tier
 
 # Public name -> private module that defines it. Resolved on first access so
 # ``import semroute`` loads neither onnxruntime nor hnswlib.
 _LAZY: dict[str, str] = {
     "Budget": "semroute.ledger",
-    "CacheHit": "semroute._cache",
-    "CacheStats": "semroute._stats",
-    "CalibrationReport": "semroute._calibrate",
-    "Decision": "semroute._router",
-    "Encoder": "semroute._encoder",
-    "Guards": "semroute._guards_api",
-    "IndexConfig": "semroute._cache_config",
+    "CacheHit": "semroute.cache.cache",
+    "CacheStats": "semroute.cache.stats",
+    "CalibrationReport": "semroute.cache.calibrate",
+    "Decision": "semroute.router.router",
+    "Encoder": "semroute.encoder.encoder",
+    "Guards": "semroute.cache.guards.api",
+    "IndexConfig": "semroute.cache.config",
     "Ledger": "semroute.ledger",
-    "Pruned": "semroute._prune",
-    "Pruner": "semroute._prune",
-    "PrunedMessages": "semroute._prune_messages",
-    "Router": "semroute._router",
-    "Rule": "semroute._router",
-    "SemanticCache": "semroute._cache",
-    "Served": "semroute._cache",
-    "Tier": "semroute._router",
-    "analyze": "semroute._analyze",
-    "calibrate": "semroute._calibrate",
+    "Pruned": "semroute.pruning.prune",
+    "Pruner": "semroute.pruning.prune",
+    "PrunedMessages": "semroute.pruning.messages",
+    "Router": "semroute.router.router",
+    "Rule": "semroute.router.router",
+    "SemanticCache": "semroute.cache.cache",
+    "Served": "semroute.cache.cache",
+    "Tier": "semroute.router.router",
+    "analyze": "semroute.analysis.analyze",
+    "calibrate": "semroute.cache.calibrate",
     "call_info": "semroute.integrations.openai._info",
-    "context_message": "semroute._prune_messages",
-    "default_encoder": "semroute._encoder",
-    "prune": "semroute._prune",
-    "prune_messages": "semroute._prune_messages",
+    "context_message": "semroute.pruning.messages",
+    "default_encoder": "semroute.encoder.encoder",
+    "prune": "semroute.pruning.prune",
+    "prune_messages": "semroute.pruning.messages",
     "unwrap": "semroute.integrations.openai",
     "wrap": "semroute.integrations.openai",
 }

@@ -13,7 +13,7 @@ from semroute._version import __version__
 def _cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     started = time.perf_counter()
     encoder = Encoder(model_dir=args.model_dir, threads=args.threads)
@@ -42,12 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     encode.set_defaults(handler=_cmd_encode)
 
     # Each job's sub-command lives beside its code; importing them is cheap.
-    from semroute._analyze import register as register_analyze
     from semroute._bench_cli import register as register_bench
-    from semroute._calibrate_cli import register as register_calibrate
-    from semroute._prune_cli import register as register_prune
-    from semroute._router_cli import register as register_route
+    from semroute.analysis.analyze import register as register_analyze
+    from semroute.cache.calibrate_cli import register as register_calibrate
     from semroute.ledger._cli import register as register_report
+    from semroute.pruning.cli import register as register_prune
+    from semroute.router.cli import register as register_route
 
     register_analyze(commands)
     register_bench(commands)

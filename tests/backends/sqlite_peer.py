@@ -13,8 +13,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from semroute._cache import SemanticCache
 from semroute.backends import SQLiteBackend
+from semroute.cache.cache import SemanticCache
 from tests.fakes import FakeEncoder
 
 # forkserver, as tests/integration/test_redis_processes.py: a child never inherits this

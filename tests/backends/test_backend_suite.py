@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semroute import _text
-from semroute._cache import SemanticCache
 from semroute._entry import Entry
 from semroute.backends import Backend
+from semroute.cache.cache import SemanticCache
 from semroute.errors import BackendError, ConfigError
 from tests.backends.conftest import FACTORIES, REOPENERS
 from tests.fakes import FakeEncoder

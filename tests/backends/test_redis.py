@@ -17,12 +17,12 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from semroute._cache import SemanticCache
 from semroute._entry import Entry
 from semroute._validate import MAX_TTL_S
 from semroute.backends import Change
 from semroute.backends._redis_keys import Keys
 from semroute.backends.redis import RedisBackend
+from semroute.cache.cache import SemanticCache
 from semroute.errors import BackendError, ConfigError, CorruptStoreError, InputError
 from tests.backends.redis_server import (
     CLIENT_MISSING,
@@ -544,7 +544,7 @@ REPORTER = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from semroute._cache import SemanticCache
+    from semroute.cache.cache import SemanticCache
     from tests.fakes import FakeEncoder
     query = np.zeros(64, dtype=np.float32)
     query[0], query[1] = 0.97, np.sqrt(1 - 0.97**2)

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._stored import MAX_JSON_DEPTH
 from semroute.backends import MemoryBackend, SQLiteBackend, open_backend
+from semroute.cache.cache import SemanticCache
+from semroute.cache.stored import MAX_JSON_DEPTH
 from semroute.errors import ConfigError, CorruptStoreError, InputError
 from tests.fakes import FakeEncoder
 
@@ -223,7 +223,7 @@ def test_lru_order_survives_reopen(tmp_path: Path) -> None:
 WRITER = textwrap.dedent(
     """
     import sys
-    from semroute._cache import SemanticCache
+    from semroute.cache.cache import SemanticCache
     from tests.fakes import FakeEncoder
     cache = SemanticCache(sys.argv[1], encoder=FakeEncoder(), max_entries=None)
     i = 0
@@ -268,7 +268,7 @@ def test_kill_9_mid_write_loses_at_most_the_entry_being_written(tmp_path: Path) 
 
 
 def _graph_cache(path: Path) -> SemanticCache:
-    from semroute._cache_config import IndexConfig
+    from semroute.cache.config import IndexConfig
 
     index = IndexConfig(brute_force_below=16, background_build=False, k=4, ef_search=16)
     return SemanticCache(path, encoder=FakeEncoder(), max_entries=None, index=index)
@@ -282,7 +282,7 @@ def test_saved_graph_is_reused_and_validated_against_the_rows(tmp_path: Path) ->
     snapshot = tmp_path / "graph.db.index"
     assert any(snapshot.iterdir())
     cache = _graph_cache(path)
-    assert cache._namespaces["default"].partition.uses_graph
+    assert cache._store.namespaces["default"].partition.uses_graph
     for i in range(0, 60, 4):
         assert cache.delete(f"topic{i} words{i} here{i}")
     for i in range(60, 70):

@@ -13,8 +13,8 @@ import numpy.typing as npt
 import pytest
 
 from semroute import _text
-from semroute._cache import SemanticCache
 from semroute.backends import SQLiteBackend
+from semroute.cache.cache import SemanticCache
 from semroute.errors import ConfigError
 from tests.backends.sqlite_peer import DIM, Peer
 from tests.fakes import FakeEncoder

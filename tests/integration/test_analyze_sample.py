@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from semroute._analyze import register
+from semroute.analysis.analyze import register
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_log" / "queries.jsonl"
 # The first 400 records span two days of the sample: enough to warm the cache, under ~20 s.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from semroute._cache import SemanticCache
+from semroute.cache.cache import SemanticCache
 
 pytestmark = pytest.mark.integration
 

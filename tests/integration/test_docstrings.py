@@ -14,12 +14,12 @@ import pytest
 pytestmark = pytest.mark.integration
 
 MODULES = [
-    "semroute._cache",
-    "semroute._cache_config",
-    "semroute._encoder",
+    "semroute.cache.cache",
+    "semroute.cache.config",
+    "semroute.encoder.encoder",
     "semroute._inputs",
-    "semroute._router",
-    "semroute._singleflight",
+    "semroute.router.router",
+    "semroute.cache.singleflight",
     "semroute._text",
 ]
 

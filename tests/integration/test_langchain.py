@@ -23,7 +23,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, Generation
 from langchain_tests.integration_tests import AsyncCacheTestSuite, SyncCacheTestSuite
 
-from semroute._cache import SemanticCache
+from semroute.cache.cache import SemanticCache
 from semroute.chat.info import CallInfo
 from semroute.errors import ConfigError
 from semroute.integrations.langchain import SemrouteCache

@@ -22,11 +22,11 @@ import litellm
 from litellm.types.utils import ModelResponse
 
 import semroute.integrations.litellm as adapter
-from semroute._cache import SemanticCache
-from semroute._router import Decision, Router, Tier
+from semroute.cache.cache import SemanticCache
 from semroute.chat.info import CallInfo
 from semroute.errors import ConfigError
 from semroute.integrations.litellm import SemrouteLiteLLMCache, SemrouteRouting
+from semroute.router.router import Decision, Router, Tier
 from tests.fakes import FakeEncoder
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from semroute._prune import Pruner, prune
+from semroute.pruning.prune import Pruner, prune
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,7 @@ SQUAD = (
 
 @pytest.fixture(scope="module")
 def pruner() -> Pruner:
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     return Pruner(encoder=Encoder(threads=1))
 
@@ -30,7 +30,7 @@ def pruner() -> Pruner:
 @pytest.fixture(scope="module")
 def dense() -> Pruner:
     """The encoder path (lexical_weight 0.5), off by default since issue 18."""
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     return Pruner(encoder=Encoder(threads=1), lexical_weight=0.5)
 

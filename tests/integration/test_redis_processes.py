@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
 from semroute.backends import Change
 from semroute.backends.redis import RedisBackend
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.backends.redis_server import CLIENT_MISSING, RedisServer, requires_redis, running_server
 from tests.fakes import FakeEncoder
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from benchmarks.quality.router_sample import dequantize
-from semroute._router import DEFAULT_L2_EMBEDDING, DEFAULT_L2_FEATURES, Router
-from semroute._router_data import targets
-from semroute._router_metrics import routing_curve
-from semroute._router_model import train_scorer
 from semroute.errors import ConfigError
+from semroute.router.data import targets
+from semroute.router.metrics import routing_curve
+from semroute.router.model import train_scorer
+from semroute.router.router import DEFAULT_L2_EMBEDDING, DEFAULT_L2_FEATURES, Router
 from tests.fakes import FakeEncoder
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def encoder():  # type: ignore[no-untyped-def]
     try:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         return Encoder(threads=1)
     except Exception as exc:

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semroute._router import Router
 from semroute.errors import ConfigError
+from semroute.router.router import Router
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ OBVIOUS_EASY = [
 @pytest.fixture(scope="module")
 def router() -> Router:
     try:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         return Router(encoder=Encoder(threads=1))
     except ConfigError as exc:
@@ -70,7 +70,7 @@ def test_sanity_set_ranks_hard_above_easy(router: Router) -> None:
 
 
 def _held_out_decisions(router: Router) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    from semroute._router_data import load_sanity_set
+    from semroute.router.data import load_sanity_set
 
     _, held = load_sanity_set()
     hard = np.array([r.hard for r in held]) == 1

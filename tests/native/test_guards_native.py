@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semroute import _guards as native
-from semroute import _guards_ref as ref
-from semroute import _guards_words as words
-from semroute._guards_api import lexicon
+from semroute.cache.guards import twin as ref
+from semroute.cache.guards import words as words
+from semroute.cache.guards.api import lexicon
 
 KEYS, CODES = lexicon()
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from semroute import _pool as native
-from semroute import _reference as ref
+from semroute.encoder import pool_ref as ref
 
 
 @st.composite

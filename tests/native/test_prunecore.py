@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from semroute import _prunecore as native
-from semroute import _prunecore_ref as ref
+from semroute.pruning import core_ref as ref
 
 I32 = np.int32
 

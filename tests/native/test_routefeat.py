@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from semroute import _routefeat as native
-from semroute import _routefeat_ref as ref
+from semroute.router import features_ref as ref
 
 CUES = ref.cue_table()
 COL = {name: k for k, name in enumerate(ref.FEATURE_NAMES)}

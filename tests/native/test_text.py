@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from semroute import _reference as ref
 from semroute import _text as native
+from semroute.cache import text_ref as ref
 
 texts = st.text(
     alphabet=st.one_of(

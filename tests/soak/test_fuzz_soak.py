@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from semroute import Guards, analyze, prune
-from semroute._cache import SemanticCache
-from semroute._router import Router, Tier
+from semroute.cache.cache import SemanticCache
 from semroute.errors import SemrouteError
+from semroute.router.router import Router, Tier
 from tests.fakes import FakeEncoder
 from tests.soak.conftest import scaled
 

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
 from semroute._text import normalize_query
 from semroute.backends.redis import RedisBackend
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.backends.redis_server import (
     CLIENT_MISSING,
     REDIS_SERVER,
@@ -389,7 +389,7 @@ def test_a_10k_entry_catch_up_is_applied_beside_lookups(tmp_path: Path) -> None:
             lookups += 1
         caught_up_s = time.perf_counter() - started
         hit = reader.get(f"stored question n{entries - 1}", embedding=vectors[-1])
-        assert hit is not None, (len(reader), store.stats, reader._inbox)
+        assert hit is not None, (len(reader), store.stats, reader._follower.inbox)
         assert not wrong_answer(hit, "default", hit.matched_query)
         FIGURES["catch_up"] = {
             "entries": entries,

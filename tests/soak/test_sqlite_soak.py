@@ -22,8 +22,8 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
-from semroute._cache import SemanticCache
 from semroute.backends import SQLiteBackend
+from semroute.cache.cache import SemanticCache
 from tests.fakes import FakeEncoder
 from tests.soak.conftest import LONG, scaled
 
@@ -66,7 +66,7 @@ def plan(seed: int, n: int, known: int) -> list[tuple[str, str, int | None]]:
 WRITER = textwrap.dedent(
     """
     import sys
-    from semroute._cache import SemanticCache
+    from semroute.cache.cache import SemanticCache
     from tests.fakes import FakeEncoder
     from tests.soak.test_sqlite_soak import plan
     path, seed, n, known = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])

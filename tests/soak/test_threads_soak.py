@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.fakes import FakeEncoder
 from tests.soak.conftest import scaled
 
@@ -114,9 +114,9 @@ def test_32_threads_of_mixed_ops_never_serve_another_namespaces_answer(
     assert errors == []
     assert failures == []
     assert sum(counts.values()) == THREADS * OPS
-    table = cache._table
-    assert int(table.alive.sum()) == len(cache) == len(cache._id_to_slot) <= 400
-    assert sum(ns.partition.size for ns in cache._namespaces.values()) == len(cache)
+    table = cache._store.table
+    assert int(table.alive.sum()) == len(cache) == len(cache._store.id_to_slot) <= 400
+    assert sum(ns.partition.size for ns in cache._store.namespaces.values()) == len(cache)
     assert cache.stats.bytes == int(table.nbytes[table.alive != 0].sum())
     held = {(h.namespace, h.matched_query) for h in _every_entry(cache)}
     cache.close()
@@ -133,9 +133,12 @@ def _every_entry(cache: SemanticCache) -> list[Any]:
     """Each stored entry, looked up by its own query in its own namespace (exact hits)."""
     with cache._lock:
         rows = [
-            (cache._ns_by_id[int(cache._table.ns_ids[s])].name, cache._table.queries[s])
-            for s in range(len(cache._table.alive))
-            if cache._table.alive[s]
+            (
+                cache._store.ns_by_id[int(cache._store.table.ns_ids[s])].name,
+                cache._store.table.queries[s],
+            )
+            for s in range(len(cache._store.table.alive))
+            if cache._store.table.alive[s]
         ]
     hits = [cache.get(query, namespace=ns) for ns, query in rows]
     assert all(h is not None and h.exact for h in hits)

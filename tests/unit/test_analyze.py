@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from semroute._analyze import AnalyzeOptions, analyze, register
-from semroute._analyze_cost import DEFAULT_OUTPUT_TOKENS, PriceTable, load_prices
-from semroute._analyze_report import SCHEMA, SCHEMA_VERSION, AnalysisReport
-from semroute._router import Router, Tier
+from semroute.analysis.analyze import AnalyzeOptions, analyze, register
+from semroute.analysis.cost import DEFAULT_OUTPUT_TOKENS, PriceTable, load_prices
+from semroute.analysis.report import SCHEMA, SCHEMA_VERSION, AnalysisReport
 from semroute.errors import ConfigError, InputError
+from semroute.router.router import Router, Tier
 from tests.fakes import FakeEncoder
 
 EASY = ["hi there", "thanks a lot", "where is my order", "opening hours", "reset password"]
@@ -357,7 +357,7 @@ def test_json_form_is_stable_and_serialisable() -> None:
 
 def test_html_report_is_one_self_contained_file(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from semroute._analyze_html import write_html
+    from semroute.analysis.html import write_html
 
     log = [rec("reset my <password>", ts=(T0 + timedelta(hours=i)).isoformat()) for i in range(30)]
     path = tmp_path / "report.html"
@@ -370,7 +370,7 @@ def test_html_report_is_one_self_contained_file(tmp_path: Path) -> None:
 
 
 def test_html_without_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from semroute._analyze_html import render_html
+    from semroute.analysis.html import render_html
 
     report = run([rec("hello there")])
     monkeypatch.setitem(sys.modules, "matplotlib", None)
@@ -385,7 +385,7 @@ def test_html_without_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch
 def cli(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
     encoder = FakeEncoder()
     router = make_router(encoder)
-    import semroute._analyze as module
+    import semroute.analysis.analyze as module
 
     real = module.analyze
     monkeypatch.setattr(
@@ -463,7 +463,7 @@ def test_price_table_defaults_to_its_strongest_tier() -> None:
 def test_a_failing_pruner_is_reported_and_the_call_still_counts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import semroute._prune as prune_module
+    import semroute.pruning.prune as prune_module
 
     def broken(self: object, *args: object, **kwargs: object) -> None:
         raise ValueError("boom")
@@ -491,7 +491,7 @@ def test_cli_html_without_matplotlib_fails_before_the_replay(
     log.write_text(json.dumps(rec("hello")) + "\n")
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    import semroute._analyze as module
+    import semroute.analysis.analyze as module
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the replay ran")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from semroute._analyze_log import LogReader
+from semroute.analysis.log import LogReader
 from semroute.errors import ConfigError, InputTypeError
 
 

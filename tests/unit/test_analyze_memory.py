@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from semroute._analyze import Progress, analyze
+from semroute.analysis.analyze import Progress, analyze
 from tests.fakes import FakeEncoder
 from tests.unit.test_analyze import make_router
 

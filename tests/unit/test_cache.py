@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from semroute._cache import CacheHit, SemanticCache
-from semroute._cache_config import IndexConfig
+from semroute.cache.cache import CacheHit, SemanticCache
+from semroute.cache.config import IndexConfig
 from semroute.errors import BackendError, ConfigError, InputError, InputTypeError
 from tests.fakes import FakeEncoder
 
@@ -156,7 +156,7 @@ def test_json_responses_round_trip_and_are_copies(cache: SemanticCache) -> None:
 
 
 class FakeClock:
-    """Stands in for the ``time`` module inside ``semroute._cache``: wall time moves on demand."""
+    """Stands in for the ``time`` module inside ``semroute.cache.cache``: wall time moves on demand."""
 
     def __init__(self) -> None:
         self.now = time.time()
@@ -171,7 +171,7 @@ class FakeClock:
 def test_ttl_expires_entries_and_they_leave_the_index(
     encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import semroute._cache as module
+    import semroute.cache.cache as module
 
     clock = FakeClock()
     monkeypatch.setattr(module, "time", clock)
@@ -221,7 +221,8 @@ def test_replacing_a_query_keeps_one_entry(cache: SemanticCache) -> None:
 def test_hash_collision_never_serves_another_query(
     cache: SemanticCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import semroute._cache as module
+    import semroute.cache.cache as module
+    import semroute.cache.store as store_module
 
     class Colliding:
         normalize_query = staticmethod(module._text.normalize_query)
@@ -231,6 +232,7 @@ def test_hash_collision_never_serves_another_query(
             return 7
 
     monkeypatch.setattr(module, "_text", Colliding)
+    monkeypatch.setattr(store_module, "_text", Colliding)
     cache.put("alpha", "A")
     cache.put("omega", "B")
     alpha = cache.get("alpha", threshold=0.99)
@@ -354,7 +356,7 @@ def test_graph_index_serves_the_same_answers(encoder: FakeEncoder) -> None:
     )
     for i in range(40):
         cache.put(f"topic{i} detail{i} item{i}", str(i))
-    assert cache._namespaces["default"].partition.uses_graph
+    assert cache._store.namespaces["default"].partition.uses_graph
     for i in range(0, 40, 3):
         assert cache.delete(f"topic{i} detail{i} item{i}")
     for i in range(40):

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.fakes import FakeEncoder
 
 
@@ -135,9 +135,9 @@ def test_mixed_operations_from_many_threads_keep_the_cache_consistent() -> None:
     cache._wait_index()
     assert failures == []
     assert len(cache) <= 150
-    table = cache._table
-    assert int(table.alive.sum()) == len(cache) == len(cache._id_to_slot)
-    assert sum(ns.partition.size for ns in cache._namespaces.values()) == len(cache)
+    table = cache._store.table
+    assert int(table.alive.sum()) == len(cache) == len(cache._store.id_to_slot)
+    assert sum(ns.partition.size for ns in cache._store.namespaces.values()) == len(cache)
     assert cache.stats.bytes == int(table.nbytes[table.alive != 0].sum())
 
 

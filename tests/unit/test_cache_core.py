@@ -1,4 +1,4 @@
-"""semroute._cachecore agrees with its numpy twin, semroute._cache_ref."""
+"""semroute._cachecore agrees with its numpy twin, semroute.cache.core_ref."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from semroute import _cache_ref as ref
 from semroute import _cachecore as native
+from semroute.cache import core_ref as ref
 
 
 @st.composite

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from semroute import _text
-from semroute._cache import SemanticCache
 from semroute._entry import Entry
 from semroute.backends import Change, MemoryBackend
+from semroute.cache.cache import SemanticCache
 from tests.fakes import FakeEncoder
 
 ENCODER = FakeEncoder()

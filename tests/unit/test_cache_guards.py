@@ -12,10 +12,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-import semroute._cache as cache_module
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
-from semroute._guards_api import Guards
+import semroute.cache.lookup as cache_module
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
+from semroute.cache.guards.api import Guards
 from semroute.errors import ConfigError
 from tests.fakes import FakeEncoder
 

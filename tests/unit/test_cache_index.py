@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from semroute._cache_config import IndexConfig
-from semroute._index import Partition
+from semroute.cache.config import IndexConfig
+from semroute.cache.index import Partition
 
 
 def unit(rng: np.random.Generator, n: int, dim: int = 32) -> np.ndarray:
@@ -38,7 +38,7 @@ def test_background_build_catches_up_with_changes_made_meanwhile() -> None:
 def test_deleted_graph_labels_are_never_re_added_until_a_compaction_frees_them(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import semroute._index as module
+    import semroute.cache.index as module
 
     monkeypatch.setattr(module, "_COMPACT_MIN", 12)
     rng = np.random.default_rng(1)
@@ -88,7 +88,7 @@ def test_deleted_graph_labels_are_never_re_added_until_a_compaction_frees_them(
 def test_a_compaction_in_the_background_keeps_every_change_made_meanwhile(
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    import semroute._index as module
+    import semroute.cache.index as module
 
     monkeypatch.setattr(module, "_COMPACT_MIN", 200)
     rng = np.random.default_rng(5)
@@ -121,7 +121,7 @@ def test_empty_partition_returns_no_candidates() -> None:
 def test_a_builder_outpaced_by_inserts_is_waited_for(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import threading
 
-    import semroute._index as module
+    import semroute.cache.index as module
 
     monkeypatch.setattr(module, "_MAX_REPLAY", 50)
     gate = threading.Event()

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semroute import _reference, _text
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
-from semroute._router import Router
+from semroute import _text
+from semroute.cache import text_ref as _reference
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from semroute.errors import ConfigError, InputError, InputTypeError, SemrouteError
+from semroute.router.router import Router
 from tests.fakes import FakeEncoder
 
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._guards_api import Guards
+from semroute.cache.cache import SemanticCache
+from semroute.cache.guards.api import Guards
 from tests.fakes import FakeEncoder
 
 _WORD = re.compile(r"\w+")

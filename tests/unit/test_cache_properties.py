@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from tests.fakes import FakeEncoder
 
 ENCODER = FakeEncoder(dim=16)
@@ -112,5 +112,5 @@ def test_eviction_order_is_exact_lru(ops: list[tuple[bool, int]], max_entries: i
             if hit is not None:
                 model.move_to_end(query)
     assert sorted(q for q in model) == sorted(
-        cache._table.queries[s] for s in cache._id_to_slot.values()
+        cache._store.table.queries[s] for s in cache._store.id_to_slot.values()
     )

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import semroute._encoder
-from semroute._cache import SemanticCache
+import semroute.encoder.encoder
 from semroute.backends import SQLiteBackend
+from semroute.cache.cache import SemanticCache
 from tests.fakes import FakeEncoder
 
 
@@ -16,7 +16,7 @@ from tests.fakes import FakeEncoder
 def lazy_default(monkeypatch: pytest.MonkeyPatch) -> FakeEncoder:
     """The default encoder, loaded on first use, is the fake here (no model)."""
     fake = FakeEncoder()
-    monkeypatch.setattr(semroute._encoder, "default_encoder", lambda: fake)
+    monkeypatch.setattr(semroute.encoder.encoder, "default_encoder", lambda: fake)
     return fake
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import semroute
-from semroute._cache import SemanticCache, Served
+from semroute.cache.cache import SemanticCache, Served
 from semroute.errors import InputError, InputTypeError
 from tests.fakes import FakeEncoder
 

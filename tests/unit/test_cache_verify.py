@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from semroute._cache import SemanticCache
-from semroute._cache_config import IndexConfig
+from semroute.cache.cache import SemanticCache
+from semroute.cache.config import IndexConfig
 from semroute.errors import ConfigError
 from tests.fakes import FakeEncoder
 

@@ -13,10 +13,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from semroute import _encoder
-from semroute._calibrate import CalibrationReport, calibrate, default_thresholds, load_pairs
-from semroute._calibrate_cli import register
-from semroute._guards_api import Guards
+from semroute.cache.calibrate import CalibrationReport, calibrate, default_thresholds, load_pairs
+from semroute.cache.calibrate_cli import register
+from semroute.cache.guards.api import Guards
+from semroute.encoder import encoder as _encoder
 from semroute.errors import ConfigError, InputError
 from tests.fakes import FakeEncoder
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from semroute._encoder import Encoder, _as_texts
+from semroute.encoder.encoder import Encoder, _as_texts
 from semroute.errors import ConfigError, EncoderError, EncoderInputTypeError
 
 

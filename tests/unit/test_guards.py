@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from semroute._guards_api import Guards, GuardSignature, guard_reason, guard_signature
+from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute.errors import ConfigError, InputTypeError
 
 BLOCKED = [

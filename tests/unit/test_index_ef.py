@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semroute import _cache_config, _index_snapshot
-from semroute._cache_config import IndexConfig
-from semroute._index import Partition
+from semroute.cache import config as _cache_config
+from semroute.cache import snapshot as _index_snapshot
+from semroute.cache.config import IndexConfig
+from semroute.cache.index import Partition
 from semroute.errors import ConfigError
 
 

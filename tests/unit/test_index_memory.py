@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from semroute._cache_table import IntMap, SlotTable, column, grown
+from semroute.cache.table import IntMap, SlotTable, column, grown
 
 
 def test_small_columns_are_plain_arrays_and_large_ones_own_their_pages() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from semroute._analyze_render import print_summary
 from semroute._cli import main
+from semroute.analysis.render import print_summary
 from semroute.errors import ConfigError
 from semroute.ledger import Ledger
 from semroute.ledger._cli import parse_since

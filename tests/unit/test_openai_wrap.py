@@ -322,7 +322,7 @@ def test_a_cache_that_is_down_falls_through_to_the_api(api: FakeAPI, encoder: Fa
 class FailingStore(SemanticCache):
     """Lookups work, every store fails (a backend that refuses writes)."""
 
-    def _store(self, *args: Any, **kwargs: Any) -> Any:
+    def _put_result(self, *args: Any, **kwargs: Any) -> Any:
         raise BackendError("disk full")
 
 

@@ -1,4 +1,4 @@
-"""semroute._prune with the fake encoder: budgets, offsets, protected spans, errors, threads."""
+"""semroute.pruning.prune with the fake encoder: budgets, offsets, protected spans, errors, threads."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from semroute import _prunecore_ref
-from semroute._prune import CHUNK_SEPARATOR, Pruned, PruneOptions, Pruner, prune
 from semroute.errors import ConfigError, EncoderError, InputError, InputTypeError
+from semroute.pruning import core_ref as _prunecore_ref
+from semroute.pruning.prune import CHUNK_SEPARATOR, Pruned, PruneOptions, Pruner, prune
 from tests.fakes import FakeEncoder
 
 FILLER = [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from semroute import _prune_cli
-from semroute._prune import Pruner
 from semroute.errors import InputError
+from semroute.pruning import cli as _prune_cli
+from semroute.pruning.prune import Pruner
 from tests.fakes import FakeEncoder
 
 

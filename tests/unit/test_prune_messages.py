@@ -1,4 +1,4 @@
-"""semroute._prune_messages: only marked context is pruned; instructions and the question never."""
+"""semroute.pruning.messages: only marked context is pruned; instructions and the question never."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import copy
 import pytest
 
 import semroute
-from semroute._prune import Pruner
-from semroute._prune_messages import (
+from semroute.errors import InputError, InputTypeError
+from semroute.pruning.messages import (
     CONTEXT_CLOSE,
     CONTEXT_OPEN,
     PrunedMessages,
     context_message,
     prune_messages,
 )
-from semroute.errors import InputError, InputTypeError
+from semroute.pruning.prune import Pruner
 from tests.fakes import FakeEncoder
 
 PASSAGES = [

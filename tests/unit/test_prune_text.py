@@ -1,4 +1,4 @@
-"""semroute._prune_text: pieces, sentence/passage units and protected spans."""
+"""semroute.pruning.text: pieces, sentence/passage units and protected spans."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from semroute import _prune_text as pt
+from semroute.pruning import text as pt
 
 
 def unit_texts(text: str, granularity: str = "sentence", chunk_starts=()) -> list[str]:

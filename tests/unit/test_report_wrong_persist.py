@@ -14,8 +14,8 @@ import numpy.typing as npt
 import pytest
 
 from semroute import _text
-from semroute._cache import SemanticCache
 from semroute.backends import Backend, MemoryBackend, SQLiteBackend
+from semroute.cache.cache import SemanticCache
 from semroute.errors import ConfigError, CorruptStoreError
 from tests.fakes import FakeEncoder
 

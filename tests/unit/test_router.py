@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semroute._router import DEFAULT_TIERS, Decision, Router, Rule, Tier
-from semroute._router_metrics import routing_curve
 from semroute.errors import ConfigError, InputError, InputTypeError
+from semroute.router.metrics import routing_curve
+from semroute.router.router import DEFAULT_TIERS, Decision, Router, Rule, Tier
 from tests.fakes import FakeEncoder
 
 HARD = ["theorem", "derive", "integral", "eigenvalue", "prove", "lemma", "entropy", "tensor"]
@@ -330,7 +330,7 @@ def test_other_format_versions_and_damaged_files_are_refused(
 
 
 def test_reference_rows_set_the_share_quantiles_and_per_column_penalties_apply() -> None:
-    from semroute._router_model import train_scorer
+    from semroute.router.model import train_scorer
 
     rng = np.random.default_rng(3)
     emb = rng.normal(size=(300, 8)).astype(np.float32)

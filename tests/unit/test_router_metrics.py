@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from semroute._router_data import targets
-from semroute._router_metrics import routing_curve
+from semroute.router.data import targets
+from semroute.router.metrics import routing_curve
 
 
 def test_oracle_router_recovers_the_gap_first() -> None:

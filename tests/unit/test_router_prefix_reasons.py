@@ -9,10 +9,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from semroute._router import DEFAULT_ROUTE_TOKENS, Router
-from semroute._router_prefix import route_prefixes
-from semroute._router_reasons import SIGNALS, signal_matrix, signal_names
 from semroute.errors import ConfigError
+from semroute.router.prefix import route_prefixes
+from semroute.router.reasons import SIGNALS, signal_matrix, signal_names
+from semroute.router.router import DEFAULT_ROUTE_TOKENS, Router
 from tests.fakes import FakeEncoder
 
 TOKENIZER = Path(__file__).resolve().parents[2] / "models" / "tokenizer.json"
@@ -94,7 +94,7 @@ def test_route_tokens_is_validated_and_saved(tmp_path: Path) -> None:
 
 
 def test_signal_matrix_covers_every_model_input_once() -> None:
-    from semroute._router_features import FEATURE_NAMES
+    from semroute.router.features import FEATURE_NAMES
 
     names = ("topic", *FEATURE_NAMES)
     matrix = signal_matrix(names)

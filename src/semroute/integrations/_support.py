@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from semroute._cache import CacheHit, SemanticCache
+from semroute.cache.cache import CacheHit, SemanticCache
 from semroute.chat.info import CallInfo, CallObserver
 from semroute.errors import ConfigError
 

@@ -43,7 +43,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.utils import convert_to_openai_messages
 from langchain_core.outputs import ChatGeneration, Generation
 
-from semroute._cache import CacheHit, SemanticCache
+from semroute.cache.cache import CacheHit, SemanticCache
 from semroute.chat.info import CallInfo, CallObserver, Outcome
 from semroute.chat.request import CanonicalRequest, History, chat_request
 from semroute.chat.response import chat_bypass_reason

@@ -39,8 +39,7 @@ from litellm.router import Router as LiteLLMRouter
 from litellm.types.router import CustomRoutingStrategyBase
 from pydantic import BaseModel
 
-from semroute._cache import CacheHit, SemanticCache
-from semroute._router import Decision, Router
+from semroute.cache.cache import CacheHit, SemanticCache
 from semroute.chat.info import CallInfo, CallObserver, Outcome
 from semroute.chat.request import CanonicalRequest, History, chat_request
 from semroute.chat.response import chat_bypass_reason, usage_of
@@ -53,6 +52,7 @@ from semroute.integrations._support import (
     notify,
     observers_of,
 )
+from semroute.router.router import Decision, Router
 
 __all__ = ["SemrouteLiteLLMCache", "SemrouteRouting"]
 

@@ -46,13 +46,13 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "semroute report needs rich for its tables: pip install 'semroute[report]'"
         ) from exc
-    from semroute._analyze_render import print_summary
+    from semroute.analysis.render import print_summary
     from semroute.ledger._ledger import Ledger
     from semroute.ledger._report import ledger_report
     from semroute.ledger._store import parse_url
 
     if args.html is not None:
-        from semroute._analyze_html import check_available
+        from semroute.analysis.html import check_available
 
         check_available()
     path = parse_url(args.ledger)
@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     if args.html is not None:
-        from semroute._analyze_html import write_html
+        from semroute.analysis.html import write_html
 
         write_html(report, args.html)
     return 0

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from semroute._analyze_cost import Price, load_prices
+from semroute.analysis.cost import Price, load_prices
 from semroute.errors import InputError
 
 __all__ = ["PriceBook", "default_prices", "price_of", "shipped_prices_info", "use_prices"]

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from semroute._analyze_replay import _BUCKET_WIDTHS_H, _MAX_BUCKETS
-from semroute._analyze_report import (
+from semroute.analysis.replay import _BUCKET_WIDTHS_H, _MAX_BUCKETS
+from semroute.analysis.report import (
     AnalysisReport,
     CacheResult,
     GroupRow,

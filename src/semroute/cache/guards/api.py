@@ -16,8 +16,8 @@ It is refused when the two queries differ in
   refuses many true paraphrases that swap a synonym ("gun" / "weapon"), so it
   is opt-in: see notes/guards.md for its measured cost.
 
-The work is native (``semroute._guards``, twin ``semroute._guards_ref``); the
-English word lists are in ``semroute._guards_words``. This module is named
+The work is native (``semroute._guards``, twin ``semroute.cache.guards.twin``); the
+English word lists are in ``semroute.cache.guards.words``. This module is named
 ``_guards_api`` because ``semroute._guards`` is the extension module.
 """
 
@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute import _guards as _native
-from semroute import _guards_ref as _ref
-from semroute import _guards_words as _words
+from semroute.cache.guards import twin as _ref
+from semroute.cache.guards import words as _words
 from semroute.errors import ConfigError, InputTypeError
 
 __all__ = ["GuardSignature", "Guards", "guard_reason", "guard_signature"]

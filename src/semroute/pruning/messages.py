@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from semroute._prune import CHUNK_SEPARATOR, Pruned, Pruner
 from semroute.errors import InputError, InputTypeError
+from semroute.pruning.prune import CHUNK_SEPARATOR, Pruned, Pruner
 
 __all__ = ["CONTEXT_CLOSE", "CONTEXT_OPEN", "PrunedMessages", "context_message", "prune_messages"]
 
@@ -161,7 +161,7 @@ def prune_messages(
     if query is not None and not query.strip():
         query = None
     if pruner is None:
-        from semroute._prune import _default_pruner
+        from semroute.pruning.prune import _default_pruner
 
         pruner = _default_pruner()
 

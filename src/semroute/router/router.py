@@ -26,10 +26,6 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute._inputs import plain_text, real_vector
-from semroute._router_features import route_features
-from semroute._router_model import Scorer, train_scorer
-from semroute._router_prefix import route_prefixes
-from semroute._router_reasons import signal_matrix, signal_names
 from semroute._types import TextEncoder
 from semroute.errors import (
     ConfigError,
@@ -38,6 +34,10 @@ from semroute.errors import (
     InputTypeError,
     SemrouteError,
 )
+from semroute.router.features import route_features
+from semroute.router.model import Scorer, train_scorer
+from semroute.router.prefix import route_prefixes
+from semroute.router.reasons import signal_matrix, signal_names
 
 __all__ = ["DEFAULT_TIERS", "PRICES_AS_OF", "Decision", "Router", "Rule", "Tier"]
 
@@ -273,7 +273,7 @@ class Router:
     @property
     def encoder(self) -> TextEncoder:
         if self._encoder is None:
-            from semroute._encoder import default_encoder
+            from semroute.encoder.encoder import default_encoder
 
             self._encoder = default_encoder()
             self._check_encoder()

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute import _routefeat
-from semroute._routefeat_ref import FEATURE_NAMES, cue_table
+from semroute.router.features_ref import FEATURE_NAMES, cue_table
 
 __all__ = ["FEATURE_NAMES", "route_features"]
 

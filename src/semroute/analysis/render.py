@@ -10,7 +10,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from semroute._analyze_report import AnalysisReport, Measured
+from semroute.analysis.report import AnalysisReport, Measured
 
 __all__ = ["print_summary"]
 

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from semroute._cache_config import IndexConfig
-from semroute._cache_table import column, grown
+from semroute.cache.config import IndexConfig
+from semroute.cache.table import column, grown
 
 _EMPTY_SLOTS = np.empty(0, dtype=np.int64)
 _BUILD_CHUNK = 256

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _prune_text as pt
+from semroute.pruning import text as pt
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _prune_text as pt
-from semroute._prune_vocab import PieceTable
 from semroute.errors import EncoderError, InputError, InputTypeError
+from semroute.pruning import text as pt
+from semroute.pruning.vocab import PieceTable
 
 if TYPE_CHECKING:
     from semroute._types import TextEncoder
@@ -237,7 +237,7 @@ class Pruner:
         if self._encoder is None:
             with self._lock:
                 if self._encoder is None:
-                    from semroute._encoder import default_encoder
+                    from semroute.encoder.encoder import default_encoder
 
                     self._encoder = default_encoder()
         return self._encoder

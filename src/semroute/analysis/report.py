@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from semroute._analyze_log import Malformed
+from semroute.analysis.log import Malformed
 
 __all__ = [
     "MEASURED_SCHEMA",

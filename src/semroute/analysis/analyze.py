@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from semroute._analyze_cost import Price, PriceTable, load_prices
-from semroute._analyze_log import LogReader, Malformed
-from semroute._analyze_replay import Replay, ReplaySettings
-from semroute._analyze_report import AnalysisReport
 from semroute._types import TextEncoder
+from semroute.analysis.cost import Price, PriceTable, load_prices
+from semroute.analysis.log import LogReader, Malformed
+from semroute.analysis.replay import Replay, ReplaySettings
+from semroute.analysis.report import AnalysisReport
 from semroute.errors import ConfigError, InputError
 
 __all__ = ["DEFAULT_THRESHOLDS", "AnalyzeOptions", "Progress", "analyze", "register"]
@@ -98,9 +98,9 @@ def _components(
     router: Any,
     prices: PriceTable | None,
 ) -> tuple[list[Any], Any, Callable[..., Any], PriceTable]:
-    from semroute._cache import SemanticCache
-    from semroute._prune import Pruner
-    from semroute._router import Router, Tier
+    from semroute.cache.cache import SemanticCache
+    from semroute.pruning.prune import Pruner
+    from semroute.router.router import Router, Tier
 
     if router is None:
         if prices is None:
@@ -158,7 +158,7 @@ def analyze(
     table = prices if isinstance(prices, PriceTable) or prices is None else load_prices(prices)
     reader = LogReader(source)
     if encoder is None:
-        from semroute._encoder import default_encoder
+        from semroute.encoder.encoder import default_encoder
 
         encoder = default_encoder()
     caches, router, pruner, table = _components(options, encoder, router, table)
@@ -238,7 +238,7 @@ def _encoder_for(threads: int | None) -> TextEncoder | None:
     """``None`` lets ``analyze`` take the shared default encoder when it needs one."""
     if threads is None:
         return None
-    from semroute._encoder import Encoder
+    from semroute.encoder.encoder import Encoder
 
     return Encoder(threads=threads)
 
@@ -253,11 +253,11 @@ def _run(args: argparse.Namespace) -> int:
             "semroute analyze needs rich for its tables: pip install 'semroute[report]'"
         ) from exc
 
-    from semroute._analyze_render import print_summary
+    from semroute.analysis.render import print_summary
 
     if args.html is not None:
         # Fail before a long replay, not after it.
-        from semroute._analyze_html import check_available
+        from semroute.analysis.html import check_available
 
         check_available()
     err = Console(stderr=True)
@@ -298,7 +298,7 @@ def _run(args: argparse.Namespace) -> int:
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     if args.html is not None:
-        from semroute._analyze_html import write_html
+        from semroute.analysis.html import write_html
 
         write_html(report, args.html)
     if report.records == 0:

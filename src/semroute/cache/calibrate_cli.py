@@ -11,13 +11,13 @@ from semroute.errors import InputError
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from semroute._calibrate import calibrate, load_pairs
-    from semroute._guards_api import Guards
+    from semroute.cache.calibrate import calibrate, load_pairs
+    from semroute.cache.guards.api import Guards
 
     pairs = load_pairs(args.pairs)
     encoder: Any = None
     if args.model_dir is not None:
-        from semroute._encoder import Encoder
+        from semroute.encoder.encoder import Encoder
 
         encoder = Encoder(model_dir=args.model_dir)
     report = calibrate(

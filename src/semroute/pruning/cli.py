@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from semroute._prune import Pruner
+from semroute.pruning.prune import Pruner
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from semroute._router_features import FEATURE_NAMES
 from semroute.errors import ConfigError
+from semroute.router.features import FEATURE_NAMES
 
 FORMAT = "semroute-router"
 FORMAT_VERSION = 1

@@ -21,9 +21,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from semroute._analyze_cost import DEFAULT_OUTPUT_TOKENS, Price, PriceTable
-from semroute._analyze_log import LogRecord
-from semroute._analyze_report import (
+from semroute._types import FloatArray, TextEncoder
+from semroute.analysis.cost import DEFAULT_OUTPUT_TOKENS, Price, PriceTable
+from semroute.analysis.log import LogRecord
+from semroute.analysis.report import (
     CacheResult,
     Intent,
     PruningResult,
@@ -33,8 +34,7 @@ from semroute._analyze_report import (
     TimeBucket,
     Totals,
 )
-from semroute._reference import normalize_query
-from semroute._types import FloatArray, TextEncoder
+from semroute.cache.text_ref import normalize_query
 from semroute.errors import SemrouteError
 
 __all__ = ["Replay", "ReplaySettings"]

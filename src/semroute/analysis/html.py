@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semroute._analyze_report import AnalysisReport, Measured
+from semroute.analysis.report import AnalysisReport, Measured
 from semroute.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from semroute import _validate
-from semroute._guards_api import Guards
 from semroute._inputs import plain_text
+from semroute.cache.guards.api import Guards
 from semroute.errors import ConfigError, InputError
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from semroute._guards_api import Guards, guard_reason, guard_signature
 from semroute._types import TextEncoder
+from semroute.cache.guards.api import Guards, guard_reason, guard_signature
 from semroute.errors import ConfigError, InputError
 
 __all__ = [
@@ -277,7 +277,7 @@ def calibrate(
     if negatives == 0:
         raise InputError("no non-duplicate pairs: precision cannot be measured")
     if encoder is None:
-        from semroute._encoder import default_encoder
+        from semroute.encoder.encoder import default_encoder
 
         encoder = default_encoder()
     sims = _cosines(checked, encoder)

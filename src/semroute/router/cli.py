@@ -7,7 +7,7 @@ from typing import Any
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
-    from semroute._router import Router
+    from semroute.router.router import Router
 
     kwargs: dict[str, Any] = {}
     if args.model is not None:

@@ -1,0 +1,1 @@
+"""semroute analyze: replay a log through cache, router and pruner; report savings."""

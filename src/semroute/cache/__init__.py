@@ -1,0 +1,1 @@
+"""SemanticCache: lookup (exact, index, guards, verifier), store, index, calibrate."""

@@ -1,0 +1,1 @@
+"""Hit guards: the words that change an answer (numbers, negation, names)."""

@@ -1,0 +1,303 @@
+"""The lookup decision: exact key -> index -> guards, blocks, long-text tail -> verifier.
+
+``Lookup`` reads the entry store under the cache's lock and never writes an entry but to
+drop an expired one. The semantic decision is a generator shared by the sync and async
+paths: it yields ``(cached_query, cached_response)`` when the verifier must be asked
+(outside the lock) and receives the answer; ``drive`` / ``adrive`` ask it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from semroute import _cachecore
+from semroute.cache.blocks import Blocks, block_form
+from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
+from semroute.cache.stats import StatsRecorder
+from semroute.cache.store import EntryStore
+from semroute.cache.window import Tails
+from semroute.errors import ConfigError
+
+FloatArray = npt.NDArray[np.float32]
+
+#: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
+#: be ``async def`` when used through ``aget_or_call``.
+Verifier = Callable[[str, str, Any], "bool | Awaitable[bool]"]
+# What the semantic lookup asks its driver: (cached_query, cached_response) to verify.
+_Ask = tuple[str, Any]
+Steps = Generator[_Ask, bool, "CacheHit | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHit:
+    """A stored answer served for a query, with the figures worth logging.
+
+    ``similarity`` is the cosine between the query and ``matched_query``
+    (1.0 for an exact repeat, found without the encoder: ``exact`` is True).
+    """
+
+    response: Any
+    similarity: float
+    matched_query: str
+    age_s: float
+    exact: bool
+    namespace: str
+    lookup_us: float
+
+
+class Check:
+    """Why a semantic candidate may not be served; the query's guard signature is
+    computed at most once per lookup, and only when some candidate qualifies."""
+
+    __slots__ = ("blocked", "guards", "mask", "query", "sig", "tail", "tail_of")
+
+    def __init__(
+        self,
+        query: str,
+        guards: Guards,
+        blocked: frozenset[str] | None,
+        tail_of: Callable[[str], str | None] | None,
+    ) -> None:
+        self.query = query
+        self.guards = guards
+        self.mask = guards.mask
+        self.blocked = blocked
+        self.sig: GuardSignature | None = None
+        self.tail_of = tail_of
+        self.tail: str | bool | None = False  # False: not computed yet
+
+    def reason(self, cached_query: str) -> str | None:
+        if self.blocked and block_form(cached_query, raw=True) in self.blocked:
+            return "reported"
+        if self.tail_of is not None:
+            # Only the encoder's window was embedded: the rest must be the same text.
+            if self.tail is False:
+                self.tail = self.tail_of(self.query)
+            if self.tail_of(cached_query) != self.tail:
+                return "long_text"
+        if not self.mask:
+            return None
+        if self.sig is None:
+            self.sig = guard_signature(self.query)
+        # The cached side's signature is recomputed (~2.6 µs) rather than stored per
+        # entry (~250 bytes): see notes/cache_guards.md.
+        return guard_reason(self.sig, cached_query, self.guards)
+
+
+class Lookup:
+    """Finds the entry that may answer a query; the caller counts and times the lookup."""
+
+    def __init__(
+        self,
+        store: EntryStore,
+        blocks: Blocks,
+        stats: StatsRecorder,
+        lock: threading.RLock,
+        verify: Verifier | None,
+        verify_band: tuple[float, float] | None,
+        tails: Tails,
+    ) -> None:
+        self._store = store
+        self._blocks = blocks
+        self._stats = stats
+        self._lock = lock
+        self._verify = verify
+        self._verify_band = verify_band
+        self._tails = tails
+
+    def exact(self, ns_name: str, norm: str, key: int, now: float) -> CacheHit | None:
+        with self._lock:
+            slot = self._store.find(ns_name, key, norm)
+            if slot is None:
+                return None
+            if self._store.table.expires[slot] <= now:
+                self._store.remove(slot, "expirations")
+                return None
+            return self.hit(slot, ns_name, 1.0, True, now)
+
+    def semantic_steps(
+        self,
+        ns_name: str,
+        query: str,
+        norm: str,
+        vector: FloatArray,
+        threshold: float,
+        now: float,
+        guards: Guards,
+    ) -> Steps:
+        """The semantic decision, shared by sync and async lookups.
+
+        Candidates at or above the threshold are tried best first; a candidate a
+        guard, a reported mistake or the verifier refuses is skipped and the next
+        one tried. The generator yields ``(cached_query, response)`` when the
+        verifier must be asked (outside the lock) and receives its answer.
+        """
+        refused: set[int] = set()  # entry ids refused during this lookup
+        blocked = self._blocks.of(ns_name, block_form(norm))
+        check = Check(query, guards, blocked, self._tails.of)
+        band = self._verify_band
+        while True:
+            with self._lock:
+                picked = self._pick(ns_name, vector, threshold, now, check, refused)
+                if picked is None:
+                    return None
+                slot, sim = picked
+                if self._verify is None or (band is not None and not band[0] <= sim <= band[1]):
+                    return self.hit(slot, ns_name, sim, False, now)
+                table = self._store.table
+                entry_id = int(table.ids[slot])
+                cached_query = table.queries[slot]
+                created = float(table.created[slot])
+                value = table.values[slot]
+                response = json.loads(value) if table.is_json[slot] else value
+            if (yield cached_query, response):
+                with self._lock:
+                    slot = self._store.id_to_slot.get(entry_id, -1)
+                    if slot >= 0:
+                        return self.hit(slot, ns_name, sim, False, now)
+                # Removed while the verifier ran: serve what was verified.
+                return CacheHit(
+                    response=response,
+                    similarity=min(sim, 1.0),
+                    matched_query=cached_query,
+                    age_s=max(0.0, now - created),
+                    exact=False,
+                    namespace=ns_name,
+                    lookup_us=0.0,
+                )
+            refused.add(entry_id)
+            self._stats.add("verify_refusals")
+
+    def _pick(
+        self,
+        ns_name: str,
+        vector: FloatArray,
+        threshold: float,
+        now: float,
+        check: Check,
+        refused: set[int],
+    ) -> tuple[int, float] | None:
+        """The best servable candidate ``(slot, cosine)``; the caller holds the lock."""
+        ns = self._store.namespaces.get(ns_name)
+        if ns is None:
+            return None
+        table = self._store.table
+        rows = ns.partition.exact_rows()
+        if rows is not None:
+            matrix, slots = rows
+            best, sim, n_expired = _cachecore.best_row(
+                matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id, now,
+                threshold,
+            )  # fmt: skip
+        else:
+            slots, sims = ns.partition.search(vector)
+            best, n_expired = _cachecore.pick_candidate(
+                slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now, threshold
+            )
+            sim = float(sims[best]) if best >= 0 else 0.0
+        picked = None
+        if best >= 0:
+            slot = int(slots[best])
+            if self._servable(slot, check, refused):
+                picked = (slot, sim)
+            else:
+                # The best was refused: rank every qualifying candidate (rare, so the
+                # common lookup pays for one best-only pass) and try the next ones.
+                if rows is not None:
+                    order, ranked_sims, _ = _cachecore.rank_rows(
+                        matrix, vector, slots, table.alive, table.expires, table.ns_ids, ns.id,
+                        now, threshold,
+                    )  # fmt: skip
+                else:
+                    order, _ = _cachecore.rank_candidates(
+                        slots, sims, table.alive, table.expires, table.ns_ids, ns.id, now,
+                        threshold,
+                    )  # fmt: skip
+                    ranked_sims = sims[order]
+                for i, next_sim in zip(order.tolist(), ranked_sims.tolist(), strict=True):
+                    candidate = int(slots[i])
+                    if candidate != slot and self._servable(candidate, check, refused):
+                        picked = (candidate, float(next_sim))
+                        break
+        if n_expired:
+            # Expired candidates leave the index now so they never shadow a neighbour.
+            for expired in slots[slots >= 0].tolist():
+                if table.alive[expired] and table.expires[expired] <= now:
+                    self._store.remove(expired, "expirations")
+        return picked
+
+    def _servable(self, slot: int, check: Check, refused: set[int]) -> bool:
+        entry_id = int(self._store.table.ids[slot])
+        if entry_id in refused:
+            return False
+        reason = check.reason(self._store.table.queries[slot])
+        if reason is None:
+            return True
+        refused.add(entry_id)
+        if reason == "reported":
+            self._stats.add("reported_refusals")
+        elif reason == "long_text":
+            self._stats.add("long_text_refusals")
+        else:
+            self._stats.guard_block(reason)
+        return False
+
+    def hit(self, slot: int, ns_name: str, sim: float, exact: bool, now: float) -> CacheHit:
+        self._store.touch(slot, now)
+        table = self._store.table
+        value = table.values[slot]
+        return CacheHit(
+            response=json.loads(value) if table.is_json[slot] else value,
+            similarity=min(sim, 1.0),
+            matched_query=table.queries[slot],
+            age_s=max(0.0, now - float(table.created[slot])),
+            exact=exact,
+            namespace=ns_name,
+            lookup_us=0.0,
+        )
+
+    def drive(self, steps: Steps, query: str) -> tuple[CacheHit | None, float]:
+        """Run the semantic decision, asking a sync verifier; time excludes the verifier."""
+        spent = 0.0
+        answer: bool | None = None
+        while True:
+            started = time.perf_counter()
+            try:
+                ask = next(steps) if answer is None else steps.send(answer)
+            except StopIteration as done:
+                return done.value, spent + time.perf_counter() - started
+            spent += time.perf_counter() - started
+            assert self._verify is not None
+            result = self._verify(query, *ask)
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()  # never awaited: do not leave a warning behind
+                raise ConfigError("verify is async: use aget_or_call, or pass a sync verifier")
+            answer = bool(result)
+
+    async def adrive(self, steps: Steps, query: str) -> tuple[CacheHit | None, float]:
+        """The asyncio twin of ``drive``: an async verifier is awaited, a sync one
+        is called on the event loop."""
+        spent = 0.0
+        answer: bool | None = None
+        while True:
+            started = time.perf_counter()
+            try:
+                ask = next(steps) if answer is None else steps.send(answer)
+            except StopIteration as done:
+                return done.value, spent + time.perf_counter() - started
+            spent += time.perf_counter() - started
+            assert self._verify is not None
+            result = self._verify(query, *ask)
+            if inspect.isawaitable(result):
+                result = await result
+            answer = bool(result)

@@ -1,0 +1,1 @@
+"""Router: picks the cheapest adequate model tier for a query."""
