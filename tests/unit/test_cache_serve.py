@@ -225,3 +225,19 @@ def test_aserve_shares_one_call_and_reports_it() -> None:
     assert sum(not r.shared for r in results) == 1 and sum(r.stored for r in results) == 1
     again = asyncio.run(cache.aserve("same question", llm))
     assert again.hit is not None and again.hit.exact and calls == 1
+
+
+def test_a_result_that_cannot_be_stored_is_still_returned_and_counted() -> None:
+    # fn ran and was paid for: an answer too deep (or not JSON) goes back to the caller,
+    # only the storing is skipped. Before, get_or_call raised InputError and lost it.
+    cache = SemanticCache(encoder=FakeEncoder())
+    deep: object = "leaf"
+    for _ in range(500):
+        deep = [deep]
+    odd = object()
+    assert cache.get_or_call("deep answer", lambda q: deep) is deep
+    served = cache.serve("odd answer", lambda q: odd)
+    assert served.response is odd and served.stored is False
+    assert len(cache) == 0 and cache.stats.unstorable_results == 2
+    with pytest.raises(InputError):  # an explicit put still says why
+        cache.put("deep answer", deep)

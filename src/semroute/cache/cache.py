@@ -734,9 +734,15 @@ class SemanticCache:
         if call.store_if is not None and not call.store_if(result):
             return False
         assert vector is not None
-        return self._put_result(
-            call.ns_name, call.query, call.norm, call.key, result, vector, call.ttl
-        )
+        try:
+            return self._put_result(
+                call.ns_name, call.query, call.norm, call.key, result, vector, call.ttl
+            )
+        except InputError:
+            # Not JSON, or nested too deep: fn already ran and was paid for, so its
+            # result goes back to the caller; only the storing is skipped (and counted).
+            self._stats.add("unstorable_results")
+            return False
 
     def _joined(self, served: Served[R], shared: bool, vector: FloatArray | None) -> Served[R]:
         if not shared:
