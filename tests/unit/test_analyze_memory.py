@@ -92,7 +92,9 @@ def test_100k_lines_stream_in_bounded_memory(tmp_path: Path) -> None:
     )
     assert report.records == LINES
     assert report.cache.default.calls_saved > LINES // 2
-    warm = next(rss for records, rss in samples if records >= LINES // 5)
-    peak = max(rss for _, rss in samples)
-    # 80k more lines (8+ MB of JSON) after warm-up: the replay may wobble, not grow.
-    assert peak - warm < 0.4 * size, (warm, peak, size)
+    # After warm-up the replay may wobble (a graph namespace keeps deleted nodes until it
+    # compacts them, then briefly holds two graphs), but the wobble must not grow with the
+    # log: the peak over the last 40k lines (4+ MB of JSON) stays that of the 40k before.
+    early = max(rss for records, rss in samples if LINES // 5 <= records < 3 * LINES // 5)
+    late = max(rss for records, rss in samples if records >= 3 * LINES // 5)
+    assert late - early < 0.4 * size, (early, late, size)  # holding 40k parsed lines: >20 MB

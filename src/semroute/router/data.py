@@ -30,7 +30,7 @@ ROUTERARENA_STRONG = "gemini-2.0-flash-001"
 
 def default_data_dir() -> Path:
     """``../shared/data`` relative to the repository root."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 @dataclass(frozen=True, eq=False)
@@ -192,7 +192,7 @@ class SanityQuery:
 def sanity_set_path() -> Path:
     """``tests/integration/data/router_sanity_set.jsonl`` in the repository."""
     return (
-        Path(__file__).resolve().parents[2]
+        Path(__file__).resolve().parents[3]
         / "tests"
         / "integration"
         / "data"
