@@ -29,20 +29,18 @@ without the encoder's noise. Medians and p90 in microseconds, on a shared
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.metadata
 import json
-import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks._stamp import environment as stamp_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,45 +51,11 @@ PARAPHRASE = "How can I reset my password?"  # cosine 0.99 with STORED under the
 FAKE_PARAPHRASE = "My password, how do I reset?"  # the fake embeds bags of words: same words
 
 
-def _version(module: str) -> str:
-    try:
-        return str(importlib.import_module(module).__version__)
-    except Exception as exc:  # a missing optional package is a fact to report
-        return f"unavailable ({type(exc).__name__})"
-
-
-def _git(*args: str) -> str:
-    try:
-        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def environment() -> dict[str, Any]:
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
-    return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        "load_avg_1m": os.getloadavg()[0],
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(dirty) if dirty != "unknown" else None,
-        "python": platform.python_version(),
-        "openai": _version("openai"),
-        "numpy": _version("numpy"),
-        "onnxruntime": _version("onnxruntime"),
-        "semroute": _version("semroute"),
-    }
+    """The shared stamp (commit, clean tree, machine, load, versions) plus the SDK's version."""
+    env = stamp_environment()
+    env["packages"]["openai"] = importlib.metadata.version("openai")
+    return env
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float]:

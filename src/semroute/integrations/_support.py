@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from semroute.cache.cache import CacheHit, SemanticCache
 from semroute.chat.info import CallInfo, CallObserver
+from semroute.chat.request import History
 from semroute.errors import ConfigError
 
 K = TypeVar("K")
@@ -33,6 +34,17 @@ class _Missing:
 
 
 _MISSING = _Missing()
+
+
+def check_options(cache: object, prefix: object, history: object) -> History:
+    """The options both adapters take, checked alike; the history mode on success."""
+    if not isinstance(cache, SemanticCache):
+        raise ConfigError(f"cache must be a semroute.SemanticCache, not {type(cache).__name__}")
+    if prefix is not None and (not isinstance(prefix, str) or not prefix):
+        raise ConfigError("prefix must be a non-empty str or None")
+    if history not in ("full", "last_user_only"):
+        raise ConfigError(f"history must be 'full' or 'last_user_only', not {history!r}")
+    return history
 
 
 def _miss(_query: str) -> _Missing:

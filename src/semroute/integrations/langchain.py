@@ -47,11 +47,11 @@ from semroute.cache.cache import CacheHit, SemanticCache
 from semroute.chat.info import CallInfo, CallObserver, Outcome
 from semroute.chat.request import CanonicalRequest, History, chat_request
 from semroute.chat.response import chat_bypass_reason
-from semroute.errors import ConfigError
 from semroute.integrations._support import (
     FloatArray,
     Memo,
     alookup,
+    check_options,
     lookup,
     notify,
     observers_of,
@@ -168,12 +168,7 @@ class SemrouteCache(BaseCache):
         ledger: CallObserver | None = None,
         observers: Iterable[CallObserver] = (),
     ) -> None:
-        if not isinstance(cache, SemanticCache):
-            raise ConfigError(f"cache must be a semroute.SemanticCache, not {type(cache).__name__}")
-        if prefix is not None and (not isinstance(prefix, str) or not prefix):
-            raise ConfigError("prefix must be a non-empty str or None")
-        if history not in ("full", "last_user_only"):
-            raise ConfigError(f"history must be 'full' or 'last_user_only', not {history!r}")
+        check_options(cache, prefix, history)
         self.cache = cache
         self._prefix = _PROVIDER if prefix is None else f"{prefix}:{_PROVIDER}"
         self._history: History = history

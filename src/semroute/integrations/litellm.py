@@ -48,6 +48,7 @@ from semroute.integrations._support import (
     FloatArray,
     Memo,
     alookup,
+    check_options,
     lookup,
     notify,
     observers_of,
@@ -150,12 +151,7 @@ class SemrouteLiteLLMCache(Cache):
         ledger: CallObserver | None = None,
         observers: Iterable[CallObserver] = (),
     ) -> None:
-        if not isinstance(cache, SemanticCache):
-            raise ConfigError(f"cache must be a semroute.SemanticCache, not {type(cache).__name__}")
-        if prefix is not None and (not isinstance(prefix, str) or not prefix):
-            raise ConfigError("prefix must be a non-empty str or None")
-        if history not in ("full", "last_user_only"):
-            raise ConfigError(f"history must be 'full' or 'last_user_only', not {history!r}")
+        check_options(cache, prefix, history)
         # LiteLLM's own setup: registers the cache callbacks. Chat calls only; no message
         # limit (earlier turns are in the namespace, so long conversations are safe).
         super().__init__(supported_call_types=["completion", "acompletion"], max_messages=None)
