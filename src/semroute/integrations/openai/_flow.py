@@ -23,6 +23,7 @@ from semroute.chat.response import chat_bypass_reason, responses_bypass_reason, 
 from semroute.errors import ConfigError
 from semroute.integrations.openai import _objects as objects
 from semroute.integrations.openai._info import remember
+from semroute.pruning.messages import prune_messages
 
 # openai's with_raw_response / with_streaming_response mark their calls with this header.
 _RAW_HEADER = "X-Stainless-Raw-Response"
@@ -46,6 +47,8 @@ class Options:
     history: History
     cache_tool_calls: bool
     store_text: bool
+    prune: float | None = None  # ratio kept of the marked context; None: send as given
+    pruner: Any = None  # the Pruner to use (None: the shared default one)
 
 
 @dataclass(slots=True)
@@ -61,6 +64,8 @@ class _Call:
     route: Any = None  # the router's Decision, if it chose
     route_reason: str | None = None
     baseline_model: str | None = None  # what the caller would have paid for (routing)
+    pruned: bool = False  # the context was pruned (once, on the way to the provider)
+    pruned_tokens: int = 0
 
 
 @functools.cache
@@ -155,6 +160,12 @@ class Flow:
             base = _price(router, call.baseline_model, usage.input_tokens, usage.output_tokens)
             if base is not None and cost is not None:
                 saved_usd = base - cost
+        if stored_body is None and call.pruned_tokens and outcome != "error":
+            # Priced like cost_usd; the ledger splits this share back out as pruning's.
+            cut = _price(router, call.model_used, call.pruned_tokens, 0)
+            routed = call.baseline_model and call.baseline_model != call.model_used
+            if cut is not None and (saved_usd is not None or not routed):
+                saved_usd = (saved_usd or 0.0) + cut
         keep_text = self.options.store_text
         finish = None
         if body is not None:
@@ -187,6 +198,7 @@ class Flow:
             cost_usd=cost if outcome != "error" else None,
             saved_usd=saved_usd,
             saved_tokens=saved_tokens,
+            pruned_tokens=call.pruned_tokens if stored_body is None else 0,
             stream=req.stream,
             error_type=type(error).__name__ if error is not None else None,
             request_params=scalars,
@@ -270,6 +282,28 @@ class Flow:
         call.route = decision
         call.baseline_model = router.tiers[-1].model
         self._set_model(call, decision.model, decision.reason)
+
+    def upstream(self, call: _Call) -> dict[str, Any]:
+        """The arguments sent to the provider: the caller's, with the marked context of a
+        chat request pruned when ``wrap(prune=...)`` asks for it. Called only on the way
+        to the provider, after the request was keyed: a hit never prunes, and the cache
+        keys on the original messages."""
+        ratio = self.options.prune
+        if ratio is None or call.pruned or call.operation != "chat":
+            return call.kwargs
+        call.pruned = True
+        messages = call.kwargs.get("messages")
+        if not isinstance(messages, (list, tuple)):
+            return call.kwargs
+        try:
+            out = prune_messages(messages, ratio=ratio, pruner=self.options.pruner)
+        except Exception:  # pruning only saves money: a failure sends the request as given
+            self.count("prune_errors")
+            return call.kwargs
+        if out.blocks:
+            call.kwargs["messages"] = out.messages
+            call.pruned_tokens = out.original_tokens - out.kept_tokens
+        return call.kwargs
 
     @staticmethod
     def _set_model(call: _Call, model: str, reason: str) -> None:

@@ -56,7 +56,7 @@ def run(
         if flow.needs_route(call):
             flow.route(call, embedding)
         try:
-            result = original(**call.kwargs)
+            result = original(**flow.upstream(call))
         except BaseException as exc:
             flow.api_errors.add(exc)
             raise
@@ -114,7 +114,7 @@ def _cache_failed(flow: Flow, call: _Call, original: Callable[..., Any]) -> Any:
 def _direct(flow: Flow, call: _Call, original: Callable[..., Any], reason: str) -> Any:
     outcome = "miss" if reason == "no_cache" else "bypass"
     try:
-        result = original(**call.kwargs)
+        result = original(**flow.upstream(call))
     except BaseException as exc:
         flow.failed(call, exc)
         raise
@@ -144,7 +144,7 @@ def _stream(flow: Flow, call: _Call, original: Callable[..., Any], embedding: An
     if flow.needs_route(call):
         flow.route(call, served.embedding)
     try:
-        result = original(**call.kwargs)
+        result = original(**flow.upstream(call))
     except BaseException as exc:
         flow.failed(call, exc)
         raise
@@ -183,7 +183,7 @@ async def arun(
         if flow.needs_route(call):
             flow.route(call, embedding)
         try:
-            result = await original(**call.kwargs)
+            result = await original(**flow.upstream(call))
         except BaseException as exc:
             flow.api_errors.add(exc)
             raise
@@ -227,7 +227,7 @@ async def _adirect(
 ) -> Any:
     outcome = "miss" if reason == "no_cache" else "bypass"
     try:
-        result = await original(**call.kwargs)
+        result = await original(**flow.upstream(call))
     except BaseException as exc:
         flow.failed(call, exc)
         raise
@@ -259,7 +259,7 @@ async def _astream(
     if flow.needs_route(call):
         flow.route(call, served.embedding)
     try:
-        result = await original(**call.kwargs)
+        result = await original(**flow.upstream(call))
     except BaseException as exc:
         flow.failed(call, exc)
         raise

@@ -14,6 +14,7 @@ from semroute.chat.request import History
 from semroute.errors import ConfigError, InputTypeError
 from semroute.integrations.openai._flow import Flow, Options
 from semroute.integrations.openai._run import arun, run
+from semroute.pruning.prune import Pruner
 
 C = TypeVar("C")
 
@@ -73,6 +74,8 @@ def wrap(
     history: History = "full",
     cache_tool_calls: bool = False,
     store_text: bool = False,
+    prune: float | None = None,
+    pruner: Pruner | None = None,
 ) -> C:
     """Cache, route and account every chat call of an OpenAI client; call sites unchanged.
 
@@ -84,6 +87,12 @@ def wrap(
     ``tags`` go on every :class:`~semroute.chat.info.CallInfo`; ``ledger`` and
     ``observers`` receive each one; ``budgets`` are asked before each call.
     ``with_raw_response`` calls pass through untouched. Undo with :func:`unwrap`.
+    ``prune``: a ratio in (0, 1] to cut the context the caller marked with
+    :func:`~semroute.context_message` down to before a chat request goes to the API
+    (system/developer messages and the question are never cut; ``pruner`` is the
+    :class:`~semroute.Pruner` to use, the shared default if None). The cache keys on the
+    request as given, so a hit never depends on, nor pays for, pruning; the tokens cut
+    are ``CallInfo.pruned_tokens``.
 
     >>> import httpx2 as httpx  # doctest: +SKIP
     >>> client = wrap(OpenAI(http_client=...), cache=SemanticCache())  # doctest: +SKIP
@@ -101,6 +110,12 @@ def wrap(
         raise ConfigError(f"history must be 'full' or 'last_user_only', not {history!r}")
     if namespace is not None and not isinstance(namespace, str):
         raise InputTypeError("namespace must be a str")
+    if prune is not None and (
+        isinstance(prune, bool) or not isinstance(prune, (int, float)) or not 0.0 < prune <= 1.0
+    ):
+        raise ConfigError(f"prune must be None or a ratio in (0, 1], not {prune!r}")
+    if pruner is not None and not isinstance(pruner, Pruner):
+        raise ConfigError(f"pruner must be a semroute.Pruner, not {type(pruner).__name__}")
     options = Options(
         cache=cache,
         router=router,
@@ -112,6 +127,8 @@ def wrap(
         history=history,
         cache_tool_calls=cache_tool_calls,
         store_text=store_text,
+        prune=None if prune is None else float(prune),
+        pruner=pruner,
     )
     is_async = isinstance(client, openai.AsyncOpenAI)
     flow = Flow(client, options, is_async=is_async, provider=_provider(client))
