@@ -10,8 +10,10 @@ from pathlib import Path
 
 WORKER = textwrap.dedent(
     """
-    import sys, time
+    import faulthandler, sys, time
     from pathlib import Path
+    # If a worker is ever slow to finish, its threads' stacks land in the test's failure text.
+    faulthandler.dump_traceback_later(90)
     from semroute.ledger import Budget, Ledger
     path, name, rows, alerts = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
@@ -31,7 +33,7 @@ WORKER = textwrap.dedent(
         ledger.flush()
         # Wait for the other process, so both see every threshold crossed and race for it.
         Path(alerts + "." + name).touch()
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 280
         while not all(Path(alerts + "." + p).exists() for p in ("a", "b")):
             assert time.monotonic() < deadline, "the other process never finished"
             time.sleep(0.01)
@@ -53,9 +55,15 @@ def test_two_processes_share_one_ledger(tmp_path: Path) -> None:
         )
         for name in ("a", "b")
     ]
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    try:
+        for proc in procs:
+            _, err = proc.communicate(timeout=320)
+            assert proc.returncode == 0, err
+    finally:
+        for proc in procs:  # never leave a worker behind for a later test to trip over
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     with sqlite3.connect(path) as conn:
         counts = dict(
             conn.execute("SELECT json_extract(tags, '$.proc'), COUNT(*) FROM calls GROUP BY 1")
