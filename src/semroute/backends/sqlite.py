@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from semroute._entry import Entry
+from semroute._sqlite import enable_wal
 from semroute.backends._base import Block, Change
 from semroute.errors import BackendError, ConfigError, CorruptStoreError
 
@@ -176,19 +177,7 @@ class SQLiteBackend:
             raise
 
     def _wal(self, synchronous: str, timeout: float) -> None:
-        # Switching to WAL needs every other connection out of the file for a moment;
-        # a concurrent creator may hold it, so wait as the busy timeout would.
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    self._conn.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
+        enable_wal(self._conn, timeout)
         self._conn.execute(f"PRAGMA synchronous={synchronous}")
 
     def _schema(self) -> tuple[set[str], bool]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from semroute._sqlite import enable_wal
 from semroute.errors import BackendError, ConfigError, CorruptStoreError
 from semroute.ledger._row import COLUMNS, SCHEMA_SQL
 
@@ -91,7 +92,7 @@ class LedgerStore:
             )
             self._conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             if path is not None:
-                self._conn.execute("PRAGMA journal_mode=WAL")
+                enable_wal(self._conn, _BUSY_TIMEOUT_MS / 1000)
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA_SQL)
             self._check_schema()
