@@ -15,8 +15,8 @@ cached in benchmarks/.cache/. Sets: QQP dev (Quora's terms: research use only),
 GPTCache mock_data (MIT; negatives by re-pairing each origin with row i+7's
 paraphrase), SICK test (ENTAILMENT with relatedness >= 4 positive, CONTRADICTION
 negative; CC BY-NC-SA 3.0, non-commercial), STS-B dev (>= 4 positive, < 2
-negative), and the project's own near-miss fixtures (tests/unit/data/
-calibration_pairs.jsonl and the pairs of tests/unit/test_cache_guards.py). Sets
+negative), and the project's own near-miss fixtures (tests/cache/data/
+calibration_pairs.jsonl and the pairs of tests/cache/test_cache_guards.py). Sets
 larger than ``--pairs`` are sampled (seeded); sample sizes are in the result.
 """
 
@@ -51,10 +51,10 @@ LEVEL = 0.90
 
 def load_fixtures() -> list[Pair]:
     """The project's hand-written near-miss and paraphrase pairs."""
-    from tests.unit.test_cache_guards import ADVERSARIAL, PARAPHRASES
+    from tests.cache.test_cache_guards import ADVERSARIAL, PARAPHRASES
 
     pairs: list[Pair] = []
-    path = ROOT / "tests" / "unit" / "data" / "calibration_pairs.jsonl"
+    path = ROOT / "tests" / "cache" / "data" / "calibration_pairs.jsonl"
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)

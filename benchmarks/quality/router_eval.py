@@ -14,7 +14,7 @@ The shipped recipe also trains on project-written easy and hard queries
 fold and never scored. A "generality" section then trains the previous and the
 shipped recipe on all the development data and reports how each ranks
 everyday queries against hard ones on two sets it never trained on: the
-project-written sanity sets (tests/integration/data/router_sanity_set.jsonl's
+project-written sanity sets (tests/router/data/router_sanity_set.jsonl's
 held-out third, and the older router_sanity.jsonl) and the
 sample log's 36 hard questions against its shop FAQs (examples/sample_log/
 intents.py, read here as an evaluation only), with ROC-AUC and how many of each
@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     # everyday-vs-hard sets it never saw; plus the shipped model file itself.
     sanity_rows = [
         json.loads(line)
-        for line in (ROOT / "tests" / "integration" / "data" / "router_sanity.jsonl").open()
+        for line in (ROOT / "tests" / "router" / "data" / "router_sanity.jsonl").open()
         if line.strip()
     ]
     log_hard, log_faqs = load_sample_log_eval()

@@ -1,14 +1,14 @@
 """Make the router-quality test fixture: real embeddings of a development-data sample, no text.
 
     python benchmarks/quality/router_sample.py [--data ../shared/data]
-        [--out tests/integration/data/router_sample.npz]
+        [--out tests/router/data/router_sample.npz]
 
 A stratified sample of RouteLLM MMLU (up to ``--mmlu-per-group`` per subject) and
 RouterArena (up to ``--arena-per-group`` per source benchmark) is embedded with the
 shipped encoder. The file holds only numbers: 4-bit embeddings with a per-row scale, the
 router's raw feature rows, prompt lengths in characters, each model's quality, the set
 (0 MMLU, 1 RouterArena) and an integer group id; no text leaves ``../shared/data``.
-``tests/integration/test_router_quality.py`` trains on whole groups and scores the
+``tests/router/test_router_quality.py`` trains on whole groups and scores the
 others from it, so the held-out check runs in every CI run. The output is deterministic
 for a given encoder and data (the sample is drawn with a fixed seed).
 """
@@ -27,7 +27,7 @@ from semroute.router.data import RoutingSet, default_data_dir, load_mmlu, load_r
 from semroute.router.features import route_features
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_OUT = ROOT / "tests" / "integration" / "data" / "router_sample.npz"
+DEFAULT_OUT = ROOT / "tests" / "router" / "data" / "router_sample.npz"
 
 
 def group_key(routing_set: RoutingSet, group: str) -> str:

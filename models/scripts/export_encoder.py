@@ -26,7 +26,7 @@ Steps:
      cache-decision rule, benchmarks/quality/encoder_decisions.py);
   6. write ``tokenizer.json`` (padding and truncation switched off: the encoder
      pads per batch and truncates itself), ``MANIFEST`` and the committed test
-     fixture ``tests/integration/data/reference_embeddings.npz`` computed by the
+     fixture ``tests/encoder/data/reference_embeddings.npz`` computed by the
      ORIGINAL model through sentence-transformers/torch.
 
 ``--source DIR`` exports a fine-tuned sentence-transformers directory instead (a
@@ -64,7 +64,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 _TOKENIZER = "tokenizer.json"
-FIXTURE = REPO / "tests" / "integration" / "data" / "reference_embeddings.npz"
+FIXTURE = REPO / "tests" / "encoder" / "data" / "reference_embeddings.npz"
 
 NAME = "all-MiniLM-L6-v2"
 TUNED_NAME = "semroute-cache-MiniLM-L6"  # all-MiniLM-L6-v2 fine-tuned for the hit decision

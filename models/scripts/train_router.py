@@ -34,7 +34,7 @@ Run this again after changing the default encoder: the model records the encoder
 Since 2026-12-06 (issue 17): every query is embedded from its first
 DEFAULT_ROUTE_TOKENS word pieces only, as the router does at run time; the
 training two-thirds of the project-written sanity set
-(tests/integration/data/router_sanity_set.jsonl, split by hash in
+(tests/router/data/router_sanity_set.jsonl, split by hash in
 ``load_sanity_set``) are added at SANITY_WEIGHT per query; and the model
 records a default strong share: the share of the development queries whose
 score is at or above the cut chosen on that training two-thirds (the logit

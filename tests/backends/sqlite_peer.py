@@ -17,7 +17,7 @@ from semroute.backends import SQLiteBackend
 from semroute.cache.cache import SemanticCache
 from tests.fakes import FakeEncoder
 
-# forkserver, as tests/integration/test_redis_processes.py: a child never inherits this
+# forkserver, as tests/backends/test_redis_processes.py: a child never inherits this
 # process's threads or SQLite connections (fork would, and warns from Python 3.12).
 _FORK = multiprocessing.get_context("forkserver")
 _FORK.set_forkserver_preload(["tests.backends.sqlite_peer"])

@@ -19,7 +19,7 @@ from semroute.errors import ConfigError
 from tests.backends.sqlite_peer import DIM, Peer
 from tests.fakes import FakeEncoder
 
-# forkserver, as tests/integration/test_redis_processes.py: a child never inherits this
+# forkserver, as tests/backends/test_redis_processes.py: a child never inherits this
 # process's threads or SQLite connections (fork would, and warns from Python 3.12).
 _FORK = multiprocessing.get_context("forkserver")
 _FORK.set_forkserver_preload(["tests.backends.test_sqlite_processes"])

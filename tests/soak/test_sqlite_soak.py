@@ -28,7 +28,7 @@ from tests.fakes import FakeEncoder
 from tests.soak.conftest import LONG, scaled
 
 ROOT = Path(__file__).resolve().parents[2]
-# forkserver, as tests/integration/test_redis_processes.py: a child never inherits this
+# forkserver, as tests/backends/test_redis_processes.py: a child never inherits this
 # process's threads or SQLite connections (fork would, and warns from Python 3.12).
 _FORK = multiprocessing.get_context("forkserver")
 _FORK.set_forkserver_preload(["tests.soak.test_sqlite_soak"])

@@ -190,13 +190,13 @@ class SanityQuery:
 
 
 def sanity_set_path() -> Path:
-    """``tests/integration/data/router_sanity_set.jsonl`` in the repository."""
+    """``tests/router/data/router_sanity_set.jsonl`` in the repository."""
     return (
         Path(__file__).resolve().parents[3]
         / "tests"
-        / "integration"
+        / "router"
         / "data"
-        / ("router_sanity_set.jsonl")
+        / "router_sanity_set.jsonl"
     )
 
 

@@ -34,7 +34,7 @@ EXCLUDED: list[tuple[str, str]] = [
     (
         "Exporting to a collector",
         "sets the process-wide tracer provider and exports to an OTLP collector; the same path "
-        "runs in tests/integration/test_otel_otlp.py against a receiver the test starts",
+        "runs in tests/integrations/test_otel_otlp.py against a receiver the test starts",
     ),
 ]
 

@@ -16,7 +16,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from semroute.chat.info import CallInfo, CallObserver
 from semroute.integrations.otel import CAPTURE_CONTENT_ENV, SpanEmitter
-from tests.unit.call_infos import info, routed
+from tests.call_infos import info, routed
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pytest
 
 from semroute.analysis.analyze import Progress, analyze
 from tests.fakes import FakeEncoder
-from tests.unit.test_analyze import make_router
+from tests.analysis.test_analyze import make_router
 
 WORDS = [
     *("order", "refund", "shipping", "password", "tutor", "lesson"),

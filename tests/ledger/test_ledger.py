@@ -11,7 +11,7 @@ import pytest
 from semroute.errors import BackendError, ConfigError, CorruptStoreError, InputError
 from semroute.ledger import Ledger, PriceBook
 from semroute.ledger._writer import BatchWriter
-from tests.unit.call_infos import T0, info, routed
+from tests.call_infos import T0, info, routed
 
 
 @pytest.fixture

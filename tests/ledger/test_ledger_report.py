@@ -14,7 +14,7 @@ from semroute.errors import ConfigError
 from semroute.ledger import Ledger
 from semroute.ledger._cli import parse_since
 from semroute.ledger._report import ledger_report
-from tests.unit.call_infos import T0, info, routed
+from tests.call_infos import T0, info, routed
 
 HOUR = 3600
 

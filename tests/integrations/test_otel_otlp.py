@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
 from semroute.integrations.otel import SpanEmitter
-from tests.unit.call_infos import info, routed
+from tests.call_infos import info, routed
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -1,1 +1,0 @@
-"""semroute tests."""
