@@ -115,10 +115,26 @@ def write_result(
     return target
 
 
+def summarise_samples(body: dict[str, Any]) -> None:
+    """Replace pytest-benchmark's raw per-round timings by their p95 / p99, in place.
+
+    ``--benchmark-json`` keeps every round (100k+ numbers per fast benchmark: tens of MB per
+    file); the figures quoted are medians and tails, which these keep. ``rounds`` stays.
+    """
+    for bench in body.get("benchmarks", []):
+        stats = bench.get("stats", {})
+        samples = stats.pop("data", None)
+        if isinstance(samples, list) and samples:
+            ordered = sorted(samples)
+            for name, q in (("p95", 0.95), ("p99", 0.99)):
+                stats[name] = ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def stamp_file(path: Path) -> None:
     """Add an ``environment`` stamp to an existing JSON object (pytest-benchmark output)."""
     body = json.loads(path.read_text(encoding="utf-8"))
     body["environment"] = environment()
+    summarise_samples(body)
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 
