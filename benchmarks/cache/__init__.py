@@ -1,2 +1,0 @@
-"""Benchmarks of ``semroute.cache``: pytest-benchmark files (``bench_*.py``) and scripts
-(``python -m benchmarks.cache.<name>``)."""

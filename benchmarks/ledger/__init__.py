@@ -1,2 +1,0 @@
-"""Benchmarks of ``semroute.ledger``: pytest-benchmark files (``bench_*.py``) and scripts
-(``python -m benchmarks.ledger.<name>``)."""

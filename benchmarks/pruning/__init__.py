@@ -1,2 +1,0 @@
-"""Benchmarks of ``semroute.pruning``: pytest-benchmark files (``bench_*.py``) and scripts
-(``python -m benchmarks.pruning.<name>``)."""
