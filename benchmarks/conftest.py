@@ -9,11 +9,12 @@ each benchmark body runs once, as a smoke test of the code it times.
 
 What pytest collects here: the ``bench_*.py`` files (``python_files`` in
 pyproject.toml). ``bench_redis.py`` is a script (``python -m
-benchmarks.bench_redis``) with one small pytest smoke test that starts its own
+benchmarks.backends.bench_redis``) with one small pytest smoke test that starts its own
 ``redis-server`` on 127.0.0.1 and skips without one; it takes no
 ``benchmark`` fixture, so ``--benchmark-only`` skips it by design. The other
-scripts (``cold_start.py``, ``scaling.py``, ``quality/``) are not test files
-and are never collected.
+scripts in the capability folders (``encoder/cold_start.py``, ``cache/scaling.py``,
+the quality reports, ...) and the ``quality/`` runner are not test files and are
+never collected.
 """
 
 from __future__ import annotations

@@ -5,16 +5,17 @@
     python -m benchmarks.quality --data DIR --out DIR --sets cache_pairs,prune
 
 Runs, in this process, the ``main(argv)`` of each script below with its own
-``--data`` and ``--out``: cache hit/false-hit curves (cache_pairs.py), the
-same through SemanticCache with guards off and on (cache_quality.py), hit
-guards alone (guards_eval.py), routing APGR/CPT (router_eval.py) and pruning answer
-survival (prune_squad.py; held-out SQuAD beside NQ-open in prune_eval.py). Each writes its JSON as when run alone; this adds
-``quality_summary.json`` (machine, date, commit, versions, headline figures)
-and prints one combined table. A set whose development data is missing under
+``--data`` and ``--out``: cache hit/false-hit curves (cache/cache_pairs.py), the
+same through SemanticCache with guards off and on (cache/cache_quality.py), hit
+guards alone (cache/guards_eval.py), routing APGR/CPT (router/router_eval.py) and pruning
+answer survival (pruning/prune_squad.py; held-out SQuAD beside NQ-open in
+pruning/prune_eval.py); the scripts live beside the capability they measure. Each
+writes its JSON as when run alone; this adds ``quality_summary.json`` (machine, date,
+commit, versions, headline figures) and prints one combined table. A set whose development data is missing under
 ``--data`` (default ``../shared/data`` beside the checkout) is skipped with a
 message, not failed. ``--quick`` runs small subsets: smoke output, never
 results, and it never writes into benchmarks/results/ unless ``--out`` says so.
-Peers and scale (cache_gptcache.py, cache_scale.py) stay separate scripts:
+Peers and scale (cache/cache_gptcache.py, cache/cache_scale.py) stay separate scripts:
 they take minutes and need extra packages.
 """
 
@@ -46,7 +47,7 @@ Row = tuple[str, str]  # (figure, value) for the combined table
 @dataclass(frozen=True)
 class QualitySet:
     name: str
-    module: str
+    module: str  # under benchmarks/: <capability>.<script>
     needs: tuple[str, ...]  # paths under --data
     out: str  # file name under --out
     what: str
@@ -169,7 +170,7 @@ def _prune_eval_rows(r: dict[str, Any]) -> list[Row]:
 SETS = (
     QualitySet(
         "cache_pairs",
-        "cache_pairs",
+        "cache.cache_pairs",
         ("paraphrase/qqp_dev.jsonl", "paraphrase/gptcache_mock_data.json"),
         "cache_pairs.json",
         "cache hit / false-hit curves",
@@ -177,7 +178,7 @@ SETS = (
     ),
     QualitySet(
         "cache_quality",
-        "cache_quality",
+        "cache.cache_quality",
         (
             "paraphrase/qqp_dev.jsonl",
             "paraphrase/sick_test_annotated.txt",
@@ -190,7 +191,7 @@ SETS = (
     ),
     QualitySet(
         "guards",
-        "guards_eval",
+        "cache.guards_eval",
         (
             "paraphrase/qqp_dev.jsonl",
             "paraphrase/sick_test_annotated.txt",
@@ -203,7 +204,7 @@ SETS = (
     ),
     QualitySet(
         "router",
-        "router_eval",
+        "router.router_eval",
         ("routing/mmlu", "routing/routerarena_sub10"),
         "router_quality.json",
         "routing APGR / CPT, out of fold",
@@ -211,7 +212,7 @@ SETS = (
     ),
     QualitySet(
         "prune",
-        "prune_squad",
+        "pruning.prune_squad",
         ("pruning/squad_v2_dev_small.json",),
         "prune_quality.json",
         "pruning answer survival",
@@ -219,7 +220,7 @@ SETS = (
     ),
     QualitySet(
         "prune_eval",
-        "prune_eval",
+        "pruning.prune_eval",
         ("pruning/squad_v2_dev_small.json", "pruning/nq_open_oracle_dev.jsonl.gz"),
         "prune_eval.json",
         "pruning survival, held-out SQuAD and NQ-open",
@@ -274,10 +275,11 @@ def run_set(qs: QualitySet, data: Path, out: Path, quick: bool) -> dict[str, Any
         return {"status": "skipped", "reason": f"missing under {data}: {', '.join(missing)}"}
     target = out / qs.out
     argv = ["--data", str(data), "--out", str(target)] + (["--quick"] if quick else [])
-    print(f"== {qs.name} ({qs.what}): {qs.module}.py {' '.join(argv)}", flush=True)
+    script = f"benchmarks/{qs.module.replace('.', '/')}.py"
+    print(f"== {qs.name} ({qs.what}): {script} {' '.join(argv)}", flush=True)
     started = time.perf_counter()
     try:
-        module = importlib.import_module(f"benchmarks.quality.{qs.module}")
+        module = importlib.import_module(f"benchmarks.{qs.module}")
         code = module.main(argv)
     except SystemExit as exc:  # argparse errors
         code = exc.code if isinstance(exc.code, int) else 1

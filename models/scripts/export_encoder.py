@@ -23,7 +23,7 @@ Steps:
      >= 0.995, and neither metric drops), else fp32; beside an fp32 default,
      also ship ``encoder_int8.onnx`` (the ``int8-per-channel-ffn-out-fp32``
      variant) for ``Encoder(precision="int8")``, opt-in (issue 20: it fails the
-     cache-decision rule, benchmarks/quality/encoder_decisions.py);
+     cache-decision rule, benchmarks/encoder/encoder_decisions.py);
   6. write ``tokenizer.json`` (padding and truncation switched off: the encoder
      pads per batch and truncates itself), ``MANIFEST`` and the committed test
      fixture ``tests/encoder/data/reference_embeddings.npz`` computed by the

@@ -38,7 +38,7 @@ repository root::
     python models/scripts/train_cache_encoder.py --out /tmp/cache-encoder
     python models/scripts/export_encoder.py --source /tmp/cache-encoder --force fp32 \
         --no-eval --no-fixture --out-dir /tmp/cache-encoder-onnx
-    python benchmarks/quality/cache_quality.py --encoders shipped,/tmp/cache-encoder-onnx
+    python benchmarks/cache/cache_quality.py --encoders shipped,/tmp/cache-encoder-onnx
 
 Seeded; on the 2-core development VM one epoch (534 steps) took 33.5 min including two
 validation passes.

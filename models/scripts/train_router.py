@@ -6,7 +6,7 @@ Reproducible on CPU in a few minutes (most of it embedding ~8,500 queries once;
 vectors are cached in benchmarks/.cache/). Newton's method has no random
 state, so the same data and encoder give the same weights.
 
-Training data: every development query, after ``benchmarks/quality/router_eval.py``
+Training data: every development query, after ``benchmarks/router/router_eval.py``
 chose the recipe on held-out subjects and benchmarks:
 - RouteLLM's MMLU responses for 29 subjects (Mixtral-8x7B weak, GPT-4-1106
   strong), minus the contaminated prompts RouteLLM lists;
@@ -24,7 +24,7 @@ them "What are your opening hours?" outscored a request for a proof. The
 embedding is shrunk harder (L2_EMBEDDING) than in ``Router.fit``'s default.
 The strong_share quantile table is taken over the development queries only,
 so "30 % strong" still means 30 % of that mix. Chosen with
-``benchmarks/quality/router_eval.py`` (held-out APGR kept, sanity-set ranking).
+``benchmarks/router/router_eval.py`` (held-out APGR kept, sanity-set ranking).
 Re-checked on 2026-11-27 against 29 alternatives (other target mixes, penalties,
 group weighting, kNN targets and features, PCA, interactions, bagging, extra
 question-shape features; notes/router.md): none beat it beyond noise on held-out

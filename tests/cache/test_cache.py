@@ -172,9 +172,11 @@ def test_ttl_expires_entries_and_they_leave_the_index(
     encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import semroute.cache.cache as module
+    import semroute.cache.writes as writes_module
 
     clock = FakeClock()
-    monkeypatch.setattr(module, "time", clock)
+    monkeypatch.setattr(module, "time", clock)  # lookups
+    monkeypatch.setattr(writes_module, "time", clock)  # puts
     cache = SemanticCache(encoder=encoder, ttl=0.05)
     cache.put("short lived", "a")
     cache.put("long lived", "b", ttl=60)
@@ -221,17 +223,19 @@ def test_replacing_a_query_keeps_one_entry(cache: SemanticCache) -> None:
 def test_hash_collision_never_serves_another_query(
     cache: SemanticCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import semroute.cache.cache as module
+    import semroute.cache.calls as calls_module
     import semroute.cache.store as store_module
+    import semroute.cache.writes as writes_module
 
     class Colliding:
-        normalize_query = staticmethod(module._text.normalize_query)
+        normalize_query = staticmethod(calls_module._text.normalize_query)
 
         @staticmethod
         def query_key(text: str) -> int:
             return 7
 
-    monkeypatch.setattr(module, "_text", Colliding)
+    monkeypatch.setattr(calls_module, "_text", Colliding)
+    monkeypatch.setattr(writes_module, "_text", Colliding)
     monkeypatch.setattr(store_module, "_text", Colliding)
     cache.put("alpha", "A")
     cache.put("omega", "B")

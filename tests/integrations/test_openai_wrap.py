@@ -322,8 +322,13 @@ def test_a_cache_that_is_down_falls_through_to_the_api(api: FakeAPI, encoder: Fa
 class FailingStore(SemanticCache):
     """Lookups work, every store fails (a backend that refuses writes)."""
 
-    def _put_result(self, *args: Any, **kwargs: Any) -> Any:
-        raise BackendError("disk full")
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+        def refuse(*args: Any, **kw: Any) -> Any:
+            raise BackendError("disk full")
+
+        self._writes.put = refuse  # type: ignore[method-assign]
 
 
 def test_a_failed_store_still_returns_the_api_answer(api: FakeAPI, encoder: FakeEncoder) -> None:

@@ -45,7 +45,7 @@ def test_speed_suite_quick() -> None:
 
 
 def test_scaling_quick(tmp_path: Path) -> None:
-    proc = run(["-m", "benchmarks.scaling", "--quick", "--out", str(tmp_path)])
+    proc = run(["-m", "benchmarks.cache.scaling", "--quick", "--out", str(tmp_path)])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     result = json.loads((tmp_path / "scaling.json").read_text(encoding="utf-8"))
     assert result["quick"] is True

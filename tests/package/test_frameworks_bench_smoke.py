@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_frameworks_overhead_quick(tmp_path: Path) -> None:
     out = tmp_path / "frameworks_overhead.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.frameworks_overhead", "--quick", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.integrations.frameworks_overhead",
+            "--quick",
+            "--out",
+            str(out),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,

@@ -77,7 +77,7 @@ def test_squad_answers_survive_a_quarter_of_the_article(pruner: Pruner) -> None:
         r = pruner.prune(context, query=qa["question"], ratio=0.25)
         assert r.kept_tokens <= 0.25 * r.original_tokens
         survived += any(a["text"] in r.text for a in qa["answers"])
-    # A sample of 12: the full measurement is benchmarks/quality/prune_squad.py.
+    # A sample of 12: the full measurement is benchmarks/pruning/prune_squad.py.
     assert survived >= 10
 
 

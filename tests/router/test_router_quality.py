@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.quality.router_sample import dequantize
+from benchmarks.router.router_sample import dequantize
 from semroute.errors import ConfigError
 from semroute.router.data import targets
 from semroute.router.metrics import routing_curve
@@ -55,13 +55,13 @@ def test_trained_router_beats_length_on_held_out_groups(encoder) -> None:  # typ
     """Trained on whole subjects/benchmarks, scored on the others (3 folds), real embeddings.
 
     The embeddings, feature rows and labels of 1,582 development queries (RouteLLM MMLU,
-    RouterArena) come from ``benchmarks/quality/router_sample.py``; no text is stored.
+    RouterArena) come from ``benchmarks/router/router_sample.py``; no text is stored.
     Training goes through the router's own ``train_scorer`` with its default penalties.
     """
     with np.load(SAMPLE, allow_pickle=False) as data:
         sample = {key: data[key] for key in data.files}
     info = json.loads(str(sample["info"]))
-    assert info["encoder_id"] == encoder.model_id, "re-run benchmarks/quality/router_sample.py"
+    assert info["encoder_id"] == encoder.model_id, "re-run benchmarks/router/router_sample.py"
     vectors = dequantize(sample["embeddings"], sample["scale"])
     features = sample["features"]
     weak, strong = sample["weak"].astype(np.float64), sample["strong"].astype(np.float64)

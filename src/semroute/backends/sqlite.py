@@ -113,7 +113,7 @@ class SQLiteBackend:
     before each lookup and write) returns what other connections changed, so
     their deletes, ``report_wrong`` blocks and answers reach this cache within
     ``poll_interval`` seconds (0, the default: every lookup checks, which took
-    an exact repeat from 7.6 to 10.9 µs p50; ``benchmarks/sqlite_follow.py``).
+    an exact repeat from 7.6 to 10.9 µs p50; ``benchmarks/backends/sqlite_follow.py``).
 
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "faq.db")

@@ -9,37 +9,30 @@ the encoder and the user's ``fn`` run outside it.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
-import math
 import os
-import re
-import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _text, _validate
-from semroute._entry import Entry
-from semroute._inputs import plain_text, real_vector
 from semroute._types import TextEncoder
 from semroute.backends._base import Backend, ChangeFeed
 from semroute.backends._url import open_backend
 from semroute.cache import persisted
 from semroute.cache import stored as _stored
-from semroute.cache.blocks import Blocks, block_form
+from semroute.cache.blocks import Blocks
+from semroute.cache.calls import Arguments, awaited, sync_result
 from semroute.cache.config import (
     CacheConfig,
     IndexConfig,
     check_guards,
-    check_threshold,
-    check_ttl,
 )
+from semroute.cache.decorate import decorator
 from semroute.cache.guards.api import Guards
 from semroute.cache.lookup import CacheHit as CacheHit
 from semroute.cache.lookup import Lookup
@@ -49,6 +42,7 @@ from semroute.cache.singleflight import SingleFlight
 from semroute.cache.stats import CacheStats, StatsRecorder
 from semroute.cache.store import EntryStore
 from semroute.cache.window import Tails
+from semroute.cache.writes import Writes
 from semroute.errors import (
     BackendError,
     ConfigError,
@@ -83,31 +77,6 @@ class Served(Generic[R]):
     shared: bool
     stored: bool
     embedding: FloatArray | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """One serve call's checked arguments."""
-
-    ns_name: str
-    query: str
-    norm: str
-    key: int
-    threshold: float
-    ttl: float | None
-    guards: Guards
-    store_if: Callable[[Any], bool] | None
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _escape_surrogates(text: str) -> str:
-    """JSON text any store can encode: a lone surrogate (only ever inside a JSON string)
-    becomes its ``\\uXXXX`` escape, which ``json.loads`` turns back into the same value."""
-    if text.isascii() or not _SURROGATE.search(text):
-        return text
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class SemanticCache:
@@ -197,6 +166,10 @@ class SemanticCache:
             self.config.verify_band,
             self._tails,
         )
+        self._args = Arguments(self.config)
+        self._writes = Writes(
+            self._store, self._blocks, self._lock, self._follower, self._decision, self._live
+        )
         if encoder is not None:
             self._ensure_ready()
 
@@ -271,40 +244,13 @@ class SemanticCache:
         assert self._encoder is not None
         return self._encoder.dim
 
-    # -- input checks ---------------------------------------------------------------------
+    # -- input checks (semroute.cache.calls) ----------------------------------------------
 
     def _namespace_name(self, namespace: str | None) -> str:
-        if namespace is None:
-            return self.config.namespace
-        return plain_text(namespace, "namespace")
-
-    @staticmethod
-    def _key(query: object) -> tuple[str, str, int]:
-        """``(query, norm, key)``: the query as a plain ``str``, normalised, hashed.
-
-        ``norm`` is empty for a query of punctuation only ("?", "..."): valid input
-        that no stored answer may serve, so it passes through to ``fn``.
-        """
-        text = plain_text(query, "query")
-        norm = _text.normalize_query(text)
-        if not norm and (not text or text.isspace()):
-            raise InputError("query is empty or whitespace")
-        return text, norm, _text.query_key(text)
-
-    def _threshold(self, threshold: float | None) -> float:
-        return self.config.threshold if threshold is None else check_threshold(threshold)
-
-    def _ttl(self, ttl: float | None) -> float | None:
-        return self.config.ttl if ttl is None else _validate.check_ttl(ttl)
+        return self._args.namespace(namespace)
 
     def _embedding(self, embedding: object) -> FloatArray:
-        vector = real_vector(embedding, "embedding").reshape(-1)
-        if vector.shape[0] != self._dim:
-            raise InputError(f"embedding has {vector.shape[0]} values, the encoder {self._dim}")
-        norm = float(np.linalg.norm(vector))
-        if not math.isfinite(norm) or norm == 0.0:
-            raise InputError("embedding must be finite and non-zero")
-        return (vector / norm).astype(np.float32)
+        return self._args.embedding(embedding, self._dim)
 
     def _embed(self, query: str) -> FloatArray:
         encoder = self._ensure_ready()
@@ -316,11 +262,6 @@ class SemanticCache:
             raise EncoderError(f"the encoder failed on the query: {exc!r}") from exc
         return np.ascontiguousarray(vectors[0], dtype=np.float32)
 
-    @staticmethod
-    def _serialise(response: object) -> str:
-        # Nesting is bounded here, at put, so every reader can decode what is stored.
-        return _stored.encode(response)
-
     # -- the decisions, shared by sync and async --------------------------------------------
 
     def _phase_exact(
@@ -330,10 +271,6 @@ class SemanticCache:
         self._follow()
         hit = self._decision.exact(ns_name, norm, key, now)
         return hit, time.perf_counter() - started
-
-    def _guards(self, guards: Guards | None) -> Guards:
-        # Per call, None means the cache's guards; Guards.none() switches them off.
-        return self.config.guards if guards is None else check_guards(guards)
 
     def _finish(self, hit: CacheHit | None, spent: float) -> CacheHit | None:
         """Count the lookup; ``spent`` excludes the encoder."""
@@ -364,46 +301,6 @@ class SemanticCache:
             spent += more
         return self._finish(hit, spent), vector
 
-    def _put_result(
-        self,
-        ns_name: str,
-        query: str,
-        norm: str,
-        key: int,
-        response: object,
-        vector: FloatArray,
-        ttl: float | None,
-    ) -> bool:
-        text = _escape_surrogates(self._serialise(response))
-        now = time.time()
-        entry = Entry(
-            id=secrets.randbits(63),
-            namespace=ns_name,
-            query=query,
-            norm=norm,
-            key=key,
-            response=text,
-            vector=vector.astype("<f4").tobytes(),
-            created=now,
-            expires=now + ttl if ttl is not None else math.inf,
-            last_access=now,
-            hits=0,
-        )
-        self._follow()
-        with self._lock:
-            if self._closed:
-                raise BackendError("the cache is closed")
-            ns = self._store.namespaces.get(ns_name)
-            if ns is not None:
-                old = ns.exact.get(key)
-                if old is not None and self._store.norm_of(old) == norm:
-                    self._store.remove(old, None)
-            stored = self._store.insert(entry, response, vector, persist=True)
-            if stored >= 0 and self._follower is not None:
-                self._follower.wrote(entry.id)
-            self._store.evict(now)
-            return stored >= 0
-
     # -- public API ----------------------------------------------------------------------
 
     def get(
@@ -429,9 +326,9 @@ class SemanticCache:
         'Paris'
         """
         ns_name = self._namespace_name(namespace)
-        query, norm, key = self._key(query)
-        thr = self._threshold(threshold)
-        chosen = self._guards(guards)
+        query, norm, key = self._args.key(query)
+        thr = self._args.threshold(threshold)
+        chosen = self._args.guards(guards)
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
         if not norm:  # punctuation only: nothing stored may answer it
@@ -461,16 +358,16 @@ class SemanticCache:
         {'answer': 4}
         """
         ns_name = self._namespace_name(namespace)
-        query, norm, key = self._key(query)
-        entry_ttl = self._ttl(ttl)
-        self._serialise(response)
+        query, norm, key = self._args.key(query)
+        entry_ttl = self._args.ttl(ttl)
+        _stored.encode(response)  # unstorable input raises before the encoder runs
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
         if not norm:  # punctuation only: never stored (see serve)
             return
         if vector is None:
             vector = self._embed(query)
-        self._put_result(ns_name, query, norm, key, response, vector, entry_ttl)
+        self._writes.put(ns_name, query, norm, key, response, vector, entry_ttl)
 
     def embed(self, query: str) -> FloatArray:
         """The unit vector the cache compares ``query`` by: what ``serve`` and ``get``
@@ -485,7 +382,7 @@ class SemanticCache:
         >>> cache.embed("How do I reset my password?").shape
         (384,)
         """
-        text, _, _ = self._key(query)
+        text, _, _ = self._args.key(query)
         return self._embed(text)
 
     def serve(
@@ -519,7 +416,7 @@ class SemanticCache:
         >>> cache.serve("What is 3+3?", lambda q: "6", store_if=lambda r: False).stored
         False
         """
-        call = self._prepare(query, fn, namespace, ttl, threshold, guards, store_if)
+        call = self._args.call(query, fn, namespace, ttl, threshold, guards, store_if)
         if inspect.iscoroutinefunction(fn):
             raise InputTypeError("fn is async def: use aserve / aget_or_call")
         self._ensure_ready()
@@ -527,7 +424,7 @@ class SemanticCache:
         if not call.norm:  # punctuation only: valid input that no stored answer may serve
             self._stats.add("misses")
             self._stats.add("fn_calls")
-            return Served(self._sync_result(fn(call.query)), None, False, False, vector)
+            return Served(sync_result(fn(call.query)), None, False, False, vector)
         hit, vector = self._lookup(
             call.ns_name, call.query, call.norm, call.key, call.threshold, vector, call.guards
         )
@@ -537,12 +434,12 @@ class SemanticCache:
         stored_vector = vector
 
         def lead() -> Served[R]:
-            again = self._recheck(call)
+            again = self._writes.recheck(call)
             if again is not None:
                 return Served(again.response, again, False, False, stored_vector)
             self._stats.add("fn_calls")
-            result = self._sync_result(fn(call.query))
-            stored = self._keep(call, result, stored_vector)
+            result = sync_result(fn(call.query))
+            stored = self._writes.keep(call, result, stored_vector)
             return Served(result, None, False, stored, stored_vector)
 
         served, shared = self._flight.do((call.ns_name, call.norm), lead)
@@ -572,7 +469,7 @@ class SemanticCache:
         >>> asyncio.run(cache.aserve("What is 2+2?", llm)).response
         '4'
         """
-        call = self._prepare(query, fn, namespace, ttl, threshold, guards, store_if)
+        call = self._args.call(query, fn, namespace, ttl, threshold, guards, store_if)
         query = call.query
         if not self._ready:
             await asyncio.to_thread(self._ensure_ready)
@@ -580,7 +477,7 @@ class SemanticCache:
         if not call.norm:  # punctuation only: valid input that no stored answer may serve
             self._stats.add("misses")
             self._stats.add("fn_calls")
-            return Served(await self._awaited(fn(query)), None, False, False, vector)
+            return Served(await awaited(fn(query)), None, False, False, vector)
         now = time.time()
         hit, spent = self._phase_exact(call.ns_name, call.norm, call.key, now)
         if hit is None:
@@ -599,12 +496,12 @@ class SemanticCache:
         stored_vector = vector
 
         async def lead() -> Served[R]:
-            again = self._recheck(call)
+            again = self._writes.recheck(call)
             if again is not None:
                 return Served(again.response, again, False, False, stored_vector)
             self._stats.add("fn_calls")
-            result = await self._awaited(fn(query))
-            stored = self._keep(call, result, stored_vector)
+            result = await awaited(fn(query))
+            stored = self._writes.keep(call, result, stored_vector)
             return Served(result, None, False, stored, stored_vector)
 
         served, shared = await self._flight.ado((call.ns_name, call.norm), lead)
@@ -677,73 +574,6 @@ class SemanticCache:
         )
         return served.response
 
-    def _prepare(
-        self,
-        query: str,
-        fn: object,
-        namespace: str | None,
-        ttl: float | None,
-        threshold: float | None,
-        guards: Guards | None,
-        store_if: object,
-    ) -> _Call:
-        """Check every argument of a serve call before anything runs."""
-        ns_name = self._namespace_name(namespace)
-        query, norm, key = self._key(query)
-        call = _Call(
-            ns_name=ns_name,
-            query=query,
-            norm=norm,
-            key=key,
-            threshold=self._threshold(threshold),
-            ttl=self._ttl(ttl),
-            guards=self._guards(guards),
-            store_if=store_if,  # type: ignore[arg-type]
-        )
-        if not callable(fn):
-            raise InputTypeError("fn must be callable")
-        if store_if is not None and not callable(store_if):
-            raise InputTypeError("store_if must be callable or None")
-        return call
-
-    @staticmethod
-    def _sync_result(result: R) -> R:
-        if inspect.isawaitable(result):
-            if inspect.iscoroutine(result):
-                result.close()  # never awaited: do not leave a warning behind
-            raise InputTypeError("fn returned an awaitable: use aserve / aget_or_call")
-        return result
-
-    @staticmethod
-    async def _awaited(pending: Awaitable[R]) -> R:
-        if not inspect.isawaitable(pending):
-            raise InputTypeError("fn must be async def (return an awaitable) in aserve")
-        return await pending
-
-    def _recheck(self, call: _Call) -> CacheHit | None:
-        """Inside the flight: an identical call may have stored the answer since our lookup."""
-        hit = self._decision.exact(call.ns_name, call.norm, call.key, time.time())
-        if hit is not None:
-            self._stats.add("fn_calls_saved")
-        return hit
-
-    def _keep(self, call: _Call, result: object, vector: FloatArray | None) -> bool:
-        """Store ``fn``'s result unless ``store_if`` or ``store_none`` say not to."""
-        if result is None and not self.config.store_none:
-            return False
-        if call.store_if is not None and not call.store_if(result):
-            return False
-        assert vector is not None
-        try:
-            return self._put_result(
-                call.ns_name, call.query, call.norm, call.key, result, vector, call.ttl
-            )
-        except InputError:
-            # Not JSON, or nested too deep: fn already ran and was paid for, so its
-            # result goes back to the caller; only the storing is skipped (and counted).
-            self._stats.add("unstorable_results")
-            return False
-
     def _joined(self, served: Served[R], shared: bool, vector: FloatArray | None) -> Served[R]:
         if not shared:
             return served
@@ -758,17 +588,11 @@ class SemanticCache:
         True
         """
         ns_name = self._namespace_name(namespace)
-        query, norm, key = self._key(query)
+        query, norm, key = self._args.key(query)
         self._ensure_ready()
         if not norm:
             return False
-        with self._lock:
-            ns = self._store.namespaces.get(ns_name)
-            slot = ns.exact.get(key) if ns is not None else None
-            if slot is None or self._store.norm_of(slot) != norm:
-                return False
-            self._store.remove(slot, None)
-            return True
+        return self._writes.delete(ns_name, norm, key)
 
     def report_wrong(
         self,
@@ -798,22 +622,11 @@ class SemanticCache:
         'is it safe'
         """
         ns_name = self._namespace_name(namespace)
-        query, norm, _ = self._key(query)
+        query, norm, _ = self._args.key(query)
         hit = self.get(query, namespace=ns_name, threshold=threshold, embedding=embedding)
         if hit is None:
             return None
-        with self._lock:
-            if not hit.exact:
-                asked, matched = block_form(norm), block_form(hit.matched_query, raw=True)
-                self._blocks.add(ns_name, asked, matched)
-                if self._backend is not None:
-                    self._backend.block(ns_name, asked, matched)
-            ns = self._store.namespaces.get(ns_name)
-            if ns is not None:
-                key = _text.query_key(hit.matched_query)
-                slot = ns.exact.get(key)
-                if slot is not None and self._store.table.queries[slot] == hit.matched_query:
-                    self._store.remove(slot, None)
+        self._writes.forget(ns_name, norm, hit)
         return hit
 
     def invalidate(self, namespace: str | None = None, *, prefix: str | None = None) -> int:
@@ -834,35 +647,12 @@ class SemanticCache:
             raise InputTypeError("prefix must be a str")
         target = self._namespace_name(namespace) if namespace is not None else None
         self._ensure_ready()
-        removed = 0
-        with self._lock:
-            # A namespace may hold blocks and no entries (report_wrong removed the last).
-            known = dict.fromkeys([*self._store.namespaces, *self._blocks.namespaces()])
-            names = [
-                name
-                for name in known
-                if name == target or (prefix is not None and name.startswith(prefix))
-            ]
-            for name in names:
-                ns = self._store.namespaces.get(name)
-                for slot in self._store.slots_of(ns) if ns is not None else ():
-                    self._store.remove(slot, None, persist=False)
-                    removed += 1
-                self._blocks.drop(name)
-                if self._backend is not None:
-                    self._backend.delete_namespace(name)
-            if target is not None and not names and self._backend is not None:
-                self._backend.delete_namespace(target)
-        return removed
+        return self._writes.invalidate(target, prefix)
 
     def clear(self) -> None:
         """Remove every entry of every namespace and every blocked match (and from the store)."""
         self._ensure_ready()
-        with self._lock:
-            self._blocks.clear()
-            self._store.clear()
-            if self._backend is not None:
-                self._backend.clear()
+        self._writes.clear()
 
     def _live(self) -> tuple[bool, bool]:
         return self._ready, self._closed
@@ -890,29 +680,7 @@ class SemanticCache:
         >>> ask("meaning of life?"), ask("Meaning of life")
         ('42', '42')
         """
-        ns = self._namespace_name(namespace)
-        ttl = check_ttl(ttl)
-        if threshold is not None:
-            check_threshold(threshold)
-
-        def decorate(fn: Callable[[str], R]) -> Callable[[str], R]:
-            if inspect.iscoroutinefunction(fn):
-
-                @functools.wraps(fn)
-                async def async_wrapper(query: str) -> Any:
-                    return await self.aget_or_call(
-                        query, fn, namespace=ns, ttl=ttl, threshold=threshold
-                    )
-
-                return async_wrapper  # type: ignore[return-value]
-
-            @functools.wraps(fn)
-            def wrapper(query: str) -> R:
-                return self.get_or_call(query, fn, namespace=ns, ttl=ttl, threshold=threshold)
-
-            return wrapper
-
-        return decorate
+        return decorator(self, self._namespace_name(namespace), ttl, threshold)
 
     @property
     def stats(self) -> CacheStats:

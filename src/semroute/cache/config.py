@@ -78,7 +78,7 @@ class IndexConfig:
 
     A namespace holding fewer than ``brute_force_below`` entries is searched
     exactly by one native pass (faster than HNSW there, measured by
-    ``benchmarks/quality/cache_scale.py``); a larger one moves to an hnswlib graph
+    ``benchmarks/cache/cache_scale.py``); a larger one moves to an hnswlib graph
     with ``m`` links per node, ``ef_construction`` and a search width over ``k``
     candidates. The graph is built in a background thread (``background_build``)
     while exact search keeps serving.

@@ -1,6 +1,6 @@
 """Plain numpy twins of ``semroute._cachecore``, with the same signatures.
 
-The oracle for the native tests and the baseline in ``benchmarks/bench_cache.py``.
+The oracle for the native tests and the baseline in ``benchmarks/cache/bench_cache.py``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ meanwhile are replayed onto it. In the graph a deleted label is
 tombstone: a later insert takes a label the graph has never held, a normal
 insert (~0.4 ms at 5k entries), because re-adding a deleted label makes hnswlib
 re-link that node in place (``updatePoint``: ~12 ms, 30x; so does hnswlib's
-``replace_deleted``; ``benchmarks/eviction.py``). Once tombstones reach half the
+``replace_deleted``; ``benchmarks/cache/eviction.py``). Once tombstones reach half the
 live size (and at least ``_COMPACT_MIN``), the graph is rebuilt from the live
 vectors in the background, as the first build is, and the tombstoned labels
 become free again.

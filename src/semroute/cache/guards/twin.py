@@ -1,7 +1,7 @@
 """Plain-Python twin of ``semroute._guards`` (the native hit-guard kernels).
 
 Same signatures, same results, bit for bit: the native tests use this as the
-oracle and ``benchmarks/bench_guards.py`` shows what the native code buys.
+oracle and ``benchmarks/cache/bench_guards.py`` shows what the native code buys.
 
 A *signature* is one int64 array::
 
