@@ -402,18 +402,24 @@ def test_a_request_without_text_goes_to_the_first_deployment(
     assert kwargs["metadata"]["semroute_route"]["reason"] == "no query"  # type: ignore[index]
 
 
+ADAPTER_MODULES = (adapter, adapter.cache, adapter.routing)
+
+
 def test_module_examples_run() -> None:
+    attempted = failed = 0
     try:
-        result = doctest.testmod(adapter)
+        for module in ADAPTER_MODULES:
+            result = doctest.testmod(module)
+            attempted, failed = attempted + result.attempted, failed + result.failed
     finally:
         litellm.cache = None
-    assert result.attempted >= 2 and result.failed == 0
+    assert attempted >= 2 and failed == 0
 
 
 def test_module_examples_use_no_test_helpers() -> None:
-    import semroute.integrations.litellm as module
-
-    for test in doctest.DocTestFinder().find(module):
+    tests = [test for module in ADAPTER_MODULES for test in doctest.DocTestFinder().find(module)]
+    assert any(test.examples for test in tests)
+    for test in tests:
         for example in test.examples:
             assert "tests." not in example.source, (test.name, example.source)
 
