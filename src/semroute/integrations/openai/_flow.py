@@ -351,6 +351,8 @@ class Flow:
         body = objects.fresh_response(stored)
         if req.stream:
             return objects.responses_replay(self.client, body, self.is_async), body
+        if call.method == "parse":
+            return objects.parsed_response(body, call.kwargs), body
         return objects.response_object(body), body
 
     def served(self, call: _Call, stored: Mapping[str, Any], hit: Any, shared: bool) -> Any:

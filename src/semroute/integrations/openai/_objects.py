@@ -107,6 +107,28 @@ def response_object(body: Mapping[str, Any]) -> Response:
     return cast(Response, _build(Response, body))
 
 
+class _Replay:
+    """Stands in for the SDK's ``Responses`` resource so that its own ``parse`` method turns
+    a stored response into the ``ParsedResponse`` it would have returned: the method builds
+    its parser from the caller's arguments (``text_format``, tools; ``parse_as`` in newer
+    SDKs) and hands it to ``_post``, which here applies it to the stored response instead
+    of sending a request."""
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def _post(self, *_: Any, options: Mapping[str, Any], **__: Any) -> Any:
+        parser = options.get("post_parser")
+        return parser(self._response) if callable(parser) else self._response
+
+
+def parsed_response(body: Mapping[str, Any], kwargs: Mapping[str, Any]) -> Any:
+    """A ``ParsedResponse`` as ``responses.parse`` returns it, by the SDK's own parse method."""
+    from openai.resources.responses import Responses
+
+    return Responses.parse(cast(Any, _Replay(response_object(body))), **kwargs)
+
+
 def _omit() -> Any:
     # openai >= 1.98 calls the "not passed" sentinel ``omit``; older 1.x ``NOT_GIVEN``.
     return getattr(openai, "omit", None) or openai.NOT_GIVEN
