@@ -144,7 +144,7 @@ def _class_form(cls: type) -> object:
 
 def _plain(value: object) -> object:
     """``value`` as JSON-ready data with a stable form (floats 1.0 and 1 alike)."""
-    if value is None or isinstance(value, (str, bool)):
+    if type(value) is str or value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, int):
         return value
@@ -164,8 +164,12 @@ def _plain(value: object) -> object:
     raise _Unreadable(type(value).__name__)
 
 
+# One encoder for every digest: json.dumps with options builds a new one per call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(document: object) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _CANONICAL_JSON.encode(document)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
