@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any, cast
@@ -163,9 +164,18 @@ def _sse(events: Iterable[Mapping[str, Any]], done: bool) -> bytes:
     return "".join(lines).encode()
 
 
+# client -> {url: the request a replayed stream's response answers}; built once per URL
+# (parsing the URL is most of building one).
+_REQUESTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def _stream(client: Any, cast_to: Any, payload: bytes, path: str, is_async: bool) -> Any:
     http = http_module(client)
-    request = http.Request("POST", f"{str(client.base_url).rstrip('/')}/{path}")
+    url = f"{str(client.base_url).rstrip('/')}/{path}"
+    made = _REQUESTS.setdefault(client, {})
+    request = made.get(url)
+    if request is None:
+        request = made[url] = http.Request("POST", url)
     response = http.Response(
         200, headers={"content-type": "text/event-stream"}, content=payload, request=request
     )
