@@ -164,21 +164,33 @@ def _sse(events: Iterable[Mapping[str, Any]], done: bool) -> bytes:
     return "".join(lines).encode()
 
 
-# client -> {url: the request a replayed stream's response answers}; built once per URL
-# (parsing the URL is most of building one).
-_REQUESTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+# client -> {url: the empty 200 event-stream response every replayed stream of that URL
+# carries}: read-only once made (closing it again is a no-op), and building an HTTP
+# response (headers, URL) cost more than the rest of a replay.
+_RESPONSES: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _replay_response(client: Any, path: str) -> Any:
+    url = f"{str(client.base_url).rstrip('/')}/{path}"
+    made = _RESPONSES.setdefault(client, {})
+    response = made.get(url)
+    if response is None:
+        http = http_module(client)
+        request = http.Request("POST", url)
+        headers = {"content-type": "text/event-stream"}
+        response = made[url] = http.Response(200, headers=headers, content=b"", request=request)
+    return response
 
 
 def _stream(client: Any, cast_to: Any, payload: bytes, path: str, is_async: bool) -> Any:
-    http = http_module(client)
-    url = f"{str(client.base_url).rstrip('/')}/{path}"
-    made = _REQUESTS.setdefault(client, {})
-    request = made.get(url)
-    if request is None:
-        request = made[url] = http.Request("POST", url)
-    response = http.Response(
-        200, headers={"content-type": "text/event-stream"}, content=payload, request=request
-    )
+    if payload:
+        http = http_module(client)
+        request = http.Request("POST", f"{str(client.base_url).rstrip('/')}/{path}")
+        response = http.Response(
+            200, headers={"content-type": "text/event-stream"}, content=payload, request=request
+        )
+    else:
+        response = _replay_response(client, path)
     cls = openai.AsyncStream if is_async else openai.Stream
     return cls(cast_to=cast_to, response=response, client=client)
 
@@ -191,7 +203,8 @@ async def _aiterate(items: list[Any]) -> AsyncIterator[Any]:
 def _replay(client: Any, cast_to: Any, items: list[Any], path: str, is_async: bool) -> Any:
     """A real ``Stream`` / ``AsyncStream`` yielding ``items``, the SDK objects it would have
     decoded from the server's events (built here directly: decoding server-sent events
-    costs the SDK ~0.1 ms per chunk). Its ``response`` is an empty 200 event stream."""
+    costs the SDK ~0.1 ms per chunk). Its ``response`` is an empty 200 event stream, one
+    per client and URL."""
     stream = _stream(client, cast_to, b"", path, is_async)
     stream._iterator = _aiterate(items) if is_async else iter(items)
     return stream
