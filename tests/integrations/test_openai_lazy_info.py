@@ -62,3 +62,24 @@ def test_a_record_read_later_is_the_one_an_observer_gets(stream: bool) -> None:
         assert semroute.call_info(answers[1]) is info  # built once, then kept
         outcomes.append(info.outcome)
     assert outcomes == ["miss", "exact"]
+
+
+class _Message(dict):  # type: ignore[type-arg]
+    """A message dict that can be weakly referenced (a plain dict cannot)."""
+
+
+def test_a_record_not_yet_read_does_not_keep_the_request_alive() -> None:
+    import gc
+    import weakref
+
+    client = semroute.wrap(FakeAPI().client(), cache=SemanticCache(encoder=FakeEncoder()))
+    kept = []
+    for _ in range(2):  # a miss, then a hit
+        question = _Message(role="user", content="What is your refund policy?")
+        watch = weakref.ref(question)
+        kept.append(client.chat.completions.create(model="gpt-4o-mini", messages=[question]))
+        del question
+        gc.collect()
+        assert watch() is None  # the response lives on; its request's messages do not
+    info = semroute.call_info(kept[1])
+    assert info is not None and info.outcome == "exact"

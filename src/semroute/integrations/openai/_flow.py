@@ -67,6 +67,24 @@ class _Call:
     pruned: bool = False  # the context was pruned (once, on the way to the provider)
     pruned_tokens: int = 0
 
+    def slim(self) -> _Call:
+        """This call without the caller's arguments: what a record built later needs, without
+        keeping the request's messages alive as long as the response (a chat history that
+        keeps its responses would otherwise keep every earlier request too)."""
+        return _Call(
+            self.operation,
+            self.method,
+            {},
+            self.request,
+            self.start_ns,
+            self.model_used,
+            self.route,
+            self.route_reason,
+            self.baseline_model,
+            self.pruned,
+            self.pruned_tokens,
+        )
+
 
 @functools.cache
 def _optional(module: str, name: str) -> Any:
@@ -140,13 +158,18 @@ class Flow:
             self.counts[outcome] += 1
             if outcome == "bypass" and reason:
                 self.counts[f"bypass:{reason}"] += 1
-        build = functools.partial(self._info, call, outcome, reason, body, end_ns=end_ns, **extra)
         observers = self._observers()
         if not observers:
             if result is not None:
-                remember(result, build)
+                slim = call.slim()
+                remember(
+                    result,
+                    functools.partial(
+                        self._info, slim, outcome, reason, body, end_ns=end_ns, **extra
+                    ),
+                )
             return
-        info = build()
+        info = self._info(call, outcome, reason, body, end_ns=end_ns, **extra)
         if result is not None:
             remember(result, info)
         for observer in observers:
