@@ -161,6 +161,9 @@ class FakeAPI:
         raw = body.get("input")
         question = raw if isinstance(raw, str) else _last_user_text(raw or [])
         text = self.answer_prefix + question
+        fmt = (body.get("text") or {}).get("format") or {}
+        if fmt.get("type") == "json_schema":  # responses.parse(text_format=...)
+            text = json.dumps({"city": "Paris"})
         output: list[dict[str, Any]] = [
             {
                 "id": "msg_1",

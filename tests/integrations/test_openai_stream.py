@@ -66,6 +66,35 @@ def test_stream_is_teed_on_a_miss_then_replayed_as_a_real_stream(
     assert plain.choices[0].message.content == ANSWER and api.calls == 1
 
 
+def test_replayed_streams_close_and_read_like_the_sdks(api: FakeAPI, cache: SemanticCache) -> None:
+    client = semroute.wrap(api.client(), cache=cache)
+    list(stream(client))  # stored
+    with stream(client) as replay:  # the context manager closes it, left half read
+        assert replay.response.status_code == 200
+        assert replay.response.headers["content-type"] == "text/event-stream"
+        assert next(iter(replay)).choices[0].delta.role == "assistant"
+    assert replay.response.is_closed
+    for _ in range(2):  # later replays are whole, closing one does not touch the next
+        again = stream(client)
+        assert text_of(list(again)) == ANSWER
+        again.close()
+    assert api.calls == 1
+
+    aclient = semroute.wrap(api.client(is_async=True), cache=cache)
+
+    async def go() -> list[str]:
+        texts = []
+        for _ in range(2):
+            async with await aclient.chat.completions.create(
+                model=MODEL, messages=MSGS, stream=True
+            ) as replay:
+                texts.append(text_of([c async for c in replay]))
+        return texts
+
+    assert asyncio.run(go()) == [ANSWER, ANSWER]
+    assert api.calls == 1
+
+
 def test_without_include_usage_no_usage_chunk_is_replayed(
     api: FakeAPI, cache: SemanticCache
 ) -> None:

@@ -360,14 +360,14 @@ class SemanticCache:
         ns_name = self._namespace_name(namespace)
         query, norm, key = self._args.key(query)
         entry_ttl = self._args.ttl(ttl)
-        _stored.encode(response)  # unstorable input raises before the encoder runs
+        text = _stored.encode(response)  # unstorable input raises before the encoder runs
         self._ensure_ready()
         vector = self._embedding(embedding) if embedding is not None else None
         if not norm:  # punctuation only: never stored (see serve)
             return
         if vector is None:
             vector = self._embed(query)
-        self._writes.put(ns_name, query, norm, key, response, vector, entry_ttl)
+        self._writes.put(ns_name, query, norm, key, response, vector, entry_ttl, text)
 
     def embed(self, query: str) -> FloatArray:
         """The unit vector the cache compares ``query`` by: what ``serve`` and ``get``

@@ -73,11 +73,13 @@ class Writes:
         response: object,
         vector: FloatArray,
         ttl: float | None,
+        text: str | None = None,
     ) -> bool:
         """Store ``response``, replacing the entry of the same normalised query; True
-        if it was stored (an entry larger than ``max_bytes`` alone is not)."""
+        if it was stored (an entry larger than ``max_bytes`` alone is not). ``text`` is
+        ``response`` already encoded, if the caller has it."""
         # Nesting is bounded here, at put, so every reader can decode what is stored.
-        text = escape_surrogates(_stored.encode(response))
+        text = escape_surrogates(_stored.encode(response) if text is None else text)
         now = time.time()
         entry = Entry(
             id=secrets.randbits(63),

@@ -144,7 +144,7 @@ def _class_form(cls: type) -> object:
 
 def _plain(value: object) -> object:
     """``value`` as JSON-ready data with a stable form (floats 1.0 and 1 alike)."""
-    if value is None or isinstance(value, (str, bool)):
+    if type(value) is str or value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, int):
         return value
@@ -164,8 +164,24 @@ def _plain(value: object) -> object:
     raise _Unreadable(type(value).__name__)
 
 
+def _str_dicts(messages: list[object]) -> bool:
+    """Every message a dict of ``str`` keys and values: already its own plain form (the
+    common case, read as it is instead of copied by :func:`_plain`)."""
+    for message in messages:
+        if type(message) is not dict:
+            return False
+        for key, value in message.items():
+            if type(key) is not str or type(value) is not str:
+                return False
+    return True
+
+
+# One encoder for every digest: json.dumps with options builds a new one per call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(document: object) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _CANONICAL_JSON.encode(document)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -257,7 +273,8 @@ def _build(
             for k, v in params.items()
             if k not in LEFT_OUT and k not in skip and not _unset(v)
         }
-        plain_messages = _plain(messages)
+        simple = isinstance(messages, list) and _str_dicts(messages)
+        plain_messages = messages if simple else _plain(messages)
     except _Unreadable:
         return bypass("unreadable_request")
     if reason is not None:

@@ -14,7 +14,7 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from semroute.chat.info import BudgetGate, CallInfo, CallObserver
@@ -66,6 +66,24 @@ class _Call:
     baseline_model: str | None = None  # what the caller would have paid for (routing)
     pruned: bool = False  # the context was pruned (once, on the way to the provider)
     pruned_tokens: int = 0
+
+    def slim(self) -> _Call:
+        """This call without the caller's arguments: what a record built later needs, without
+        keeping the request's messages alive as long as the response (a chat history that
+        keeps its responses would otherwise keep every earlier request too)."""
+        return _Call(
+            self.operation,
+            self.method,
+            {},
+            self.request,
+            self.start_ns,
+            self.model_used,
+            self.route,
+            self.route_reason,
+            self.baseline_model,
+            self.pruned,
+            self.pruned_tokens,
+        )
 
 
 @functools.cache
@@ -123,13 +141,38 @@ class Flow:
         found = [self.options.ledger, *self.options.observers, self._otel]
         return [o for o in found if o is not None]
 
-    def _emit(self, info: CallInfo, result: Any) -> None:
+    def _record(
+        self,
+        result: Any,
+        call: _Call,
+        outcome: str,
+        reason: str | None,
+        body: Mapping[str, Any] | None,
+        **extra: Any,
+    ) -> None:
+        """Count the call and hand its :class:`CallInfo` to the observers. With no observer
+        the record is built only if ``call_info(result)`` asks for it: building it (prices,
+        usage, a 30-field dataclass) is most of a hit's own cost."""
+        end_ns = time.time_ns()
+        with self._lock:
+            self.counts[outcome] += 1
+            if outcome == "bypass" and reason:
+                self.counts[f"bypass:{reason}"] += 1
+        observers = self._observers()
+        if not observers:
+            if result is not None:
+                slim = call.slim()
+                remember(
+                    result,
+                    functools.partial(
+                        self._info, slim, outcome, reason, body, end_ns=end_ns, **extra
+                    ),
+                )
+            return
+        info = self._info(call, outcome, reason, body, end_ns=end_ns, **extra)
         if result is not None:
             remember(result, info)
-        self.count(info.outcome)
-        if info.outcome == "bypass" and info.reason:
-            self.count(f"bypass:{info.reason}")
-        for observer in self._observers():
+        for observer in observers:
             try:
                 observer.on_call(info)
             except Exception:  # an observer never breaks the call
@@ -144,7 +187,8 @@ class Flow:
         *,
         hit: Any = None,
         stored_body: Mapping[str, Any] | None = None,
-        error: BaseException | None = None,
+        error_type: str | None = None,
+        end_ns: int = 0,
     ) -> CallInfo:
         req = call.request
         usage = usage_of(body)
@@ -200,13 +244,13 @@ class Flow:
             saved_tokens=saved_tokens,
             pruned_tokens=call.pruned_tokens if stored_body is None else 0,
             stream=req.stream,
-            error_type=type(error).__name__ if error is not None else None,
+            error_type=error_type,
             request_params=scalars,
             response_id=body.get("id") if body is not None else None,
             finish_reason=finish if isinstance(finish, str) else None,
             tags=dict(self.options.tags),
             start_ns=call.start_ns,
-            end_ns=time.time_ns(),
+            end_ns=end_ns or time.time_ns(),
         )
 
     # -- before the call ---------------------------------------------------------------------
@@ -351,6 +395,8 @@ class Flow:
         body = objects.fresh_response(stored)
         if req.stream:
             return objects.responses_replay(self.client, body, self.is_async), body
+        if call.method == "parse":
+            return objects.parsed_response(body, call.kwargs), body
         return objects.response_object(body), body
 
     def served(self, call: _Call, stored: Mapping[str, Any], hit: Any, shared: bool) -> Any:
@@ -359,7 +405,7 @@ class Flow:
             outcome, reason = "exact", "single_flight"
         else:
             outcome, reason = ("exact" if hit.exact else "semantic"), None
-        self._emit(self._info(call, outcome, reason, body, hit=hit, stored_body=stored), result)
+        self._record(result, call, outcome, reason, body, hit=hit, stored_body=stored)
         return result
 
     def finish(
@@ -367,11 +413,11 @@ class Flow:
     ) -> Any:
         if body is None and result is not None and hasattr(result, "model_dump"):
             body = objects.dump(result)
-        self._emit(self._info(call, outcome, reason, body), result)
+        self._record(result, call, outcome, reason, body)
         return result
 
     def failed(self, call: _Call, error: BaseException) -> None:
-        self._emit(self._info(call, "error", None, None, error=error), None)
+        self._record(None, call, "error", None, None, error_type=type(error).__name__)
 
     def stream_end(
         self, call: _Call, stream: Any, embedding: Any, bypass: str | None = None
@@ -384,13 +430,13 @@ class Flow:
         def on_end(body: dict[str, Any] | None, why: str | None) -> None:
             if body is None:
                 if why is not None and why.startswith("error:"):
-                    info = self._info(call, "error", None, None)
-                    self._emit(replace(info, error_type=why[len("error:") :]), stream)
+                    error_type = why[len("error:") :]
+                    self._record(stream, call, "error", None, None, error_type=error_type)
                 else:
-                    self._emit(self._info(call, "bypass", why, None), stream)
+                    self._record(stream, call, "bypass", why, None)
                 return
             if bypass is not None:
-                self._emit(self._info(call, "bypass", bypass, body), stream)
+                self._record(stream, call, "bypass", bypass, body)
                 return
             reason = self.bypass_reason(call.operation, body)
             outcome = "miss"
@@ -407,6 +453,6 @@ class Flow:
                     outcome, reason = "bypass", "cache_error"
             elif reason is not None:
                 outcome = "bypass"
-            self._emit(self._info(call, outcome, reason, body), stream)
+            self._record(stream, call, outcome, reason, body)
 
         return on_end

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from semroute.chat.info import CallInfo
 
-# id(response) -> (weak reference, info). Pydantic models are not hashable, so a
-# WeakKeyDictionary cannot hold them; the reference's callback drops the row.
-_INFOS: dict[int, tuple[weakref.ref[Any], CallInfo]] = {}
+# id(response) -> (weak reference, info or the function that builds it on first read).
+# Pydantic models are not hashable, so a WeakKeyDictionary cannot hold them; the
+# reference's callback drops the row.
+_INFOS: dict[int, tuple[weakref.ref[Any], CallInfo | Callable[[], CallInfo]]] = {}
 _LOCK = threading.Lock()
 
 
@@ -21,8 +23,9 @@ def _drop(key: int, ref: weakref.ref[Any]) -> None:
             del _INFOS[key]
 
 
-def remember(response: Any, info: CallInfo) -> None:
-    """Attach ``info`` to ``response`` for as long as the response lives (latest wins)."""
+def remember(response: Any, info: CallInfo | Callable[[], CallInfo]) -> None:
+    """Attach ``info`` to ``response`` for as long as the response lives (latest wins);
+    a function is called to build the record the first time it is read."""
     key = id(response)
     try:
         ref = weakref.ref(response, lambda r: _drop(key, r))
@@ -42,8 +45,13 @@ def call_info(response: object) -> CallInfo | None:
     >>> call_info(object()) is None
     True
     """
+    key = id(response)
     with _LOCK:
-        row = _INFOS.get(id(response))
-    if row is None or row[0]() is not response:
-        return None
-    return row[1]
+        row = _INFOS.get(key)
+        if row is None or row[0]() is not response:
+            return None
+        ref, info = row
+        if not isinstance(info, CallInfo):
+            info = info()
+            _INFOS[key] = (ref, info)
+    return info

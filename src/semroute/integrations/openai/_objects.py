@@ -2,17 +2,19 @@
 
 A hit becomes a real ``ChatCompletion`` (or ``ParsedChatCompletion``, ``Response``) with a
 fresh id and ``created``, the stored model name and zero usage (nothing was billed for it);
-a streamed hit becomes a real ``Stream`` / ``AsyncStream`` reading server-sent events that
-are built here, so the SDK's own decoder parses them.
+a streamed hit becomes a real ``Stream`` / ``AsyncStream`` of the chunks a server would have
+sent (chat), or reading server-sent events built here (Responses API), which the SDK's own
+decoder parses.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any, cast
 
@@ -69,7 +71,7 @@ def fresh_chat(body: Mapping[str, Any]) -> dict[str, Any]:
     """The stored completion as served now: new id and time, nothing billed."""
     return {
         **body,
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "id": f"chatcmpl-{os.urandom(16).hex()}",
         "created": int(time.time()),
         "usage": _zeroed(body.get("usage"), _ZERO_CHAT_USAGE),
     }
@@ -79,7 +81,7 @@ def fresh_response(body: Mapping[str, Any]) -> dict[str, Any]:
     """The stored Responses API response as served now: new id and time, nothing billed."""
     return {
         **body,
-        "id": f"resp_{uuid.uuid4().hex}",
+        "id": f"resp_{os.urandom(16).hex()}",
         "created_at": float(int(time.time())),
         "usage": _zeroed(body.get("usage"), _ZERO_RESPONSES_USAGE),
     }
@@ -107,6 +109,28 @@ def response_object(body: Mapping[str, Any]) -> Response:
     return cast(Response, _build(Response, body))
 
 
+class _Replay:
+    """Stands in for the SDK's ``Responses`` resource so that its own ``parse`` method turns
+    a stored response into the ``ParsedResponse`` it would have returned: the method builds
+    its parser from the caller's arguments (``text_format``, tools; ``parse_as`` in newer
+    SDKs) and hands it to ``_post``, which here applies it to the stored response instead
+    of sending a request."""
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def _post(self, *_: Any, options: Mapping[str, Any], **__: Any) -> Any:
+        parser = options.get("post_parser")
+        return parser(self._response) if callable(parser) else self._response
+
+
+def parsed_response(body: Mapping[str, Any], kwargs: Mapping[str, Any]) -> Any:
+    """A ``ParsedResponse`` as ``responses.parse`` returns it, by the SDK's own parse method."""
+    from openai.resources.responses import Responses
+
+    return Responses.parse(cast(Any, _Replay(response_object(body))), **kwargs)
+
+
 def _omit() -> Any:
     # openai >= 1.98 calls the "not passed" sentinel ``omit``; older 1.x ``NOT_GIVEN``.
     return getattr(openai, "omit", None) or openai.NOT_GIVEN
@@ -115,14 +139,22 @@ def _omit() -> Any:
 # -- streams ------------------------------------------------------------------------------
 
 
+_HTTP_OF: dict[type, ModuleType] = {}  # client class -> its HTTP library
+
+
 def http_module(client: Any) -> ModuleType:
     """The HTTP library the client was built on (``httpx`` for openai 1.x, ``httpx2`` later)."""
+    client_type = type(client._client)
+    found = _HTTP_OF.get(client_type)
+    if found is not None:
+        return found
     # The SDK may subclass the library's client (its default client does): walk up to it.
-    for cls in type(client._client).__mro__:
+    for cls in client_type.__mro__:
         module = sys.modules.get(cls.__module__.split(".")[0])
         if module is not None and module is not openai and hasattr(module, "Response"):
+            _HTTP_OF[client_type] = module
             return module
-    raise TypeError(f"cannot tell the HTTP library of {type(client._client).__name__}")
+    raise TypeError(f"cannot tell the HTTP library of {client_type.__name__}")
 
 
 def _sse(events: Iterable[Mapping[str, Any]], done: bool) -> bytes:
@@ -132,14 +164,50 @@ def _sse(events: Iterable[Mapping[str, Any]], done: bool) -> bytes:
     return "".join(lines).encode()
 
 
+# client -> {url: the empty 200 event-stream response every replayed stream of that URL
+# carries}: read-only once made (closing it again is a no-op), and building an HTTP
+# response (headers, URL) cost more than the rest of a replay.
+_RESPONSES: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _replay_response(client: Any, path: str) -> Any:
+    url = f"{str(client.base_url).rstrip('/')}/{path}"
+    made = _RESPONSES.setdefault(client, {})
+    response = made.get(url)
+    if response is None:
+        http = http_module(client)
+        request = http.Request("POST", url)
+        headers = {"content-type": "text/event-stream"}
+        response = made[url] = http.Response(200, headers=headers, content=b"", request=request)
+    return response
+
+
 def _stream(client: Any, cast_to: Any, payload: bytes, path: str, is_async: bool) -> Any:
-    http = http_module(client)
-    request = http.Request("POST", f"{str(client.base_url).rstrip('/')}/{path}")
-    response = http.Response(
-        200, headers={"content-type": "text/event-stream"}, content=payload, request=request
-    )
+    if payload:
+        http = http_module(client)
+        request = http.Request("POST", f"{str(client.base_url).rstrip('/')}/{path}")
+        response = http.Response(
+            200, headers={"content-type": "text/event-stream"}, content=payload, request=request
+        )
+    else:
+        response = _replay_response(client, path)
     cls = openai.AsyncStream if is_async else openai.Stream
     return cls(cast_to=cast_to, response=response, client=client)
+
+
+async def _aiterate(items: list[Any]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
+
+
+def _replay(client: Any, cast_to: Any, items: list[Any], path: str, is_async: bool) -> Any:
+    """A real ``Stream`` / ``AsyncStream`` yielding ``items``, the SDK objects it would have
+    decoded from the server's events (built here directly: decoding server-sent events
+    costs the SDK ~0.1 ms per chunk). Its ``response`` is an empty 200 event stream, one
+    per client and URL."""
+    stream = _stream(client, cast_to, b"", path, is_async)
+    stream._iterator = _aiterate(items) if is_async else iter(items)
+    return stream
 
 
 def chat_chunks(body: Mapping[str, Any], include_usage: bool) -> list[dict[str, Any]]:
@@ -177,8 +245,8 @@ def chat_chunks(body: Mapping[str, Any], include_usage: bool) -> list[dict[str, 
 
 def chat_replay(client: Any, body: Mapping[str, Any], include_usage: bool, is_async: bool) -> Any:
     """A ``Stream[ChatCompletionChunk]`` (or ``AsyncStream``) replaying a stored completion."""
-    payload = _sse(chat_chunks(body, include_usage), done=True)
-    return _stream(client, ChatCompletionChunk, payload, "chat/completions", is_async)
+    chunks = [_build(ChatCompletionChunk, c) for c in chat_chunks(body, include_usage)]
+    return _replay(client, ChatCompletionChunk, chunks, "chat/completions", is_async)
 
 
 def response_events(body: Mapping[str, Any]) -> list[dict[str, Any]]:

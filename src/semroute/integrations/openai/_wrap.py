@@ -24,7 +24,11 @@ _METHODS = (
     (("chat", "completions"), "create", "chat"),
     (("chat", "completions"), "parse", "chat"),
     (("responses",), "create", "responses"),
+    (("responses",), "parse", "responses"),
 )
+# Client methods that return a new client (``with_options`` is ``copy``): patched so the new
+# client is wrapped too, with the same cache, router, ledger and options.
+_COPIERS = ("copy", "with_options")
 
 
 def _resource(client: Any, path: tuple[str, ...]) -> Any:
@@ -80,7 +84,9 @@ def wrap(
     """Cache, route and account every chat call of an OpenAI client; call sites unchanged.
 
     Patches ``client.chat.completions.create`` / ``.parse`` and ``client.responses.create``
-    on this client object (sync ``OpenAI`` or ``AsyncOpenAI``) and returns it. The query is
+    / ``.parse`` on this client object (sync ``OpenAI`` or ``AsyncOpenAI``) and returns it;
+    a client made from it by ``with_options(...)`` or ``copy(...)`` is wrapped alike (same
+    cache, router, ledger and options; its own base URL keys it). The query is
     the last user message; the model, system prompt, earlier turns and parameters key the
     namespace (see :mod:`semroute.chat.request`). ``model="auto"`` is routed by ``router``
     from the cache's embedding of the query. ``namespace`` is your own prefix (a tenant);
@@ -130,6 +136,12 @@ def wrap(
         prune=None if prune is None else float(prune),
         pruner=pruner,
     )
+    _install(client, options)
+    return client
+
+
+def _install(client: Any, options: Options) -> None:
+    """Patch the chat methods of ``client`` (and its copying methods) with ``options``."""
     is_async = isinstance(client, openai.AsyncOpenAI)
     flow = Flow(client, options, is_async=is_async, provider=_provider(client))
     for path, name, operation in _METHODS:
@@ -141,8 +153,27 @@ def wrap(
         # either way their calls reach the original untouched (the wrapper lets calls
         # marked with the SDK's raw-response header through, and counts them).
         setattr(resource, name, _wrapped(flow, original, operation, name))
+    for name in _COPIERS:
+        original = getattr(client, name, None)
+        if original is not None:
+            setattr(client, name, _copier(options, original))
     setattr(client, _STATE, flow)
-    return client
+
+
+def _copier(options: Options, original: Any) -> Any:
+    """``client.with_options(...)`` / ``client.copy(...)``: the new client wrapped alike
+    (its own base URL and provider key its namespaces; its calls are counted on it)."""
+
+    @functools.wraps(original)
+    def copy(*args: Any, **kwargs: Any) -> Any:
+        new = original(*args, **kwargs)
+        if isinstance(new, (openai.OpenAI, openai.AsyncOpenAI)) and (
+            getattr(new, _STATE, None) is None
+        ):
+            _install(new, options)
+        return new
+
+    return copy
 
 
 def unwrap(client: C) -> C:
@@ -157,6 +188,8 @@ def unwrap(client: C) -> C:
         resource = _resource(client, path)
         if resource is not None:
             vars(resource).pop(name, None)
+    for name in _COPIERS:
+        vars(client).pop(name, None)
     delattr(client, _STATE)
     return client
 
