@@ -51,6 +51,10 @@ _MANIFEST = "MANIFEST"
 PRECISIONS = ("fp32", "int8")
 # Beyond a few threads a 6-layer, 384-wide model gains nothing on one query.
 _MAX_DEFAULT_THREADS = 4
+# Padded word pieces per onnxruntime run: past about this many, a batch's activations
+# outgrow the CPU caches and a text costs more batched than alone (256-token texts:
+# batches of 32 cost 1.2-1.3x batches of 4 per text; benchmarks/encoder/threads_batches.py).
+DEFAULT_BATCH_TOKENS = 1024
 # No character yields more word pieces than this (NFD splits a Hangul syllable in 3).
 _MAX_PIECES_PER_CHAR = 4
 # Characters per window word piece tried first when tokenising a prefix of a long text.
@@ -147,7 +151,10 @@ class Encoder:
     ``model_dir`` holds ``encoder.onnx``, ``tokenizer.json`` and ``MANIFEST``
     (default: the files installed with semroute). ``threads`` sets
     onnxruntime's intra-op threads (default: the usable cores, at most 4).
-    Texts are cut to ``max_tokens`` word pieces, specials included. The last
+    Texts are cut to ``max_tokens`` word pieces, specials included. A list is
+    run in batches of texts of similar length, at most ``batch_size`` texts and
+    ``batch_tokens`` padded word pieces each (long texts run a few at a time:
+    big batches of them cost more per text on a CPU). The last
     ``cache_size`` distinct texts are remembered, so repeated texts skip the
     model. ``verify=True`` also checks each file's sha256 against MANIFEST
     (about 0.1 s for the fp32 graph); sizes are always checked. Safe to share
@@ -173,6 +180,7 @@ class Encoder:
         max_tokens: int = 256,
         cache_size: int = 4096,
         batch_size: int = 32,
+        batch_tokens: int = DEFAULT_BATCH_TOKENS,
         verify: bool = False,
         precision: str = "fp32",
     ) -> None:
@@ -186,6 +194,8 @@ class Encoder:
             raise ConfigError(f"cache_size must be an int >= 0, got {cache_size!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}")
+        if isinstance(batch_tokens, bool) or not isinstance(batch_tokens, int) or batch_tokens < 1:
+            raise ConfigError(f"batch_tokens must be a positive int, got {batch_tokens!r}")
         root = _model_files(model_dir)
         manifest = self._load_manifest(root)
         max_positions = int(manifest.get("max_positions", 512))
@@ -206,6 +216,7 @@ class Encoder:
         self._precision = precision
         self._max_tokens = max_tokens
         self._batch_size = batch_size
+        self._batch_tokens = batch_tokens
         self._threads = threads or min(_available_cores(), _MAX_DEFAULT_THREADS)
         self._tokenizer_json = tokenizer_json.decode("utf-8")
         self._session = self._open_session(graph, self._threads)
@@ -400,8 +411,7 @@ class Encoder:
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         # Sorting by length keeps each padded batch nearly rectangular.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
+        for rows in self._batches(order, [len(e.ids) for e in encodings]):
             if len(rows) == 1:
                 ids = np.array([encodings[rows[0]].ids], dtype=np.int64)
                 mask = np.ones_like(ids)
@@ -415,6 +425,23 @@ class Encoder:
                     mask[r, : len(pieces)] = 1
             out[rows] = self._run(ids, mask)
         return out
+
+    def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
+        """Rows in ``order`` (by ascending length) grouped into runs of at most
+        ``batch_size`` rows and ``batch_tokens`` padded word pieces (one row at least)."""
+        batches: list[list[int]] = []
+        rows: list[int] = []
+        for i in order:
+            # Ascending order: the new row is the widest, so it sets the padded width.
+            if rows and (
+                len(rows) == self._batch_size or (len(rows) + 1) * lengths[i] > self._batch_tokens
+            ):
+                batches.append(rows)
+                rows = []
+            rows.append(i)
+        if rows:
+            batches.append(rows)
+        return batches
 
     def _run(
         self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
