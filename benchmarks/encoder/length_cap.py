@@ -128,8 +128,9 @@ def analyze_by_length(data: Path, threads: int, records: int) -> dict[str, Any]:
         rng = random.Random(chars)
         log = []
         for i in range(records):
-            start = rng.randrange(len(paragraphs) - 20_000)
-            text = " ".join(paragraphs[start : start + chars // 4])[:chars]
+            start = rng.randrange(len(paragraphs))
+            picked = (paragraphs[(start + j) % len(paragraphs)] for j in range(chars // 4))
+            text = " ".join(picked)[:chars]
             log.append({"query": f"{i}: {text}", "cost_usd": 0.01, "model": "gpt-4o"})
         t0 = time.perf_counter()
         analyze(log, encoder=encoder)
