@@ -18,13 +18,20 @@ on the 18 MatMuls (attention fused, fp32) and on all 24 (the fused Attention
 nodes split into a MatMul and ``MultiHeadAttention``); the same with fp32
 compute (``accuracy_level=1``); 4-bit weights. Result: a new dated
 benchmarks/results/int8_candidates-*.json.
+
+The 24-MatMul 8-bit graph is also written as a loadable encoder directory,
+benchmarks/.cache/int8_candidates/w8_24/ (``Encoder(that_dir)``; its own
+``model_id``), for ``benchmarks/quality/encoder_decisions.py --int8-dir``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -148,6 +155,27 @@ def build() -> dict[str, Path]:
     return graphs
 
 
+def model_dir(graph: Path, out: Path, name: str) -> Path:
+    """A directory ``Encoder(out)`` loads: the graph, the shipped tokenizer, a MANIFEST."""
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(graph, out / "encoder.onnx")
+    shutil.copyfile(MODELS / "tokenizer.json", out / "tokenizer.json")
+    manifest = json.loads((MODELS / "MANIFEST").read_text("utf-8"))
+    manifest.pop("precisions", None)
+    manifest["name"] = name
+    manifest["files"] = {
+        "encoder.onnx": hashlib.sha256((out / "encoder.onnx").read_bytes()).hexdigest(),
+        "tokenizer.json": manifest["files"]["tokenizer.json"],
+    }
+    manifest["sizes"] = {
+        "encoder.onnx": (out / "encoder.onnx").stat().st_size,
+        "tokenizer.json": manifest["sizes"]["tokenizer.json"],
+    }
+    manifest["quantisation"] = "8-bit weights (MatMulNBits, blocks of 32, int8 compute), 24 MatMuls"
+    (out / "MANIFEST").write_text(json.dumps(manifest, indent=1), "utf-8")
+    return out
+
+
 def session(path: Path) -> Any:
     import onnxruntime as ort
 
@@ -223,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     from guards_eval import LOADERS
 
     graphs = build()
+    w8 = model_dir(
+        graphs["8-bit weights, 24 MatMuls, int8 compute"],
+        CACHE / "w8_24",
+        "all-MiniLM-L6-v2-w8",
+    )
+    print(f"loadable candidate: {w8} ({Encoder(w8, threads=1).model_id})", flush=True)
     texts = sorted(
         {
             t
