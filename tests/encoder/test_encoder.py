@@ -87,6 +87,28 @@ def test_batches_split_by_length_keep_input_order(uncached: Encoder) -> None:
     np.testing.assert_allclose(got, expected, atol=2e-5)
 
 
+def test_batches_hold_at_most_batch_tokens_padded_pieces(
+    uncached: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budgeted = Encoder(threads=1, cache_size=0, batch_size=64, batch_tokens=60)
+    shapes: list[tuple[int, int]] = []
+    run = budgeted._run
+
+    def spy(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        shapes.append(ids.shape)
+        return run(ids, mask)
+
+    monkeypatch.setattr(budgeted, "_run", spy)
+    short = [f"question number {i} about trams" for i in range(12)]  # 7 with [CLS]/[SEP]
+    long = "tell me everything about the history of Lisbon trams " * 10  # over budget alone
+    texts = [*short, long]
+    got = budgeted.encode(texts)
+    # 8 rows of 7 pieces fit 60, 9 do not; the long text (92) runs alone over the budget.
+    assert sorted(shapes) == [(1, 92), (4, 7), (8, 7)]
+    expected = np.vstack([uncached.encode(t) for t in texts])
+    np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
 def test_long_text_is_truncated_at_max_tokens(encoder: Encoder) -> None:
     huge = "the quick brown fox jumps over the lazy dog " * 2000
     assert encoder.count_tokens([huge])[0] == 18000

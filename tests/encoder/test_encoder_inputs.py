@@ -60,6 +60,9 @@ def test_blank_text_is_rejected_for_encoding_only(blank: str) -> None:
         {"max_tokens": "256"},
         {"cache_size": -1},
         {"batch_size": 0},
+        {"batch_tokens": 0},
+        {"batch_tokens": True},
+        {"batch_tokens": 1.5},
     ],
 )
 def test_bad_options_are_config_errors(options: dict[str, Any]) -> None:

@@ -20,19 +20,27 @@ refuse the other). MANIFEST's ``precisions`` names the graph of each.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from importlib import import_module, resources
-from pathlib import Path
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from semroute.encoder.files import (
+    GRAPH,
+    MANIFEST,
+    TOKENIZER,
+    check_blob,
+    graph_name,
+    graph_source,
+    model_files,
+    read,
+)
 from semroute.errors import ConfigError, EncoderError, EncoderInputTypeError
 
 if TYPE_CHECKING:
@@ -45,12 +53,13 @@ __all__ = ["Encoder", "default_encoder"]
 # Imported by name so this module type-checks whether or not _pool has a stub.
 _pool = import_module("semroute._pool")
 
-_GRAPH = "encoder.onnx"
-_TOKENIZER = "tokenizer.json"
-_MANIFEST = "MANIFEST"
 PRECISIONS = ("fp32", "int8")
 # Beyond a few threads a 6-layer, 384-wide model gains nothing on one query.
 _MAX_DEFAULT_THREADS = 4
+# Padded word pieces per onnxruntime run: past about this many, a batch's activations
+# outgrow the CPU caches and a text costs more batched than alone (256-token texts:
+# batches of 32 cost 1.2-1.3x batches of 4 per text; benchmarks/encoder/threads_batches.py).
+DEFAULT_BATCH_TOKENS = 1024
 # No character yields more word pieces than this (NFD splits a Hangul syllable in 3).
 _MAX_PIECES_PER_CHAR = 4
 # Characters per window word piece tried first when tokenising a prefix of a long text.
@@ -68,86 +77,16 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _model_files(model_dir: str | os.PathLike[str] | None) -> Traversable:
-    if model_dir is None:
-        return resources.files("semroute.models")
-    path = Path(model_dir)
-    if not path.is_dir():
-        raise EncoderError(f"encoder model directory {str(path)!r} does not exist")
-    return path
-
-
-def _read(root: Traversable, name: str) -> bytes:
-    entry = root.joinpath(name)
-    try:
-        return entry.read_bytes()
-    except OSError as exc:
-        raise EncoderError(
-            f"encoder file {name!r} is missing or unreadable in {root}: {exc}; "
-            "reinstall semroute or rebuild with models/scripts/export_encoder.py"
-        ) from exc
-
-
-def _check_size(manifest: dict[str, Any], name: str, size: int) -> None:
-    expected = manifest.get("sizes", {}).get(name)
-    if expected is not None and size != expected:
-        raise EncoderError(
-            f"encoder file {name!r} has {size} bytes, MANIFEST says {expected}: "
-            "the file is damaged or belongs to another model"
-        )
-
-
-def _check_blob(manifest: dict[str, Any], name: str, blob: bytes, *, verify: bool) -> None:
-    _check_size(manifest, name, len(blob))
-    if verify and hashlib.sha256(blob).hexdigest() != manifest["files"][name]:
-        raise EncoderError(f"encoder file {name!r} does not match its MANIFEST sha256")
-
-
-def _graph_name(root: Traversable, manifest: dict[str, Any], precision: str) -> str:
-    """The graph file for ``precision``; a MANIFEST without ``precisions`` has fp32 only."""
-    entry = manifest.get("precisions", {}).get(precision)
-    if entry is None:
-        if precision == "fp32":
-            return _GRAPH
-        raise EncoderError(
-            f"the encoder in {root} has no {precision} graph (MANIFEST lists none); "
-            "rebuild with models/scripts/export_encoder.py"
-        )
-    graph = entry.get("graph") if isinstance(entry, dict) else None
-    if not isinstance(graph, str) or not isinstance(manifest["files"].get(graph), str):
-        raise EncoderError(f"encoder MANIFEST in {root} is damaged: bad {precision} graph entry")
-    return graph
-
-
-def _graph_source(
-    root: Traversable, manifest: dict[str, Any], name: str, *, verify: bool
-) -> str | bytes:
-    """A path when the graph is a real file (onnxruntime loads it faster), else its bytes."""
-    entry = root.joinpath(name)
-    if not isinstance(entry, Path):
-        blob = _read(root, name)
-        _check_blob(manifest, name, blob, verify=verify)
-        return blob
-    try:
-        size = entry.stat().st_size
-    except OSError as exc:
-        raise EncoderError(
-            f"encoder file {name!r} is missing or unreadable in {root}: {exc}; "
-            "reinstall semroute or rebuild with models/scripts/export_encoder.py"
-        ) from exc
-    _check_size(manifest, name, size)
-    if verify:
-        _check_blob(manifest, name, _read(root, name), verify=True)
-    return str(entry)
-
-
 class Encoder:
     """Embed text as unit-length float32 vectors with the shipped ONNX model.
 
     ``model_dir`` holds ``encoder.onnx``, ``tokenizer.json`` and ``MANIFEST``
     (default: the files installed with semroute). ``threads`` sets
     onnxruntime's intra-op threads (default: the usable cores, at most 4).
-    Texts are cut to ``max_tokens`` word pieces, specials included. The last
+    Texts are cut to ``max_tokens`` word pieces, specials included. A list is
+    run in batches of texts of similar length, at most ``batch_size`` texts and
+    ``batch_tokens`` padded word pieces each (long texts run a few at a time:
+    big batches of them cost more per text on a CPU). The last
     ``cache_size`` distinct texts are remembered, so repeated texts skip the
     model. ``verify=True`` also checks each file's sha256 against MANIFEST
     (about 0.1 s for the fp32 graph); sizes are always checked. Safe to share
@@ -173,6 +112,7 @@ class Encoder:
         max_tokens: int = 256,
         cache_size: int = 4096,
         batch_size: int = 32,
+        batch_tokens: int = DEFAULT_BATCH_TOKENS,
         verify: bool = False,
         precision: str = "fp32",
     ) -> None:
@@ -186,7 +126,9 @@ class Encoder:
             raise ConfigError(f"cache_size must be an int >= 0, got {cache_size!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}")
-        root = _model_files(model_dir)
+        if isinstance(batch_tokens, bool) or not isinstance(batch_tokens, int) or batch_tokens < 1:
+            raise ConfigError(f"batch_tokens must be a positive int, got {batch_tokens!r}")
+        root = model_files(model_dir)
         manifest = self._load_manifest(root)
         max_positions = int(manifest.get("max_positions", 512))
         # Three positions are the minimum: [CLS], one word piece, [SEP].
@@ -194,18 +136,19 @@ class Encoder:
             raise ConfigError(
                 f"max_tokens must be an int in [3, {max_positions}], got {max_tokens!r}"
             )
-        graph_name = _graph_name(root, manifest, precision)
-        graph = _graph_source(root, manifest, graph_name, verify=verify)
-        tokenizer_json = _read(root, _TOKENIZER)
-        _check_blob(manifest, _TOKENIZER, tokenizer_json, verify=verify)
+        graph_file = graph_name(root, manifest, precision)
+        graph = graph_source(root, manifest, graph_file, verify=verify)
+        tokenizer_json = read(root, TOKENIZER)
+        check_blob(manifest, TOKENIZER, tokenizer_json, verify=verify)
 
         self._dim = int(manifest["dim"])
         # fp32 keeps its historical id (stores and the shipped router record it).
         tag = "" if precision == "fp32" else f"{precision}-"
-        self._model_id = f"{manifest['name']}-{tag}{manifest['files'][graph_name][:12]}"
+        self._model_id = f"{manifest['name']}-{tag}{manifest['files'][graph_file][:12]}"
         self._precision = precision
         self._max_tokens = max_tokens
         self._batch_size = batch_size
+        self._batch_tokens = batch_tokens
         self._threads = threads or min(_available_cores(), _MAX_DEFAULT_THREADS)
         self._tokenizer_json = tokenizer_json.decode("utf-8")
         self._session = self._open_session(graph, self._threads)
@@ -221,13 +164,13 @@ class Encoder:
     @staticmethod
     def _load_manifest(root: Traversable) -> dict[str, Any]:
         try:
-            manifest = json.loads(_read(root, _MANIFEST))
+            manifest = json.loads(read(root, MANIFEST))
             files = manifest["files"]
             if not (
                 isinstance(manifest["name"], str)
                 and int(manifest["dim"]) > 0
-                and isinstance(files[_GRAPH], str)
-                and isinstance(files[_TOKENIZER], str)
+                and isinstance(files[GRAPH], str)
+                and isinstance(files[TOKENIZER], str)
             ):
                 raise ValueError("bad field types")
         except (ValueError, KeyError, TypeError) as exc:
@@ -400,8 +343,7 @@ class Encoder:
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         # Sorting by length keeps each padded batch nearly rectangular.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
+        for rows in self._batches(order, [len(e.ids) for e in encodings]):
             if len(rows) == 1:
                 ids = np.array([encodings[rows[0]].ids], dtype=np.int64)
                 mask = np.ones_like(ids)
@@ -415,6 +357,23 @@ class Encoder:
                     mask[r, : len(pieces)] = 1
             out[rows] = self._run(ids, mask)
         return out
+
+    def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
+        """Rows in ``order`` (by ascending length) grouped into runs of at most
+        ``batch_size`` rows and ``batch_tokens`` padded word pieces (one row at least)."""
+        batches: list[list[int]] = []
+        rows: list[int] = []
+        for i in order:
+            # Ascending order: the new row is the widest, so it sets the padded width.
+            if rows and (
+                len(rows) == self._batch_size or (len(rows) + 1) * lengths[i] > self._batch_tokens
+            ):
+                batches.append(rows)
+                rows = []
+            rows.append(i)
+        if rows:
+            batches.append(rows)
+        return batches
 
     def _run(
         self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]
