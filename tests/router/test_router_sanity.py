@@ -86,11 +86,6 @@ def test_default_cut_sends_plainly_hard_prompts_strong(router: Router) -> None:
     assert strong[hard].mean() >= 0.90, missed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17 target not met: 5/55 (9.1 %) held-out easy prompts go strong with the "
-    "shipped model (out-of-fold on the training two-thirds: 2.7 %)",
-)
 def test_default_cut_keeps_plainly_easy_prompts_cheap(router: Router) -> None:
     """Issue 17: <= 5 % of the held-out third's plainly easy prompts go strong."""
     hard, strong, queries = _held_out_decisions(router)
