@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     encoder = Encoder(threads=args.threads)
     sets = [load_mmlu(args.data), load_routerarena(args.data)]
-    groups = np.array([group_of(s.name, g) for s in sets for g in s.groups])
+    groups = np.array([group_of(s.name, g) for s in sets for g in s.groups], dtype=object)
     source = np.concatenate([[s.name] * len(s) for s in sets])
     weak = np.concatenate([s.weak for s in sets])
     strong = np.concatenate([s.strong for s in sets])
