@@ -62,7 +62,7 @@ from semroute.router.router import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
-from benchmarks._stamp import environment
+from benchmarks._stamp import dated_path, environment
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models" / "scripts"))
@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        default=ROOT / "benchmarks" / "results" / f"router_quality_{dt.date.today()}.json",
+        default=None,
+        help="default: a new benchmarks/results/router_quality-<date>[-N].json (never overwrites)",
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         help="3 folds and the 3 recipes the generality section needs (smoke, not results)",
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = dated_path("router_quality")
     if args.quick:
         args.folds = min(args.folds, 3)
 
