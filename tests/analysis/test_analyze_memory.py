@@ -19,8 +19,8 @@ import numpy.typing as npt
 import pytest
 
 from semroute.analysis.analyze import Progress, analyze
-from tests.fakes import FakeEncoder
 from tests.analysis.test_analyze import make_router
+from tests.fakes import FakeEncoder
 
 WORDS = [
     *("order", "refund", "shipping", "password", "tutor", "lesson"),
