@@ -62,12 +62,12 @@ from semroute.router.router import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
-from benchmarks._stamp import environment
+from benchmarks._stamp import dated_path, environment
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models" / "scripts"))
 import train_router as recipe  # noqa: E402  (the shipped recipe's constants)
-from router_synthetic import easy_queries, hard_queries  # noqa: E402
+from router_synthetic import easy_queries, easy_technical_queries, hard_queries  # noqa: E402
 
 MATH_BENCHMARKS = ("GSM8K", "AsDiv", "MathQA", "MATH", "AIME")  # grade-school to competition maths
 
@@ -175,6 +175,10 @@ def cost_curve(
 
 SANITY_VARIANTS = ("+written/sanity_w=0", "+written/sanity_w=1")
 QUICK_VARIANTS = ("+written (default)", "emb+feat/soft (previous default)", "+written easy only")
+PASS2_VARIANTS = (
+    "before 2026-12-06 pm (no technical easy rows, no length prior)",
+    "+written/no length prior",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out",
         type=Path,
-        default=ROOT / "benchmarks" / "results" / f"router_quality_{dt.date.today()}.json",
+        default=None,
+        help="default: a new benchmarks/results/router_quality-<date>[-N].json (never overwrites)",
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -201,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         help="3 folds and the 3 recipes the generality section needs (smoke, not results)",
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = dated_path("router_quality")
     if args.quick:
         args.folds = min(args.folds, 3)
 
@@ -237,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     hard = hard_queries(n_hard, seed=recipe.SYNTHETIC_SEED)
     emb_easy, feat_easy = embed(easy), route_features(easy)
     emb_hard, feat_hard = embed(hard), route_features(hard)
+    tech = easy_technical_queries(60 if args.quick else recipe.N_TECH, seed=recipe.SYNTHETIC_SEED)
+    emb_tech, feat_tech = embed(tech), route_features(tech)
     # The sanity set: its training two-thirds train the shipped recipe (never scored);
     # its held-out third is only scored, in the generality section.
     sanity_train, sanity_held = load_sanity_set()
@@ -256,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         "l2_emb": recipe.L2_EMBEDDING,
         "l2_feat": recipe.L2_FEATURES,
         "sanity_w": recipe.SANITY_WEIGHT,
+        "tech_w": recipe.TECH_WEIGHT,
+        "length_prior": recipe.LENGTH_PRIOR,
     }
     cue_cols = ("math_frac", "code_frac", "cue_reasoning", "cue_compute", "cue_multistep")
     cue_cols += ("cue_code", "cue_constraint")
@@ -284,6 +295,14 @@ def main(argv: list[str] | None = None) -> int:
         # Issue 17: how much the sanity-set training rows cost on the benchmarks.
         "+written/sanity_w=0": {**shipped, "sanity_w": 0.0},
         "+written/sanity_w=1": {**shipped, "sanity_w": 1.0},
+        # Issue 17, second pass: the recipe shipped before it (no easy technical rows,
+        # no length prior), and each change alone.
+        "before 2026-12-06 pm (no technical easy rows, no length prior)": {
+            **shipped,
+            "tech_w": 0.0,
+            "length_prior": 0.0,
+        },
+        "+written/no length prior": {**shipped, "length_prior": 0.0},
     }
     group_size = np.unique(groups, return_inverse=True, return_counts=True)
     group_size = group_size[2][group_size[1]].astype(float)
@@ -301,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         for w, ev, fv, label in (
             (spec.get("easy_w", 0.0), emb_easy, feat_easy, np.zeros(len(emb_easy))),
             (spec.get("hard_w", 0.0), emb_hard, feat_hard, np.ones(len(emb_hard))),
+            (spec.get("tech_w", 0.0), emb_tech, feat_tech, np.zeros(len(emb_tech))),
             (spec.get("sanity_w", 0.0), emb_st, feat_st, y_st),
         ):
             if w > 0 and ev.shape[1] == e.shape[1]:
@@ -308,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
                 xs.append(fv if x.shape[1] else fv[:, :0])
                 ys.append(label)
                 ws.append(np.full(len(ev), w))
-        return train_scorer(
+        scorer = train_scorer(
             np.concatenate(es),
             np.concatenate(xs),
             np.concatenate(ys),
@@ -319,11 +339,14 @@ def main(argv: list[str] | None = None) -> int:
             sample_weight=np.concatenate(ws),
             reference=np.arange(sum(len(v) for v in ys)) < int(train.sum()),
         )
+        return recipe.with_length_prior(scorer, spec.get("length_prior", 0.0), e[train], x[train])
 
     if args.quick:
         variants = {name: variants[name] for name in QUICK_VARIANTS}
     elif not args.all_variants:
-        variants = {name: variants[name] for name in (*QUICK_VARIANTS, *SANITY_VARIANTS)}
+        variants = {
+            name: variants[name] for name in (*QUICK_VARIANTS, *SANITY_VARIANTS, *PASS2_VARIANTS)
+        }
     oof: dict[str, np.ndarray] = {}
     for name, spec in variants.items():
         y = targets(weak, strong, spec["target"], needs_weight=spec.get("needs_weight", 0.5))

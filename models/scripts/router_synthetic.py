@@ -272,6 +272,83 @@ _LOOKUP_SLOTS: dict[str, list[str]] = {
     "abbr": ["ASAP", "FAQ", "PDF", "ETA", "RSVP"],
 }
 
+# Easy requests in domains whose hard requests look alike (maths, code, science, finance,
+# law, writing): one-step arithmetic, a definition, a unit, a one-line how-to. Without
+# them, digits or a technical word alone push an easy question towards the strong tier.
+_EASY_TECHNICAL = [
+    "What is {a} times {b}?",
+    "What is {a} divided by {b}?",
+    "What is {pct} % of {c}?",
+    "Round {dec} to {places} decimal places.",
+    "Is {c} an even number?",
+    "What is the square of {a}?",
+    "convert {c} grams to kilograms",
+    "How many {unitpair}?",
+    "What does {term} mean?",
+    "Define {term} in one sentence.",
+    "What is the symbol for {element}?",
+    "What is the boiling point of water in {unit}?",
+    "How do I {snippet} in {lang}?",
+    "What file extension do {lang} files use?",
+    "What keyword starts a loop in {lang}?",
+    "What is the {lang} command to {cmd}?",
+    "What does {fin} stand for?",
+    "Is a {fin} the same as an interest rate?",
+    "What is the legal drinking age in {country}?",
+    "What is a {legal}?",
+    "Give me a synonym for {adj}.",
+    "Fix the spelling: {misspelt}",
+    "Is it 'affect' or 'effect' in '{phrase}'?",
+    "What is the plural of {noun}?",
+]
+_EASY_TECHNICAL_SLOTS: dict[str, list[str]] = {
+    "a": ["6", "9", "12", "15", "21", "48"],
+    "b": ["3", "4", "7", "8", "11"],
+    "c": ["250", "1200", "64", "90", "3500"],
+    "pct": ["10", "15", "20", "25", "50"],
+    "dec": ["2.71828", "7.4561", "0.3333", "19.995"],
+    "places": ["one", "two", "three"],
+    "unitpair": [
+        "centimetres are in a metre",
+        "minutes are in a day",
+        "ounces are in a pound",
+        "bytes are in a kilobyte",
+        "days are in a leap year",
+        "grams are in a kilo",
+    ],
+    "term": [
+        "median",
+        "velocity",
+        "a prime number",
+        "an atom",
+        "inflation",
+        "a variable",
+        "a function",
+        "an invoice",
+        "a deductible",
+        "photosynthesis",
+    ],
+    "element": ["iron", "sodium", "gold", "oxygen", "potassium"],
+    "unit": ["Celsius", "Fahrenheit", "kelvin"],
+    "snippet": [
+        "print a line",
+        "comment out a line",
+        "get the length of a list",
+        "make a string upper case",
+        "read a file",
+        "import a module",
+    ],
+    "lang": ["Python", "JavaScript", "Go", "Rust", "Java", "Ruby"],
+    "cmd": ["list files", "show the version", "install a package", "exit the shell"],
+    "fin": ["APR", "ETF", "IRA", "ROI", "GDP", "IPO"],
+    "country": ["Japan", "Germany", "Canada", "Brazil", "Italy"],
+    "legal": ["notary", "power of attorney", "tenancy deposit", "small claims court", "will"],
+    "adj": ["happy", "quick", "important", "tired", "big"],
+    "misspelt": ["recieve", "seperate", "definately", "occured", "untill"],
+    "phrase": ["the weather will _ our trip", "the _ was immediate", "it had no _ on me"],
+    "noun": ["mouse", "cactus", "criterion", "child", "analysis"],
+}
+
 # -- hard --------------------------------------------------------------------
 
 _HARD_TEMPLATES = [
@@ -415,6 +492,16 @@ def hard_queries(n: int = 240, *, seed: int = 0) -> list[str]:
     """``n`` distinct hard queries (label 1), the same for the same seed."""
     rng = random.Random(seed + 1)
     return _draw(rng, [(t, _HARD_SLOTS) for t in _HARD_TEMPLATES], n)
+
+
+def easy_technical_queries(n: int = 240, *, seed: int = 0) -> list[str]:
+    """``n`` distinct easy queries from technical domains (label 0), the same for the same seed.
+
+    Separate from :func:`easy_queries` so that draw, and the models trained on it, stay as
+    they were.
+    """
+    rng = random.Random(seed + 2)
+    return _draw(rng, [(t, _EASY_TECHNICAL_SLOTS) for t in _EASY_TECHNICAL], n)
 
 
 if __name__ == "__main__":

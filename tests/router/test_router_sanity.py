@@ -86,17 +86,47 @@ def test_default_cut_sends_plainly_hard_prompts_strong(router: Router) -> None:
     assert strong[hard].mean() >= 0.90, missed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17 target not met: 5/55 (9.1 %) held-out easy prompts go strong with the "
-    "shipped model (out-of-fold on the training two-thirds: 2.7 %)",
-)
 def test_default_cut_keeps_plainly_easy_prompts_cheap(router: Router) -> None:
     """Issue 17: <= 5 % of the held-out third's plainly easy prompts go strong."""
     hard, strong, queries = _held_out_decisions(router)
     assert (~hard).sum() >= 50
     sent = [q for q, s, h in zip(queries, strong, hard, strict=True) if s and not h]
     assert strong[~hard].mean() <= 0.05, sent
+
+
+# Written for this test, after the model was trained: in none of the training templates.
+SHORT_TECHNICAL_EASY = [
+    "What is 15 % of 80?",
+    "How do I reverse a list in Python?",
+    "What does HTTP stand for?",
+    "Convert 5 miles to kilometres.",
+    "What is the chemical formula for table salt?",
+    "Is 17 a prime number?",
+    "What is a mortgage?",
+    "How many sides does a hexagon have?",
+]
+TECHNICAL_HARD = [
+    "Prove that every finite integral domain is a field.",
+    "Write a Rust function that parses ISO 8601 durations without a library, with tests.",
+    "Derive the variance of the maximum likelihood estimator for an exponential distribution "
+    "and show it is efficient.",
+    "Explain how you would shard a 20 TB Postgres database with minimal downtime, step by step.",
+]
+
+
+def test_short_technical_lookups_rank_below_hard_technical_tasks(router: Router) -> None:
+    """Digits or a technical word alone must not lift an easy question above real work.
+
+    Measured: easy 0.085-0.176, hard 0.236-0.381 (default cut 0.174: "Convert 5 miles to
+    kilometres." sits just above it, the other seven below). The model shipped before the
+    written technical easy rows and the length prior sent 2 of the 8 up (cut 0.272), so the
+    last assertion fails on it; the margin is thin, which notes/router.md says.
+    """
+    easy = router.scores(SHORT_TECHNICAL_EASY)
+    hard = router.scores(TECHNICAL_HARD)
+    assert hard.min() > easy.max(), (hard.round(3), easy.round(3))
+    assert (hard >= router.thresholds[0]).all(), hard.round(3)
+    assert (easy >= router.thresholds[0]).sum() <= 1, easy.round(3)
 
 
 def test_reasons_name_the_deciding_signals(router: Router) -> None:
