@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "models" / "scripts"))
 import train_router as recipe  # noqa: E402
 
 from benchmarks._stamp import write_result  # noqa: E402
-from benchmarks.quality.router_eval import group_of, load_sample_log_eval, roc_auc  # noqa: E402
+from benchmarks.router.router_eval import group_of, load_sample_log_eval, roc_auc  # noqa: E402
 from semroute.router.data import embed_cached, load_mmlu, load_routerarena, load_sanity_set  # noqa: E402
 from semroute.router.features import route_features  # noqa: E402
 from semroute.router.metrics import routing_curve  # noqa: E402

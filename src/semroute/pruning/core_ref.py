@@ -1,7 +1,7 @@
 """Plain numpy/Python twins of the pruning kernels in ``semroute._prunecore``.
 
 Same signatures, same results; the native tests use them as the oracle and
-``benchmarks/bench_prune.py`` times both in one run. Logarithms go through
+``benchmarks/pruning/bench_prune.py`` times both in one run. Logarithms go through
 ``math`` (the C library) so both sides round identically and break ties the
 same way.
 """

@@ -83,7 +83,7 @@ DEFAULT_STRONG_SHARE = 0.3
 DEFAULT_L2_EMBEDDING = 1.0
 DEFAULT_L2_FEATURES = 0.3
 # Word pieces of each prompt the router embeds (its start); chosen by held-out
-# APGR and sanity-set separation against 32/128/254 (benchmarks/quality/router_eval.py).
+# APGR and sanity-set separation against 32/128/254 (benchmarks/router/router_eval.py).
 DEFAULT_ROUTE_TOKENS = 64
 _NEVER = float(np.nextafter(1.0, 2.0))  # above any probability: the tier is never used
 _DEFAULT_MODEL = "router_default.npz"
