@@ -374,14 +374,23 @@ def test_answer_weight_favours_units_holding_what_the_question_asks_for() -> Non
         "Tourists like the bridge and its view of the river.",
     ]
     q = "When was the bridge built?"
-    plain = pruner(neighbor_weight=0.0, passage_weight=0.0, answer_weight=0.0)
-    typed = pruner(neighbor_weight=0.0, passage_weight=0.0, answer_weight=4.0)
+    # Only the answer-type signal differs (the static vectors also move scores).
+    alone = {"neighbor_weight": 0.0, "passage_weight": 0.0, "static_weight": 0.0}
+    plain = pruner(**alone, answer_weight=0.0)
+    typed = pruner(**alone, answer_weight=4.0)
     assert "1887" not in plain.prune(context, query=q, ratio=0.3).text
     assert "1887" in typed.prune(context, query=q, ratio=0.3).text
 
 
 @pytest.mark.parametrize(
-    "bad", [{"keep_titles": 1}, {"answer_weight": -0.1}, {"passage_weight": 5.0}]
+    "bad",
+    [
+        {"keep_titles": 1},
+        {"answer_weight": -0.1},
+        {"passage_weight": 5.0},
+        {"static_weight": -1.0},
+        {"static_weight": 4.5},
+    ],
 )
 def test_new_options_are_validated(bad) -> None:
     with pytest.raises(ConfigError):

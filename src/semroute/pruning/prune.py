@@ -4,8 +4,10 @@
    unit is scored by BM25 of the query's content words with IDF counted
    inside this context, plus its whole passage's BM25 (``passage_weight``:
    in retrieved contexts the passage decides first), plus a bonus when it
-   holds the kind of word the question asks for (``answer_weight``); it then
-   borrows from its best neighbour in the same passage. Passage titles ride
+   holds the kind of word the question asks for (``answer_weight``), plus a
+   soft match through static word vectors (``static_weight``: passages and
+   sentences that say the query in other words, no transformer pass); it
+   then borrows from its best neighbour in the same passage. Passage titles ride
    with their passage. With ``lexical_weight < 1`` the encoder also embeds
    the query and the lexically best units (``dense_tokens``) in one batch and
    the similarity is fused in; the default skips the model (measured: it
@@ -41,7 +43,9 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute.errors import EncoderError, InputError, InputTypeError
+from semroute.pruning import static as st
 from semroute.pruning import text as pt
+from semroute.pruning.static import WordVectors, shipped_word_vectors
 from semroute.pruning.vocab import PieceTable
 
 if TYPE_CHECKING:
@@ -55,6 +59,8 @@ CHUNK_SEPARATOR = "\n\n"
 
 Granularity = Literal["sentence", "passage"]
 _STOP_FACTOR = 0.25
+# A different word counts as a soft match above this cosine (tuning half of NQ).
+_SOFT_THRESHOLD = 0.4
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,11 @@ class PruneOptions:
     of that passage is, and never alone. ``answer_weight``: bonus for a unit
     holding the kind of word the question asks for (a number for "when" or
     "how many", a name for "who" or "where") other than the query's own
-    words. ``dense_tokens``: the encoder embeds
+    words. ``static_weight``: weight of the soft match through static word
+    vectors (:mod:`semroute.pruning.static`): a passage gains when its words
+    are close to the query's without being the same words, a sentence when
+    its mean word vector is; no transformer pass.
+    ``dense_tokens``: the encoder embeds
     the query plus only the lexically best units, up to this many tokens
     (``None``: every unit). The model costs far more per token than the rest
     of pruning, so this bounds latency whatever the context's size.
@@ -96,6 +106,7 @@ class PruneOptions:
     passage_weight: float = 2.0
     keep_titles: bool = True
     answer_weight: float = 0.5
+    static_weight: float = 2.0
     patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +130,7 @@ class PruneOptions:
             ("neighbor_weight", self.neighbor_weight, 1.0),
             ("passage_weight", self.passage_weight, 4.0),
             ("answer_weight", self.answer_weight, 4.0),
+            ("static_weight", self.static_weight, 4.0),
         ):
             if not isinstance(value, (int, float)) or not 0.0 <= value <= hi:
                 raise ConfigError(f"{name} must be a number in [0, {hi}], not {value!r}")
@@ -181,6 +193,7 @@ class _Analysis:
     term_global: npt.NDArray[np.int32]
     stop_terms: npt.NDArray[np.uint8]
     unit_costs: npt.NDArray[np.int32]
+    term_text: list[str]  # by global term id
 
 
 def _z(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -212,6 +225,8 @@ class Pruner:
         passage_weight: float = 2.0,
         keep_titles: bool = True,
         answer_weight: float = 0.5,
+        static_weight: float = 2.0,
+        word_vectors: WordVectors | None = None,
     ) -> None:
         self.options = PruneOptions(
             keep=keep if isinstance(keep, str) else tuple(keep),  # type: ignore[arg-type]
@@ -224,8 +239,10 @@ class Pruner:
             passage_weight=passage_weight,
             keep_titles=keep_titles,
             answer_weight=answer_weight,
+            static_weight=static_weight,
         )
         self._encoder = encoder
+        self._word_vectors = word_vectors
         self._lock = threading.Lock()
         self._table = PieceTable()
         # The kernels; benchmarks swap in the numpy twins to time both.
@@ -376,6 +393,7 @@ class Pruner:
             uniq,
             snap.term_stop[uniq],
             np.bincount(unit_of, weights=costs, minlength=len(spans)).astype(np.int32),
+            snap.term_text,
         )
 
     def _count_tokens(self, words: list[str]) -> list[int]:
@@ -421,6 +439,7 @@ class Pruner:
             lexical = lexical.astype(np.float64)
             passage_z = self._passage_scores(a, ids, word_unit, q_ids)
             bonus = self._answer_bonus(a, query, q_ids)
+            bonus = bonus + self._static_scores(a, ids, word_unit, query)
         else:
             passage_z = bonus = np.zeros(n_units)
             # Information density: mean in-context surprisal of a unit's words,
@@ -504,6 +523,63 @@ class Pruner:
         has = per > 0
         z[has] = _z(scores[has].astype(np.float64))
         return z[a.unit_passage]
+
+    def _static_scores(
+        self,
+        a: _Analysis,
+        ids: npt.NDArray[np.int32],
+        word_unit: npt.NDArray[np.int64],
+        query: str,
+    ) -> npt.NDArray[np.float64]:
+        """The static-vector signals, z-scored: soft match per passage, centroid cosine per unit."""
+        n_units = len(a.unit_spans)
+        weight = self.options.static_weight
+        q_terms = _content_terms(query)
+        if weight == 0.0 or not q_terms or ids.size == 0:
+            return np.zeros(n_units)
+        if self._word_vectors is None:
+            self._word_vectors = shipped_word_vectors()
+        vectors = self._word_vectors.vectors([a.term_text[g] for g in a.term_global.tolist()])
+        query_vectors = self._word_vectors.vectors(q_terms)
+        # Each query word's term id in this context, -1 when the context lacks
+        # it (the case only a soft match can serve: "ww2" for "World War II").
+        found = np.asarray([a.term_index.get(t, -1) for t in q_terms], dtype=np.int64)
+        at = np.searchsorted(a.term_global, found)
+        ok = (found >= 0) & (at < a.term_global.size)
+        ok[ok] = a.term_global[at[ok]] == found[ok]
+        q_local = np.where(ok, at, -1)
+        # IDF over passages: a word in every retrieved passage says nothing.
+        n_passages = int(a.unit_passage[-1]) + 1
+        word_passage = a.unit_passage[word_unit]
+        pairs = np.unique(word_passage * a.n_terms + ids)
+        df = np.bincount(pairs % a.n_terms, minlength=a.n_terms)
+        idf = np.log((n_passages + 1.0) / (df + 0.5))
+        q_idf = np.where(ok, idf[np.maximum(q_local, 0)], np.log((n_passages + 1.0) / 0.5))
+        content = a.stop_terms == 0
+        out = np.zeros(n_units)
+        if n_passages > 1:
+            soft = st.soft_match(
+                vectors,
+                ids,
+                word_passage,
+                n_passages,
+                query_vectors,
+                q_local,
+                q_idf,
+                content,
+                _SOFT_THRESHOLD,
+            )
+            has = np.bincount(word_passage, minlength=n_passages) > 0
+            z = np.zeros(n_passages)
+            z[has] = _z(soft[has])
+            out += weight * z[a.unit_passage]
+        q_vector = (query_vectors * q_idf[:, None]).sum(axis=0).astype(np.float32)
+        cos = st.centroid_cosine(
+            vectors, ids, word_unit, n_units, q_vector, np.where(content, idf, 0.0)
+        )
+        has_words = np.bincount(word_unit, minlength=n_units) > 0
+        out[has_words] += weight * _z(cos[has_words])
+        return out
 
     def _answer_bonus(
         self, a: _Analysis, query: str, q_ids: npt.NDArray[np.int32]
@@ -638,6 +714,13 @@ def _literal(query: str | None) -> list[str]:
     would defeat pruning. A real question quoted in the prompt is longer.
     """
     return [query] if query is not None and len(query.split()) >= 3 else []
+
+
+def _content_terms(query: str) -> list[str]:
+    """The query's distinct content words as terms (case-folded, plural-stripped)."""
+    words, _, _ = pt.pieces(query)
+    terms = (pt.term_of(w) for w in words if pt.piece_flags(w) & pt.IS_WORD)
+    return [t for t in dict.fromkeys(terms) if t not in pt.STOP_WORDS]
 
 
 def _drop_wordless_units(a: _Analysis, keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

@@ -28,6 +28,7 @@ class Snapshot:
     term: npt.NDArray[np.int32]  # -1 for punctuation
     term_index: dict[str, int]
     term_stop: npt.NDArray[np.uint8]
+    term_text: list[str]  # by term id; shared and append-only, like the dicts
 
     @property
     def size(self) -> int:
@@ -42,6 +43,7 @@ def _empty() -> Snapshot:
         np.zeros(0, np.int32),
         {},
         np.zeros(0, np.uint8),
+        [],
     )
 
 
@@ -77,7 +79,7 @@ class PieceTable:
         snap = self._snap
         if snap.size + len(words) > self._max:
             snap = _empty()
-        index, term_index = snap.index, snap.term_index
+        index, term_index, term_text = snap.index, snap.term_index, snap.term_text
         new = [w for w in dict.fromkeys(words) if w not in index]
         cost = dict(zip(words, counts, strict=True))
         flags = [pt.piece_flags(w) for w in new]
@@ -91,6 +93,7 @@ class PieceTable:
             tid = term_index.get(t)
             if tid is None:
                 tid = term_index[t] = len(term_index)
+                term_text.append(t)
                 stops.append(1 if t in pt.STOP_WORDS else 0)
             terms.append(tid)
         base = snap.size
@@ -101,6 +104,7 @@ class PieceTable:
             np.concatenate([snap.term, np.asarray(terms, np.int32)]),
             term_index,
             np.concatenate([snap.term_stop, np.asarray(stops, np.uint8)]),
+            term_text,
         )
         # New ids enter the shared dict after their rows exist in the new
         # snapshot; a reader of an older snapshot sees them as >= its size and
