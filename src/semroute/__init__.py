@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from semroute.cache.config import IndexConfig
     from semroute.cache.guards.api import Guards
     from semroute.cache.stats import CacheStats
+    from semroute.cache.verifier import PairVerifier
     from semroute.encoder.encoder import Encoder, default_encoder
     from semroute.integrations.openai import call_info, unwrap, wrap
     from semroute.ledger import Budget, Ledger
@@ -41,6 +42,7 @@ _LAZY: dict[str, str] = {
     "Guards": "semroute.cache.guards.api",
     "IndexConfig": "semroute.cache.config",
     "Ledger": "semroute.ledger",
+    "PairVerifier": "semroute.cache.verifier",
     "Pruned": "semroute.pruning.prune",
     "Pruner": "semroute.pruning.prune",
     "PrunedMessages": "semroute.pruning.messages",
@@ -70,6 +72,7 @@ __all__ = [
     "Guards",
     "IndexConfig",
     "Ledger",
+    "PairVerifier",
     "Pruned",
     "PrunedMessages",
     "Pruner",

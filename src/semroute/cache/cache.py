@@ -41,6 +41,8 @@ from semroute.cache.replication import Follower
 from semroute.cache.singleflight import SingleFlight
 from semroute.cache.stats import CacheStats, StatsRecorder
 from semroute.cache.store import EntryStore
+from semroute.cache.verifier import PairVerifier
+from semroute.cache.verifier import resolve as resolve_verify
 from semroute.cache.window import Tails
 from semroute.cache.writes import Writes
 from semroute.errors import (
@@ -99,6 +101,10 @@ class SemanticCache:
     propagates. A refused candidate is skipped for the next one above the
     threshold; if none is left the lookup is a miss. ``stats`` counts refusals
     (``guard_blocks`` by guard, ``verify_refusals``, ``reported_refusals``).
+    ``verify="builtin"`` (or a :class:`~semroute.cache.verifier.PairVerifier`) asks
+    the shipped pair verifier instead: ``threshold`` then defaults to its lower
+    candidate cosine, a failing verifier refuses (``stats.verify_errors``) and a
+    verified hit carries ``verify_probability``.
 
     >>> cache = SemanticCache()
     >>> cache.get_or_call("How do I reset my password?", lambda q: "Click 'Forgot'.")
@@ -111,7 +117,7 @@ class SemanticCache:
         self,
         backend: Backend | str | os.PathLike[str] | None = None,
         *,
-        threshold: float = 0.95,
+        threshold: float | None = None,
         max_entries: int | None = 100_000,
         max_bytes: int | None = None,
         ttl: float | None = None,
@@ -120,9 +126,12 @@ class SemanticCache:
         namespace: str = "default",
         index: IndexConfig | None = None,
         guards: Guards | None = Guards(),  # noqa: B008 - frozen, immutable
-        verify: Verifier | None = None,
+        verify: Verifier | PairVerifier | str | None = None,
         verify_band: tuple[float, float] | None = None,
     ) -> None:
+        # "builtin" -> the shipped PairVerifier, whose candidate cosine is then the
+        # default threshold (0.95 otherwise); nothing is loaded until it is asked.
+        verify, threshold = resolve_verify(verify, threshold)
         self.config = CacheConfig(
             threshold=threshold,
             max_entries=max_entries,

@@ -20,12 +20,21 @@ def _handle(args: argparse.Namespace) -> int:
         from semroute.encoder.encoder import Encoder
 
         encoder = Encoder(model_dir=args.model_dir)
-    report = calibrate(
-        pairs,
-        encoder=encoder,
-        target_precision=args.target_precision,
-        guards=Guards.none() if args.no_guards else Guards(),
-    )
+    guards = Guards.none() if args.no_guards else Guards()
+    if args.verifier:
+        from semroute.cache.calibrate_verifier import calibrate_verifier
+
+        report = calibrate_verifier(
+            pairs,
+            encoder=encoder,
+            candidate_threshold=args.candidate_threshold,
+            target_precision=args.target_precision,
+            guards=guards,
+        )
+    else:
+        report = calibrate(
+            pairs, encoder=encoder, target_precision=args.target_precision, guards=guards
+        )
     print(report.format_table())
     if args.json is not None:
         try:
@@ -65,4 +74,17 @@ def register(subparsers: Any) -> None:
         "--no-guards", action="store_true", help="similarity alone, without the hit guards"
     )
     parser.add_argument("--model-dir", default=None, help="encoder directory (default: shipped)")
+    parser.add_argument(
+        "--verifier",
+        action="store_true",
+        help="calibrate the shipped pair verifier's probability threshold instead "
+        "(candidates from --candidate-threshold, guards first)",
+    )
+    parser.add_argument(
+        "--candidate-threshold",
+        type=float,
+        default=None,
+        help="with --verifier: the cosine from which pairs are verified "
+        "(default: the verifier's own)",
+    )
     parser.set_defaults(handler=_handle)

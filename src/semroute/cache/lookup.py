@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from semroute.cache.blocks import Blocks, block_form
 from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute.cache.stats import StatsRecorder
 from semroute.cache.store import EntryStore
+from semroute.cache.verifier import PairVerifier, Verdict
 from semroute.cache.window import Tails
 from semroute.errors import ConfigError
 
@@ -31,7 +32,7 @@ FloatArray = npt.NDArray[np.float32]
 
 #: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
 #: be ``async def`` when used through ``aget_or_call``.
-Verifier = Callable[[str, str, Any], "bool | Awaitable[bool]"]
+Verifier = Callable[[str, str, Any], "bool | Verdict | Awaitable[bool]"]
 # What the semantic lookup asks its driver: (cached_query, cached_response) to verify.
 _Ask = tuple[str, Any]
 Steps = Generator[_Ask, bool, "CacheHit | None"]
@@ -43,6 +44,8 @@ class CacheHit:
 
     ``similarity`` is the cosine between the query and ``matched_query``
     (1.0 for an exact repeat, found without the encoder: ``exact`` is True).
+    ``verify_probability`` is the pair verifier's probability when a
+    :class:`~semroute.cache.verifier.PairVerifier` served the hit, else None.
     """
 
     response: Any
@@ -52,6 +55,7 @@ class CacheHit:
     exact: bool
     namespace: str
     lookup_us: float
+    verify_probability: float | None = None
 
 
 class Check:
@@ -265,39 +269,75 @@ class Lookup:
             lookup_us=0.0,
         )
 
+    def _ask(self, query: str, ask: _Ask) -> object:
+        """Call the verifier; the shipped one failing (raising) is a refusal, counted."""
+        assert self._verify is not None
+        if not isinstance(self._verify, PairVerifier):
+            return self._verify(query, *ask)  # a user's hook: its exception propagates
+        try:
+            return self._verify(query, *ask)
+        except Exception:
+            self._stats.add("verify_errors")
+            return None
+
+    def _verdict(self, result: object, started: float) -> tuple[bool, float | None]:
+        """(serve?, probability) from a verifier's answer; counts it and its time."""
+        self._stats.verification(time.perf_counter() - started)
+        if isinstance(result, Verdict):
+            return bool(result), result.probability
+        return bool(result), None
+
     def drive(self, steps: Steps, query: str) -> tuple[CacheHit | None, float]:
         """Run the semantic decision, asking a sync verifier; time excludes the verifier."""
         spent = 0.0
         answer: bool | None = None
+        probability: float | None = None
         while True:
             started = time.perf_counter()
             try:
                 ask = next(steps) if answer is None else steps.send(answer)
             except StopIteration as done:
-                return done.value, spent + time.perf_counter() - started
+                return _with_probability(done.value, answer, probability), (
+                    spent + time.perf_counter() - started
+                )
             spent += time.perf_counter() - started
             assert self._verify is not None
-            result = self._verify(query, *ask)
+            started = time.perf_counter()
+            result = self._ask(query, ask)
             if inspect.isawaitable(result):
                 if inspect.iscoroutine(result):
                     result.close()  # never awaited: do not leave a warning behind
                 raise ConfigError("verify is async: use aget_or_call, or pass a sync verifier")
-            answer = bool(result)
+            answer, probability = self._verdict(result, started)
 
     async def adrive(self, steps: Steps, query: str) -> tuple[CacheHit | None, float]:
         """The asyncio twin of ``drive``: an async verifier is awaited, a sync one
         is called on the event loop."""
         spent = 0.0
         answer: bool | None = None
+        probability: float | None = None
         while True:
             started = time.perf_counter()
             try:
                 ask = next(steps) if answer is None else steps.send(answer)
             except StopIteration as done:
-                return done.value, spent + time.perf_counter() - started
+                return _with_probability(done.value, answer, probability), (
+                    spent + time.perf_counter() - started
+                )
             spent += time.perf_counter() - started
             assert self._verify is not None
-            result = self._verify(query, *ask)
+            started = time.perf_counter()
+            result = self._ask(query, ask)
             if inspect.isawaitable(result):
                 result = await result
-            answer = bool(result)
+            answer, probability = self._verdict(result, started)
+
+
+def _with_probability(
+    hit: CacheHit | None, answer: bool | None, probability: float | None
+) -> CacheHit | None:
+    """A hit the verifier just accepted carries its probability (the generator returns
+    right after a True answer, so the last verdict is the served candidate's)."""
+    if hit is None or not answer or probability is None:
+        return hit
+    return replace(hit, verify_probability=probability)

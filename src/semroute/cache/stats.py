@@ -35,6 +35,12 @@ class CacheStats:
     guard_blocks: Mapping[str, int] = field(default_factory=dict)
     #: Candidates the ``verify`` hook refused.
     verify_refusals: int = 0
+    #: Candidates the ``verify`` hook was asked about, and the seconds it took in all.
+    verifications: int = 0
+    verify_seconds: float = 0.0
+    #: Verifications by the shipped PairVerifier that failed (an error in the model
+    #: or its files): each is a refusal, so the lookup goes on or misses.
+    verify_errors: int = 0
     #: Candidates refused because ``report_wrong`` blocked that match.
     reported_refusals: int = 0
     #: Stored entries skipped because they cannot be used: JSON that does not decode
@@ -85,6 +91,9 @@ class StatsRecorder:
             self.evictions = 0
             self.expirations = 0
             self.verify_refusals = 0
+            self.verifications = 0
+            self.verify_seconds = 0.0
+            self.verify_errors = 0
             self.reported_refusals = 0
             self.corrupt_entries = 0
             self.long_text_refusals = 0
@@ -108,6 +117,11 @@ class StatsRecorder:
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
+    def verification(self, seconds: float) -> None:
+        with self._lock:
+            self.verifications += 1
+            self.verify_seconds += seconds
+
     def guard_block(self, reason: str) -> None:
         with self._lock:
             self.guard_blocks[reason] = self.guard_blocks.get(reason, 0) + 1
@@ -130,6 +144,9 @@ class StatsRecorder:
                 lookup_p99_us=float(p99),
                 guard_blocks=dict(self.guard_blocks),
                 verify_refusals=self.verify_refusals,
+                verifications=self.verifications,
+                verify_seconds=self.verify_seconds,
+                verify_errors=self.verify_errors,
                 reported_refusals=self.reported_refusals,
                 corrupt_entries=self.corrupt_entries,
                 long_text_refusals=self.long_text_refusals,
