@@ -90,6 +90,10 @@ class SemanticCache:
     beginning only, so a semantic hit between long texts also requires the text
     beyond the window to be identical once normalised (``stats.long_text_refusals``
     counts the candidates refused for it); the exact key always uses the whole text.
+    Two texts that share whole sentences at their start or end (a RAG context, 12
+    words or more) are compared on the sentences that differ: both must exist, embed
+    at or above the threshold on their own and pass the guards
+    (``stats.shared_context_refusals``).
 
     A semantic candidate at or above ``threshold`` is served only if the hit
     ``guards`` (on by default; ``None`` switches them off) find no differing
@@ -174,6 +178,7 @@ class SemanticCache:
             verify,
             self.config.verify_band,
             self._tails,
+            self._embed_texts,
         )
         self._args = Arguments(self.config)
         self._writes = Writes(
@@ -262,14 +267,18 @@ class SemanticCache:
         return self._args.embedding(embedding, self._dim)
 
     def _embed(self, query: str) -> FloatArray:
+        vector: FloatArray = self._embed_texts([query])[0]
+        return vector
+
+    def _embed_texts(self, texts: list[str]) -> FloatArray:
         encoder = self._ensure_ready()
         try:
-            vectors = encoder.encode(query)
+            vectors = encoder.encode(texts)
         except SemrouteError:
             raise
         except Exception as exc:  # a user's encoder: wrap, as the errors tree promises
             raise EncoderError(f"the encoder failed on the query: {exc!r}") from exc
-        return np.ascontiguousarray(vectors[0], dtype=np.float32)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
 
     # -- the decisions, shared by sync and async --------------------------------------------
 

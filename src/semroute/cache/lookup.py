@@ -1,13 +1,16 @@
-"""The lookup decision: exact key -> index -> guards, blocks, long-text tail -> verifier.
+"""The lookup decision: exact key -> index -> guards, blocks, long-text tail ->
+shared context -> verifier.
 
 ``Lookup`` reads the entry store under the cache's lock and never writes an entry but to
 drop an expired one. The semantic decision is a generator shared by the sync and async
-paths: it yields ``(cached_query, cached_response)`` when the verifier must be asked
-(outside the lock) and receives the answer; ``drive`` / ``adrive`` ask it.
+paths: it yields a question the driver answers outside the lock (a :class:`Residuals`
+pair to embed and compare, or ``(cached_query, cached_response)`` for the verifier) and
+receives the answer; ``drive`` / ``adrive`` ask it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import threading
@@ -22,6 +25,7 @@ import numpy.typing as npt
 from semroute import _cachecore
 from semroute.cache.blocks import Blocks, block_form
 from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
+from semroute.cache.shared_context import differing_parts
 from semroute.cache.stats import StatsRecorder
 from semroute.cache.store import EntryStore
 from semroute.cache.verifier import PairVerifier, Verdict
@@ -33,9 +37,24 @@ FloatArray = npt.NDArray[np.float32]
 #: ``verify(query, cached_query, cached_response)``: True serves the candidate. It may
 #: be ``async def`` when used through ``aget_or_call``.
 Verifier = Callable[[str, str, Any], "bool | Verdict | Awaitable[bool]"]
-# What the semantic lookup asks its driver: (cached_query, cached_response) to verify.
+#: Embeds texts as unit rows (the cache's encoder).
+Embed = Callable[[list[str]], FloatArray]
+
+
+@dataclass(frozen=True, slots=True)
+class Residuals:
+    """The differing parts of two texts that share a long context, to be embedded and
+    compared against the lookup's threshold (outside the lock: the encoder is slow)."""
+
+    query_part: str
+    cached_part: str
+    threshold: float
+
+
+# What the semantic lookup asks its driver: residuals to compare, or
+# (cached_query, cached_response) to verify.
 _Ask = tuple[str, Any]
-Steps = Generator[_Ask, bool, "CacheHit | None"]
+Steps = Generator["_Ask | Residuals", bool, "CacheHit | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +128,7 @@ class Lookup:
         verify: Verifier | None,
         verify_band: tuple[float, float] | None,
         tails: Tails,
+        embed: Embed,
     ) -> None:
         self._store = store
         self._blocks = blocks
@@ -117,6 +137,7 @@ class Lookup:
         self._verify = verify
         self._verify_band = verify_band
         self._tails = tails
+        self._embed = embed
 
     def exact(self, ns_name: str, norm: str, key: int, now: float) -> CacheHit | None:
         with self._lock:
@@ -155,20 +176,31 @@ class Lookup:
                 if picked is None:
                     return None
                 slot, sim = picked
-                if self._verify is None or (band is not None and not band[0] <= sim <= band[1]):
-                    return self.hit(slot, ns_name, sim, False, now)
                 table = self._store.table
                 entry_id = int(table.ids[slot])
                 cached_query = table.queries[slot]
+                parts = differing_parts(query, cached_query)
+                verified = self._verify is not None and (band is None or band[0] <= sim <= band[1])
+                if parts is None and not verified:
+                    return self.hit(slot, ns_name, sim, False, now)
                 created = float(table.created[slot])
                 value = table.values[slot]
                 response = json.loads(value) if table.is_json[slot] else value
-            if (yield cached_query, response):
+            if parts is not None:
+                reason = _shared_context_reason(parts, guards)
+                if reason is None and parts[0]:
+                    # Both differ: the decision is the residuals' own similarity.
+                    reason = None if (yield Residuals(*parts, threshold)) else "residuals"
+                if reason is not None:
+                    refused.add(entry_id)
+                    self._stats.add("shared_context_refusals")
+                    continue
+            if not verified or (yield cached_query, response):
                 with self._lock:
                     slot = self._store.id_to_slot.get(entry_id, -1)
                     if slot >= 0:
                         return self.hit(slot, ns_name, sim, False, now)
-                # Removed while the verifier ran: serve what was verified.
+                # Removed while the driver worked: serve what was checked.
                 return CacheHit(
                     response=response,
                     similarity=min(sim, 1.0),
@@ -287,8 +319,14 @@ class Lookup:
             return bool(result), result.probability
         return bool(result), None
 
+    def _similar(self, residuals: Residuals) -> bool:
+        """Whether two residual parts embed at or above the threshold."""
+        vectors = self._embed([residuals.query_part, residuals.cached_part])
+        return float(np.dot(vectors[0], vectors[1])) >= residuals.threshold
+
     def drive(self, steps: Steps, query: str) -> tuple[CacheHit | None, float]:
-        """Run the semantic decision, asking a sync verifier; time excludes the verifier."""
+        """Run the semantic decision, answering its questions synchronously; the time
+        returned excludes the encoder and the verifier."""
         spent = 0.0
         answer: bool | None = None
         probability: float | None = None
@@ -301,6 +339,9 @@ class Lookup:
                     spent + time.perf_counter() - started
                 )
             spent += time.perf_counter() - started
+            if isinstance(ask, Residuals):
+                answer, probability = self._similar(ask), None
+                continue
             assert self._verify is not None
             started = time.perf_counter()
             result = self._ask(query, ask)
@@ -311,8 +352,8 @@ class Lookup:
             answer, probability = self._verdict(result, started)
 
     async def adrive(self, steps: Steps, query: str) -> tuple[CacheHit | None, float]:
-        """The asyncio twin of ``drive``: an async verifier is awaited, a sync one
-        is called on the event loop."""
+        """The asyncio twin of ``drive``: the encoder runs in a worker thread, an async
+        verifier is awaited, a sync one is called on the event loop."""
         spent = 0.0
         answer: bool | None = None
         probability: float | None = None
@@ -325,12 +366,29 @@ class Lookup:
                     spent + time.perf_counter() - started
                 )
             spent += time.perf_counter() - started
+            if isinstance(ask, Residuals):
+                answer, probability = await asyncio.to_thread(self._similar, ask), None
+                continue
             assert self._verify is not None
             started = time.perf_counter()
             result = self._ask(query, ask)
             if inspect.isawaitable(result):
                 result = await result
             answer, probability = self._verdict(result, started)
+
+
+def _shared_context_reason(parts: tuple[str, str], guards: Guards) -> str | None:
+    """Why two texts sharing a context may not be joined before embedding their
+    differing parts: one adds a part the other lacks, or a word guard tells the parts
+    apart. Both parts empty: the texts are the same sentences."""
+    ours, theirs = parts
+    if not ours and not theirs:
+        return None
+    if not ours or not theirs:
+        return "added_part"
+    if guards.mask and guard_reason(guard_signature(ours), theirs, guards) is not None:
+        return "guards"
+    return None
 
 
 def _with_probability(

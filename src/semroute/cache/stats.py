@@ -50,6 +50,9 @@ class CacheStats:
     #: Candidates refused because one of the texts goes on beyond the encoder's window
     #: and the part beyond it differs (only the window is embedded).
     long_text_refusals: int = 0
+    #: Candidates refused because the texts share a long context and the parts that
+    #: differ do not match on their own (semroute.cache.shared_context).
+    shared_context_refusals: int = 0
     #: ``fn`` results handed back but not stored because they cannot be (not JSON, or
     #: nested deeper than a put accepts): the caller still gets the answer it paid for.
     unstorable_results: int = 0
@@ -62,6 +65,7 @@ class CacheStats:
             + self.verify_refusals
             + self.reported_refusals
             + self.long_text_refusals
+            + self.shared_context_refusals
         )
 
     @property
@@ -97,6 +101,7 @@ class StatsRecorder:
             self.reported_refusals = 0
             self.corrupt_entries = 0
             self.long_text_refusals = 0
+            self.shared_context_refusals = 0
             self.unstorable_results = 0
             self.guard_blocks: dict[str, int] = {}
             self._latency = np.zeros(_WINDOW, dtype=np.float64)
@@ -150,5 +155,6 @@ class StatsRecorder:
                 reported_refusals=self.reported_refusals,
                 corrupt_entries=self.corrupt_entries,
                 long_text_refusals=self.long_text_refusals,
+                shared_context_refusals=self.shared_context_refusals,
                 unstorable_results=self.unstorable_results,
             )
