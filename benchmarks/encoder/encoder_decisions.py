@@ -35,7 +35,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 # The cache quality scripts it reuses import their siblings by name (run as scripts too).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cache"))
-from cache_quality import NoEncoder
+from cache_quality import GivenVectors
 from guards_eval import LICENCES, LOADERS, embed
 
 from benchmarks._stamp import write_result
@@ -68,12 +68,12 @@ def load_fixtures() -> list[Pair]:
 def decisions(
     pairs: list[Pair],
     vectors: dict[str, npt.NDArray[np.float32]],
-    model_id: str,
+    encoder: Any,
     threshold: float | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Served or not, per pair, by a default SemanticCache (threshold 0.95, default guards)."""
     dim = next(iter(vectors.values())).shape[0]
-    cache = SemanticCache(encoder=NoEncoder(model_id, dim), max_entries=None)
+    cache = SemanticCache(encoder=GivenVectors(encoder, dim), max_entries=None)
     served = np.zeros(len(pairs), dtype=bool)
     for i, (a, b, _) in enumerate(pairs):
         ns = f"pair-{i}"
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             vectors = embed(texts, encoder, args.cache_dir)
             threshold = args.int8_threshold if precision == "int8" else None
-            served[precision] = decisions(pairs, vectors, encoder.model_id, threshold)
+            served[precision] = decisions(pairs, vectors, encoder, threshold)
             print(f"{name} {precision}: {time.perf_counter() - started:.0f} s", flush=True)
         row = compare(labels, served["fp32"], served["int8"], rng)
         row["available_pairs"] = available
