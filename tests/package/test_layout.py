@@ -23,7 +23,6 @@ ALLOWED = {
     "as Redis has) shares the connection and transactions: not a cheap move",
     "backends/redis.py": "one backend (its feed and key layout are already apart)",
     "analysis/replay.py": "one concept, the replay of a log through cache and router",
-    "pruning/prune.py": "left for the lead: being edited by another branch during the split",
 }
 
 
