@@ -1,8 +1,7 @@
 """The context analysed once per call: pieces, units, terms and token costs as arrays.
 
-Each distinct piece is decided once per pruner (``vocab.PieceTable``); a call
-only gathers from arrays, so Python never loops over all pieces. Everything
-the scoring and selection steps read comes from here.
+Everything the scoring and selection steps read comes from here; the query's
+terms are looked up in the same arrays.
 """
 
 from __future__ import annotations
@@ -92,6 +91,7 @@ def analyse(
 
 
 def query_terms(a: Analysis, query: str | None) -> npt.NDArray[np.int32]:
+    """The context-local term ids of the query's words (its content words, if it has any)."""
     if query is None:
         return np.zeros(0, dtype=np.int32)
     q_words, _, _ = pt.pieces(query)
