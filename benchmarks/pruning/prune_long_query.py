@@ -26,7 +26,7 @@ from pathlib import Path
 from benchmarks.quality.__main__ import environment
 from semroute import _prunecore
 from semroute.pruning import core_ref as _prunecore_ref
-from semroute.pruning import text as _prune_text
+from semroute.pruning import protected as _protected
 from semroute.pruning.prune import Pruner
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "prune_long_query.json"
@@ -48,25 +48,25 @@ def cases(context_bytes: int, query_words: int) -> dict[str, tuple[str, str]]:
 
 
 def time_search(text: str, query: str, kernel) -> float:
-    saved = _prune_text._prunecore
-    _prune_text._prunecore = kernel
+    saved = _protected._prunecore
+    _protected._prunecore = kernel
     try:
         t0 = time.perf_counter()
-        _prune_text.protected_ranges(text, [], [query])
+        _protected.protected_ranges(text, [], [query])
         return time.perf_counter() - t0
     finally:
-        _prune_text._prunecore = saved
+        _protected._prunecore = saved
 
 
 def time_prune(pruner: Pruner, text: str, query: str, kernel) -> float:
-    saved = _prune_text._prunecore
-    _prune_text._prunecore = kernel
+    saved = _protected._prunecore
+    _protected._prunecore = kernel
     try:
         t0 = time.perf_counter()
         pruner.prune(text, query=query, ratio=0.25)
         return time.perf_counter() - t0
     finally:
-        _prune_text._prunecore = saved
+        _protected._prunecore = saved
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,6 +30,7 @@ import numpy as np
 
 from semroute import _prunecore
 from semroute.pruning import text as pt
+from semroute.pruning.context import query_terms
 from semroute.pruning.prune import CHUNK_SEPARATOR, Pruner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks._stamp
@@ -154,7 +155,7 @@ class Baselines:
         is_word = a.term_ids >= 0
         per = np.bincount(a.unit_of[is_word], minlength=len(a.unit_spans))
         bounds = np.concatenate([[0], np.cumsum(per)]).astype(np.int64)
-        q_ids = self.pruner._query_terms(a, query)
+        q_ids = query_terms(a, query)
         scores = _prunecore.bm25_scores(a.term_ids[is_word], bounds, q_ids, a.n_terms, 1.2, 0.75)
         costs = np.bincount(a.unit_of, weights=a.costs, minlength=len(a.unit_spans)).astype(
             np.int32

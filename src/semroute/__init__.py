@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from semroute.ledger import Budget, Ledger
     from semroute.pruning.messages import PrunedMessages, context_message, prune_messages
     from semroute.pruning.prune import Pruned, Pruner, prune
-    from semroute.router.router import Decision, Router, Rule, Tier
+    from semroute.router.router import Decision, Router
+    from semroute.router.rules import Rule
+    from semroute.router.tiers import Tier
 
 # Public name -> private module that defines it. Resolved on first access so
 # ``import semroute`` loads neither onnxruntime nor hnswlib.
@@ -47,10 +49,10 @@ _LAZY: dict[str, str] = {
     "Pruner": "semroute.pruning.prune",
     "PrunedMessages": "semroute.pruning.messages",
     "Router": "semroute.router.router",
-    "Rule": "semroute.router.router",
+    "Rule": "semroute.router.rules",
     "SemanticCache": "semroute.cache.cache",
     "Served": "semroute.cache.cache",
-    "Tier": "semroute.router.router",
+    "Tier": "semroute.router.tiers",
     "analyze": "semroute.analysis.analyze",
     "calibrate": "semroute.cache.calibrate",
     "call_info": "semroute.integrations.openai._info",

@@ -19,6 +19,8 @@ MODULES = [
     "semroute.encoder.encoder",
     "semroute._inputs",
     "semroute.router.router",
+    "semroute.router.rules",
+    "semroute.router.tiers",
     "semroute.cache.singleflight",
     "semroute._text",
 ]

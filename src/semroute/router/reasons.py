@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SIGNALS", "signal_names"]
+__all__ = ["SIGNALS", "reason", "signal_names"]
 
 # (inputs, wording when the text has more of it than usual, wording when less)
 SIGNALS: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -96,3 +96,25 @@ def signal_names(
         more = contributions[k] > 0 if SIGNALS[k][0] == ("topic",) else levels[k] > 0
         names.append(SIGNALS[k][1 if more else 2])
     return names
+
+
+def reason(
+    score: float,
+    index: int,
+    cuts: tuple[float, ...],
+    model: str,
+    signals: npt.NDArray[np.float64],
+    levels: npt.NDArray[np.float64],
+) -> str:
+    """``Decision.reason`` for a score sent to tier ``index`` (``model``) by ``cuts``.
+
+    >>> reason(0.2, 0, (0.5,), "mini", np.zeros(len(SIGNALS)), np.zeros(len(SIGNALS)))
+    'no clear signal (score 0.20 < 0.50 -> mini)'
+    """
+    bound = f"score {score:.2f}"
+    if index > 0:
+        bound = f"{bound} >= {cuts[index - 1]:.2f}"
+    if index < len(cuts):
+        bound = f"{bound} < {cuts[index]:.2f}"
+    drivers = ", ".join(signal_names(signals, levels, upward=index > 0))
+    return f"{drivers or 'no clear signal'} ({bound} -> {model})"

@@ -12,71 +12,30 @@ already computed.
 from __future__ import annotations
 
 import enum
-import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
-from itertools import pairwise
-from numbers import Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from semroute._inputs import plain_text, real_vector
+from semroute._inputs import plain_text
 from semroute._types import TextEncoder
-from semroute.errors import (
-    ConfigError,
-    EncoderError,
-    InputError,
-    InputTypeError,
-    SemrouteError,
-)
+from semroute.errors import ConfigError, EncoderError, InputError, SemrouteError
 from semroute.router.features import route_features
+from semroute.router.inputs import check_labels, check_queries, given_embeddings
 from semroute.router.model import Scorer, train_scorer
 from semroute.router.prefix import route_prefixes
-from semroute.router.reasons import signal_matrix, signal_names
+from semroute.router.reasons import reason, signal_matrix
+from semroute.router.rules import Rule
+from semroute.router.thresholds import check_share, check_thresholds, share_thresholds
+from semroute.router.tiers import DEFAULT_TIERS, PRICES_AS_OF, Tier
 
 __all__ = ["DEFAULT_TIERS", "PRICES_AS_OF", "Decision", "Router", "Rule", "Tier"]
 
 
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """A model and its list prices in US dollars per million tokens.
-
-    >>> Tier("gpt-4o-mini", input_per_mtok=0.15, output_per_mtok=0.60).cost(1000, 500)
-    0.00045
-    """
-
-    model: str
-    input_per_mtok: float = 0.0
-    output_per_mtok: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.model, str) or not self.model.strip():
-            raise ConfigError("Tier.model must be a non-empty string")
-        for name in ("input_per_mtok", "output_per_mtok"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"Tier.{name} must be a number, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ConfigError(f"Tier.{name} must be a finite price >= 0, got {value!r}")
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        """Dollars for one call of that many tokens."""
-        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
-
-
-# List prices as given in RouterArena's model_cost.json (RouteWorks/RouterArena,
-# shipped with the development data), copied on PRICES_AS_OF. Prices change:
-# pass your own tiers.
-PRICES_AS_OF = "2026-11-26"
-DEFAULT_TIERS = (
-    Tier("gpt-4o-mini", input_per_mtok=0.15, output_per_mtok=0.60),
-    Tier("gpt-4o", input_per_mtok=2.50, output_per_mtok=10.00),
-)
 DEFAULT_STRONG_SHARE = 0.3
 # Penalties for standardised inputs, chosen by grouped cross-validation in
 # models/scripts/train_router.py; Router.fit(l2=...) scales both.
@@ -85,7 +44,6 @@ DEFAULT_L2_FEATURES = 0.3
 # Word pieces of each prompt the router embeds (its start); chosen by held-out
 # APGR and sanity-set separation against 32/128/254 (benchmarks/router/router_eval.py).
 DEFAULT_ROUTE_TOKENS = 64
-_NEVER = float(np.nextafter(1.0, 2.0))  # above any probability: the tier is never used
 _DEFAULT_MODEL = "router_default.npz"
 
 
@@ -96,49 +54,6 @@ class _Shipped(enum.Enum):
 
 
 SHIPPED = _Shipped.MODEL
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Force ``tier`` (a model name or index) for queries matching ``pattern``.
-
-    ``pattern`` is a regular expression searched anywhere in the query,
-    case-insensitive unless ``ignore_case=False``. ``name`` is what
-    ``Decision.rule`` and ``Decision.reason`` show (default: the pattern).
-
-    >>> Rule(r"\\bcontract", "gpt-4o").matches("Review this Contract clause")
-    True
-    """
-
-    pattern: str
-    tier: str | int
-    ignore_case: bool = True
-    name: str = ""
-    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.pattern, str) or not self.pattern:
-            raise ConfigError("Rule.pattern must be a non-empty string")
-        if isinstance(self.tier, bool) or not isinstance(self.tier, str | int):
-            raise ConfigError(f"Rule.tier must be a model name or index, got {self.tier!r}")
-        try:
-            regex = re.compile(self.pattern, re.IGNORECASE if self.ignore_case else 0)
-        except re.error as exc:
-            raise ConfigError(f"Rule pattern {self.pattern!r} is not a valid regex: {exc}") from exc
-        object.__setattr__(self, "_regex", regex)
-        if not self.name:
-            object.__setattr__(self, "name", self.pattern)
-
-    @classmethod
-    def keyword(cls, word: str, tier: str | int) -> Rule:
-        """A rule matching ``word`` as a whole word (or phrase), any case."""
-        if not isinstance(word, str) or not word.strip():
-            raise ConfigError("keyword must be a non-empty string")
-        word = word.strip()
-        return cls(rf"(?<!\w){re.escape(word)}(?!\w)", tier, name=f"keyword {word!r}")
-
-    def matches(self, query: str) -> bool:
-        return self._regex.search(query) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +76,6 @@ class Decision:
 
 def _default_model_path() -> Path:
     return Path(str(resources.files("semroute.models").joinpath(_DEFAULT_MODEL)))
-
-
-def _check_share(share: float) -> float:
-    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-        raise ConfigError(f"strong_share must be a number in [0, 1], got {share!r}")
-    return float(share)
 
 
 class Router:
@@ -237,9 +146,9 @@ class Router:
         self._share = DEFAULT_STRONG_SHARE
         self._share_given = strong_share is not None
         if threshold is not None:
-            self._fixed = self._check_thresholds(threshold)
+            self._fixed = check_thresholds(threshold, len(self._tiers))
         elif strong_share is not None:
-            self._share = _check_share(strong_share)
+            self._share = check_share(strong_share)
         self._encoder = encoder
         self._scorer: Scorer | None = None
         if model is SHIPPED:
@@ -292,58 +201,10 @@ class Router:
                 return k
         raise ConfigError(f"unknown tier {tier!r}; tiers are {[t.model for t in self._tiers]}")
 
-    def _check_thresholds(self, threshold: float | Sequence[float]) -> tuple[float, ...]:
-        if isinstance(threshold, Real):
-            values: tuple[object, ...] = (threshold,)
-        elif isinstance(threshold, str) or not isinstance(threshold, Iterable):
-            raise ConfigError(
-                f"threshold must be a number or a sequence of numbers, got {threshold!r}"
-            )
-        else:
-            values = tuple(threshold)
-        if len(values) != len(self._tiers) - 1:
-            raise ConfigError(
-                f"{len(self._tiers)} tiers need {len(self._tiers) - 1} threshold(s), got {values}"
-            )
-        cuts: list[float] = []
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, Real) or not 0 <= float(v) <= 1:
-                raise ConfigError(f"thresholds must be numbers in [0, 1], got {values}")
-            cuts.append(float(v))
-        if any(a > b for a, b in pairwise(cuts)):
-            raise ConfigError(f"thresholds must be ascending, got {values}")
-        return tuple(cuts)
-
     def _share_thresholds(
         self, share: float, scores: npt.NDArray[np.float64] | None = None
     ) -> tuple[float, ...]:
-        """Cut-offs sending ``share`` above the cheapest tier, evenly split over upper tiers.
-
-        From ``scores`` when given (calibration), else from the training score
-        distribution stored with the model.
-        """
-        k = len(self._tiers)
-        cuts = []
-        for j in range(1, k):
-            above = share * (k - j) / (k - 1)  # share routed to tier j or higher
-            if above <= 0:
-                cuts.append(_NEVER)
-            elif above >= 1:
-                cuts.append(0.0)
-            elif scores is not None:
-                ranked = np.sort(scores)
-                n_below = round((1.0 - above) * ranked.size)
-                if n_below <= 0:
-                    cuts.append(0.0)
-                elif n_below >= ranked.size:
-                    cuts.append(_NEVER)
-                else:
-                    cuts.append(float(ranked[n_below - 1] + ranked[n_below]) / 2)
-            elif self._scorer is not None:
-                cuts.append(self._scorer.share_threshold(above))
-            else:
-                cuts.append(1.0 - above)  # untrained: a placeholder until fit or load
-        return tuple(float(c) for c in np.maximum.accumulate(cuts))
+        return share_thresholds(share, len(self._tiers), self._scorer, scores)
 
     def _adopt_default_share(self) -> None:
         """Use the model's own default cut unless the caller chose a share or threshold."""
@@ -367,21 +228,6 @@ class Router:
 
     # -- scoring -----------------------------------------------------------
 
-    @staticmethod
-    def _check_queries(queries: Sequence[str]) -> list[str]:
-        if isinstance(queries, str):
-            raise InputTypeError("choose_many takes a sequence of str, not one str")
-        try:
-            items = [plain_text(q, "a query") for q in queries]
-        except TypeError as exc:
-            if isinstance(exc, InputTypeError):
-                raise
-            raise InputTypeError(f"queries must be a sequence of str: {exc}") from exc
-        for q in items:
-            if not q.strip():
-                raise InputError("a query must not be empty or whitespace")
-        return items
-
     def _embeddings(
         self, queries: list[str], embeddings: npt.ArrayLike | None
     ) -> npt.NDArray[np.float32]:
@@ -393,19 +239,7 @@ class Router:
                 raise
             except Exception as exc:  # a user's encoder: wrap, as the errors tree promises
                 raise EncoderError(f"the encoder failed on the queries: {exc!r}") from exc
-        exact = real_vector(embeddings, "embeddings")
-        if not np.all(np.isfinite(exact)) or np.any(np.abs(exact) > np.finfo(np.float32).max):
-            raise InputError("embeddings contain NaN, infinity or values beyond float32")
-        vectors = exact.astype(np.float32)
-        if vectors.ndim == 1:
-            vectors = vectors[None, :]
-        if vectors.shape != (len(queries), scorer.dim):
-            raise InputError(
-                f"embeddings have shape {vectors.shape}, expected ({len(queries)}, {scorer.dim})"
-            )
-        if not np.all(np.isfinite(vectors)):
-            raise InputError("embeddings contain NaN or infinity")
-        return np.ascontiguousarray(vectors)
+        return given_embeddings(embeddings, len(queries), scorer.dim)
 
     def _require_scorer(self) -> Scorer:
         if self._scorer is None:
@@ -421,7 +255,7 @@ class Router:
         >>> router.scores(["a b", "c d"]).round(1).tolist()
         [0.0, 1.0]
         """
-        items = self._check_queries(queries)
+        items = check_queries(queries)
         if not items:
             return np.zeros(0)
         vectors = self._embeddings(items, embeddings)
@@ -446,7 +280,7 @@ class Router:
         >>> [d.model for d in router.choose_many(["a", "b c"])]
         ['gpt-4o-mini', 'gpt-4o']
         """
-        items = self._check_queries(queries)
+        items = check_queries(queries)
         if not items:
             return []
         scorer = self._require_scorer()
@@ -465,37 +299,23 @@ class Router:
             forced = next(((r, t) for r, t in self._rules if r.matches(query)), None)
             if forced is not None:
                 index = forced[1]
-                reason = f"rule {forced[0].name} -> {self._tiers[index].model}"
+                why = f"rule {forced[0].name} -> {self._tiers[index].model}"
             else:
-                reason = self._explain(score, index, signals[i], levels[i])
+                why = reason(
+                    score, index, self._thresholds, self._tiers[index].model, signals[i], levels[i]
+                )
             tier = self._tiers[index]
             out.append(
                 Decision(
                     model=tier.model,
                     tier_index=index,
                     score=score,
-                    reason=reason,
+                    reason=why,
                     estimated_cost=tier.cost(-(-len(query) // 4), self._output_tokens),
                     rule=forced[0].name if forced is not None else None,
                 )
             )
         return out
-
-    def _explain(
-        self,
-        score: float,
-        index: int,
-        signals: npt.NDArray[np.float64],
-        levels: npt.NDArray[np.float64],
-    ) -> str:
-        cuts = self._thresholds
-        bound = f"score {score:.2f}"
-        if index > 0:
-            bound = f"{bound} >= {cuts[index - 1]:.2f}"
-        if index < len(cuts):
-            bound = f"{bound} < {cuts[index]:.2f}"
-        drivers = ", ".join(signal_names(signals, levels, upward=index > 0))
-        return f"{drivers or 'no clear signal'} ({bound} -> {self._tiers[index].model})"
 
     # -- training and persistence ------------------------------------------
 
@@ -513,14 +333,8 @@ class Router:
         ``l2`` scales the regularisation (higher is smoother); thresholds set
         by ``strong_share`` are recomputed from the new scores.
         """
-        items = self._check_queries(queries)
-        y = np.asarray(labels, dtype=np.float64)
-        if y.shape != (len(items),):
-            raise InputError(f"{len(items)} queries but labels of shape {y.shape}")
-        if not np.all((y >= 0) & (y <= 1)):
-            raise InputError("labels must lie in [0, 1]")
-        if len(items) < 2 or y.min() == y.max():
-            raise InputError("fit needs at least two queries and both kinds of label")
+        items = check_queries(queries)
+        y = check_labels(labels, len(items))
         if isinstance(l2, bool) or not isinstance(l2, int | float) or not l2 > 0:
             raise ConfigError(f"l2 must be a number > 0, got {l2!r}")
         encoder = self.encoder
@@ -557,7 +371,7 @@ class Router:
 
         Use a sample of your real traffic; returns the new thresholds.
         """
-        share = _check_share(strong_share)
+        share = check_share(strong_share)
         scores = self.scores(queries, embeddings=embeddings)
         if scores.size == 0:
             raise InputError("calibrate needs at least one query")
