@@ -21,6 +21,8 @@ MODULES = [
     "semroute.router.router",
     "semroute.cache.singleflight",
     "semroute._text",
+    "semroute.cache.verifier",
+    "semroute.cache.calibrate_verifier",
 ]
 
 
