@@ -134,6 +134,29 @@ def run(
     return out
 
 
+def collect_sets(
+    data: Path, templates: int, seed: int
+) -> tuple[dict[str, list[Pair]], dict[str, int]]:
+    """Every evaluated set, and how many hand-written pairs share a text with training."""
+    from verifier_data import _split
+
+    splits = load_all(data)
+    sets: dict[str, list[Pair]] = {
+        f"{name}_test": [(p.a, p.b, p.duplicate, "") for p in parts["test"]]
+        for name, parts in splits.items()
+    }
+    made = _split(template_pairs(templates, seed), "templates")
+    sets["templates_test"] = [(p.a, p.b, p.duplicate, p.kind) for p in made["test"]]
+    hand = hand_written()
+    sets.update(hand)
+    trained = {t for parts in splits.values() for p in parts["train"] for t in (p.a, p.b)}
+    trained |= {t for p in made["train"] for t in (p.a, p.b)}
+    leaks = {
+        name: sum(p[0] in trained or p[1] in trained for p in pairs) for name, pairs in hand.items()
+    }
+    return sets, leaks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -147,24 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     verifier = PairVerifier()
     manifest = verifier.manifest
     record = manifest["training"]
-    splits = load_all(args.data)
-    sets: dict[str, list[Pair]] = {
-        f"{name}_test": [(p.a, p.b, p.duplicate, "") for p in parts["test"]]
-        for name, parts in splits.items()
-    }
-    from verifier_data import _split
-
-    templates = _split(
-        template_pairs(int(record["args"]["templates"]), int(record["args"]["seed"])), "templates"
+    sets, leaks = collect_sets(
+        args.data, int(record["args"]["templates"]), int(record["args"]["seed"])
     )
-    sets["templates_test"] = [(p.a, p.b, p.duplicate, p.kind) for p in templates["test"]]
-    hand = hand_written()
-    sets.update(hand)
-    trained = {t for parts in splits.values() for p in parts["train"] for t in (p.a, p.b)}
-    trained |= {t for p in templates["train"] for t in (p.a, p.b)}
-    leaks = {
-        name: sum(p[0] in trained or p[1] in trained for p in pairs) for name, pairs in hand.items()
-    }
     if args.limit:
         sets = {k: v[: args.limit] for k, v in sets.items()}
     encoder = Encoder(threads=2, cache_size=0)

@@ -46,6 +46,11 @@ from verifier_data import Pair  # noqa: E402
 OPSET = 17
 CANDIDATES = (0.80, 0.82, 0.84, 0.86, 0.88, 0.90)
 AGREEMENT_FLOOR = 0.995
+# Probability thresholds tried: 0.005 steps, then finer near 1 where a fully trained
+# cross-encoder puts most of its scores (both sides of a confident pair sit above 0.99).
+THRESHOLDS = sorted(
+    set(np.round(np.arange(0.50, 0.996, 0.005), 3).tolist()) | {0.996, 0.997, 0.998, 0.999, 0.9995}
+)
 
 
 def sha256(path: Path) -> str:
@@ -197,7 +202,7 @@ def main() -> int:
         for c in CANDIDATES:
             gq = gate(held["qqp-calib"], cosines["qqp-calib"], c)
             gt = gate(held["templates-calib"], cosines["templates-calib"], c)
-            for t in np.round(np.arange(0.50, 0.996, 0.005), 3).tolist():
+            for t in THRESHOLDS:
                 sq = gq & (prob["qqp-calib"] >= t)
                 st = gt & (prob["templates-calib"] >= t)
                 lq, lt = labels["qqp-calib"], labels["templates-calib"]
@@ -213,13 +218,16 @@ def main() -> int:
                 ok = ok and row["templates_near_miss_served"] <= args.max_near_miss
                 if ok and row["qqp_hit"] > best.get("qqp_hit", -1):
                     best = row
-                if t in (0.5, 0.8, 0.9, 0.95, 0.98, 0.99):
+                if t in (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999):
                     table.append(row)
         return best, table
 
     chosen: dict[str, Any] = {}
     for label in ("fp32", "int8"):
         chosen[label], table = choose(probs[label])
+        if not chosen[label]:
+            print(f"{label}: no threshold meets the calib rule", file=sys.stderr)
+            return 1
         print(label, "chosen on calib:", json.dumps(chosen[label]))
     agreement = {}
     t32 = chosen["fp32"]["threshold"]

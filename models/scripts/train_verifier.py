@@ -85,9 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="Hugging Face model dir")
     parser.add_argument("--templates", type=int, default=8000, help="template pairs generated")
     parser.add_argument(
-        "--qqp-pairs", type=int, default=5000, help="Quora training pairs sampled (0: all)"
+        "--qqp-pairs", type=int, default=0, help="Quora training pairs sampled (0: all)"
     )
-    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument(
+        "--epochs",
+        type=float,
+        default=1.0,
+        help="passes over the training pairs; the warm-up and decay are planned for these "
+        "steps, so size it to the wall budget (measure s/step with --limit-steps first)",
+    )
     parser.add_argument("--batch", type=int, default=32, help="pairs per step")
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--max-tokens", type=int, default=64, help="per pair, both texts")
@@ -102,7 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-minutes", type=float, default=45.0, help="stop early after this")
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=45.0,
+        help="safety stop (recorded as stopped_early; the schedule is then cut, not completed)",
+    )
     parser.add_argument("--limit-steps", type=int, default=0, help="stop after N steps (timing)")
     args = parser.parse_args(argv)
 
@@ -121,7 +132,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     print(json.dumps(split_sizes), flush=True)
     if args.qqp_pairs:
-        # The CPU budget (2 shared cores, < 45 min) allows about 10k pairs in all.
         qqp = sets["qqp"]["train"][:]
         random.Random(args.seed).shuffle(qqp)
         sets["qqp"]["train"] = qqp[: args.qqp_pairs]
@@ -234,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "planned_steps": total,
         "stopped_early": stopped_early,
         "train_minutes": round(train_minutes, 1),
+        "seconds_per_step": round(train_minutes * 60 / max(1, step), 3),
         "loss_curve": curve,
         "held_out_at_0.5": held or "not run (export_verifier.py and the benchmark score them)",
         "torch": torch.__version__,

@@ -23,6 +23,8 @@ MODULES = [
     "semroute.router.tiers",
     "semroute.cache.singleflight",
     "semroute._text",
+    "semroute.cache.verifier",
+    "semroute.cache.calibrate_verifier",
 ]
 
 
