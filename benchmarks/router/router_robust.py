@@ -308,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
         recipes[f"length + cue lift {lift} (reasoning or code cue)"] = lambda x, lift=lift: (
             x.z + lift * (x.feats[:, cue_cols] > cue_zero).any(axis=1)
         )
+    # The same cues as linear terms (expressible in the shipped file format: weights on
+    # log_chars, cue_reasoning and cue_code only, no embedding).
+    for c in (0.25, 0.5):
+        recipes[f"length + {c} x standardised reasoning and code cues (linear)"] = lambda x, c=c: (
+            x.z + c * x.feats[:, cue_cols].sum(axis=1)
+        )
     length = dev.z
 
     def apgr(s: np.ndarray, mask: np.ndarray) -> float:
