@@ -32,30 +32,17 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models" / "scripts"))
-sys.path.insert(0, str(ROOT / "benchmarks" / "quality"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "cache"))
 from guards_eval import embed  # noqa: E402
 from verifier_data import load_all  # noqa: E402
 from verifier_templates import template_pairs  # noqa: E402
 
 from benchmarks._stamp import write_result  # noqa: E402
+from benchmarks.cache.cache_quality import GivenVectors  # noqa: E402
 from semroute.cache.cache import SemanticCache  # noqa: E402
 from semroute.cache.verifier import PairVerifier  # noqa: E402
 
 Pair = tuple[str, str, bool, str]
-
-
-class NoEncoder:
-    """Only the model id and dimension: every lookup passes its vector."""
-
-    def __init__(self, model_id: str, dim: int) -> None:
-        self.model_id = model_id
-        self.dim = dim
-
-    def encode(self, texts: Any) -> Any:
-        raise AssertionError("vectors are passed with embedding=")
-
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        return [0 for _ in texts]
 
 
 def hand_written() -> dict[str, list[Pair]]:
@@ -75,10 +62,11 @@ def hand_written() -> dict[str, list[Pair]]:
 
 
 def run(
-    pairs: list[Pair], vectors: dict[str, Any], model_id: str, dim: int, verifier: PairVerifier
+    pairs: list[Pair], vectors: dict[str, Any], encoder: Any, verifier: PairVerifier
 ) -> dict[str, Any]:
-    default = SemanticCache(encoder=NoEncoder(model_id, dim), max_entries=None)
-    verified = SemanticCache(encoder=NoEncoder(model_id, dim), max_entries=None, verify=verifier)
+    dim = encoder.dim
+    default = SemanticCache(encoder=GivenVectors(encoder, dim), max_entries=None)
+    verified = SemanticCache(encoder=GivenVectors(encoder, dim), max_entries=None, verify=verifier)
     served = {"default": np.zeros(len(pairs), bool), "verified": np.zeros(len(pairs), bool)}
     probability: list[float] = []
     lookup_ms: list[float] = []
@@ -182,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     all_ms: list[float] = []
     for name, pairs in sets.items():
         started = time.perf_counter()
-        results[name] = run(pairs, vectors, encoder.model_id, encoder.dim, verifier)
+        results[name] = run(pairs, vectors, encoder, verifier)
         ms = results[name]["verified"].pop("verified_lookup_ms")
         all_ms += ms
         d, v = results[name]["default"], results[name]["verified"]

@@ -21,7 +21,7 @@ benchmarks/results/int8_candidates-*.json.
 
 The 24-MatMul 8-bit graph is also written as a loadable encoder directory,
 benchmarks/.cache/int8_candidates/w8_24/ (``Encoder(that_dir)``; its own
-``model_id``), for ``benchmarks/quality/encoder_decisions.py --int8-dir``.
+``model_id``), for ``benchmarks/encoder/encoder_decisions.py --int8-dir``.
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--out", type=Path, help="result file (default: a new dated file)")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "benchmarks" / "quality"))
+    sys.path.insert(0, str(ROOT / "benchmarks" / "cache"))
     from guards_eval import LOADERS
 
     graphs = build()

@@ -8,7 +8,7 @@ never trained on nor used to choose anything). For Quora the ``test`` groups are
 exactly the held-out groups of ``train_cache_encoder.py`` (same hash, same salt,
 20 %), so the figures line up with notes/encoder.md.
 
-Labels follow benchmarks/quality/guards_eval.py: QQP as given; GPTCache mock
+Labels follow benchmarks/cache/guards_eval.py: QQP as given; GPTCache mock
 positives as given, negatives by re-pairing each origin with row i+7's
 paraphrase (inside one split); SICK ENTAILMENT with relatedness >= 4 positive,
 CONTRADICTION negative; STS-B score >= 4 positive, < 2 negative.
