@@ -49,6 +49,19 @@ def pick_candidate(
     return int(np.argmax(masked)), n_expired
 
 
+def row_dots(
+    matrix: npt.NDArray[np.float32], vector: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """``matrix @ vector`` as float32, without OpenBLAS's spurious floating-point flags.
+
+    Some OpenBLAS kernels leave FE_INVALID set on finite input (numpy/numpy#24067,
+    OpenMathLib/OpenBLAS#1924), which numpy reports as "invalid value encountered in
+    matmul"; a real NaN still fails every ``>=`` comparison downstream, so nothing is lost.
+    """
+    with np.errstate(invalid="ignore"):
+        return (matrix @ vector).astype(np.float32)
+
+
 def best_row(
     matrix: npt.NDArray[np.float32],
     vector: npt.NDArray[np.float32],
@@ -65,7 +78,7 @@ def best_row(
         raise ValueError("vector length differs from the matrix width")
     if slots.shape[0] != matrix.shape[0]:
         raise ValueError("slots and matrix rows differ in number")
-    sims = (matrix @ vector).astype(np.float32)
+    sims = row_dots(matrix, vector)
     best, n_expired = pick_candidate(slots, sims, alive, expires, ns_ids, ns_id, now, min_sim)
     return best, float(sims[best]) if best >= 0 else 0.0, n_expired
 
@@ -121,6 +134,6 @@ def rank_rows(
         raise ValueError("vector length differs from the matrix width")
     if slots.shape[0] != matrix.shape[0]:
         raise ValueError("slots and matrix rows differ in number")
-    sims = (matrix @ vector).astype(np.float32).reshape(-1)
+    sims = row_dots(matrix, vector).reshape(-1)
     rows, n_expired = rank_candidates(slots, sims, alive, expires, ns_ids, ns_id, now, min_sim)
     return rows, sims[rows], n_expired

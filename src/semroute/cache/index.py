@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from semroute.cache.config import IndexConfig
+from semroute.cache.core_ref import row_dots
 from semroute.cache.table import column, grown
 
 _EMPTY_SLOTS = np.empty(0, dtype=np.int64)
@@ -198,7 +199,7 @@ class Partition:
         if self._hnsw is None:
             assert self._matrix is not None
             n = self._n_labels
-            sims = self._matrix[:n] @ vector
+            sims = row_dots(self._matrix[:n], vector)
             return self._label_slot[:n], sims
         k = min(self.config.k, self.size)
         try:
