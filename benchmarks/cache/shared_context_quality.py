@@ -6,8 +6,10 @@ Pairs as in benchmarks/encoder/length_cap.py: each side a Quora question (duplic
 not: the label) inside the same SQuAD context of 0-300 words, before or after it. A
 default ``SemanticCache`` (shipped encoder, threshold 0.95, guards on) puts one side and
 is asked the other, once as shipped and once with the rule off (its word minimum set
-out of reach), in the same run. Reported: hit rate (duplicates served) and false-hit
-rate (non-duplicates served) for all pairs and by shared-context length.
+out of reach), in the same run, and once on the two questions alone (no context: the
+floor the rule can reach). Reported: hit rate (duplicates served) and false-hit rate
+(non-duplicates served) for all pairs and by shared-context length, and how many of the
+rule's false hits are also served as bare questions.
 
 QQP is research-only (Quora's terms); SQuAD 2.0 is CC BY-SA 4.0.
 Result: a new dated benchmarks/results/shared_context_quality-*.json.
@@ -62,15 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [p for p, _ in rows]
     labels = np.array([d for _, _, d in pairs])
     # the context's words: what the two sides share (their questions differ)
+    bare_pairs = [(*question_pair(a, b), d) for a, b, d in pairs]
     shared = np.array(
         [
-            len(a.split()) - len(q.split())
-            for (a, _, _), q in zip(pairs, questions(pairs), strict=True)
+            len(a.split()) - len(qa.split())
+            for (a, _, _), (qa, _, _) in zip(pairs, bare_pairs, strict=True)
         ]
     )
     encoder = Encoder(threads=1)
     shipped_min = shared_context.SHARED_MIN_WORDS
     on = served(pairs, encoder)
+    bare = served(bare_pairs, encoder)
     shared_context.SHARED_MIN_WORDS = 10**9  # the rule off: no pair shares that much
     try:
         off = served(pairs, encoder)
@@ -82,31 +86,29 @@ def main(argv: list[str] | None = None) -> int:
         "shared_min_words": shipped_min,
         "rule_on": {"all": rates(on, labels)},
         "rule_off": {"all": rates(off, labels)},
+        "bare_questions": {"all": rates(bare, labels)},
+        "rule_on_false_hits_also_served_bare": int((on & bare & ~labels).sum()),
     }
     for low, high in BANDS:
         pick = (shared >= low) & (shared <= high)
         name = f"context_words_{low}_{high}"
         result["rule_on"][name] = rates(on[pick], labels[pick])
         result["rule_off"][name] = rates(off[pick], labels[pick])
-    for mode in ("rule_on", "rule_off"):
+    for mode in ("rule_on", "rule_off", "bare_questions"):
         print(mode, result[mode]["all"], flush=True)
     path = write_result("shared_context_quality", result, path=args.out)
     print(f"wrote {path}")
     return 0
 
 
-def questions(pairs: list[tuple[str, str, bool]]) -> list[str]:
-    """The question of each pair's first side: the paragraph of its prompt that is not the
-    context (length_cap joins question and context with a blank line)."""
-    out = []
-    for a, b, _ in pairs:
-        parts_a, parts_b = a.split("\n\n"), b.split("\n\n")
-        if len(parts_a) == 2 and len(parts_b) == 2:
-            same_first = parts_a[0] == parts_b[0]
-            out.append(parts_a[1] if same_first else parts_a[0])
-        else:
-            out.append(a)
-    return out
+def question_pair(a: str, b: str) -> tuple[str, str]:
+    """The two questions of a pair without their shared context: the paragraph of each prompt
+    that differs (length_cap joins question and context with a blank line)."""
+    parts_a, parts_b = a.split("\n\n"), b.split("\n\n")
+    if len(parts_a) == 2 and len(parts_b) == 2:
+        side = 1 if parts_a[0] == parts_b[0] else 0
+        return parts_a[side], parts_b[side]
+    return a, b
 
 
 if __name__ == "__main__":
