@@ -81,6 +81,7 @@ REASONS: Mapping[str, str] = {
     "previous_response_id": "Responses API call continuing a stored response",
     "conversation": "Responses API call inside a server-side conversation",
     "background": "Responses API background call",
+    "prompt_unpinned": "Responses API stored prompt without a version (it can change)",
     "unreadable_request": "a parameter or message could not be read as JSON",
     "tool_calls": "the response carries tool or function calls",
     "finish_reason": "the response stopped for a reason other than 'stop'",
@@ -94,6 +95,8 @@ REASONS: Mapping[str, str] = {
 # Message parts that are text: every other part type (image_url, input_audio, file,
 # input_image, input_file...) makes the request uncacheable.
 _TEXT_PARTS = frozenset({"text", "input_text", "output_text", "refusal"})
+# The keys of a part without a ``type`` that may still be read as text.
+_TYPELESS_TEXT_KEYS = frozenset({"text", "cache_control"})
 # Roles whose messages are instructions, hashed in every history mode.
 _SYSTEM_ROLES = frozenset({"system", "developer"})
 # Responses API parameters that continue server-side state the request does not show.
@@ -128,9 +131,13 @@ class _Unreadable(Exception):
     """A value that has no stable JSON form (a function, an open file...)."""
 
 
-def _unset(value: object) -> bool:
+def _sentinel(value: object) -> bool:
     # openai's NOT_GIVEN / omit sentinels mean "not passed": treated as absent.
-    return value is None or type(value).__name__ in ("NotGiven", "Omit")
+    return type(value).__name__ in ("NotGiven", "Omit")
+
+
+def _unset(value: object) -> bool:
+    return value is None or _sentinel(value)
 
 
 @functools.lru_cache(maxsize=256)
@@ -139,11 +146,23 @@ def _class_form(cls: type) -> object:
     name = f"{cls.__module__}.{cls.__qualname__}"
     if callable(schema):
         return {"$class": name, "schema": _plain(schema())}
-    return {"$class": name}
+    # A dataclass or TypedDict (openai's parse() takes them through pydantic's TypeAdapter):
+    # its name alone would key a redefined class (a notebook cell run again) like the old one.
+    try:
+        import pydantic
+
+        return {"$class": name, "schema": _plain(pydantic.TypeAdapter(cls).json_schema())}
+    except Exception:  # no pydantic, or a class it cannot describe (the SDK rejects it too)
+        return {"$class": name}
 
 
-def _plain(value: object) -> object:
-    """``value`` as JSON-ready data with a stable form (floats 1.0 and 1 alike)."""
+def _plain(value: object, drop_none: bool = True) -> object:
+    """``value`` as JSON-ready data with a stable form (floats 1.0 and 1 alike).
+
+    ``drop_none=False`` keeps a ``None`` inside mappings: in a parameter it is sent as
+    ``null`` and can mean something (a JSON schema's ``"const": null`` or ``"default":
+    null``); in a message ``None`` and absent mean the same, so messages drop it.
+    """
     if type(value) is str or value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, int):
@@ -153,14 +172,15 @@ def _plain(value: object) -> object:
             return int(value) if value.is_integer() else value
         return repr(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items() if not _unset(v)}
+        drop = _unset if drop_none else _sentinel
+        return {str(k): _plain(v, drop_none) for k, v in value.items() if not drop(v)}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, drop_none) for v in value]
     if isinstance(value, type):
         return _class_form(value)
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return _plain(dump(mode="json", exclude_none=True))
+        return _plain(dump(mode="json", exclude_none=True), drop_none)
     raise _Unreadable(type(value).__name__)
 
 
@@ -190,6 +210,14 @@ def _check_history(history: str) -> None:
         raise ConfigError(f"history must be 'full' or 'last_user_only', not {history!r}")
 
 
+def _part_type(part: Mapping[str, object]) -> object:
+    # A part without a type is text only when it holds nothing but text: {"image_url": ...}
+    # or {"text": ..., "image_url": ...} is not.
+    if "type" in part:
+        return part["type"]
+    return "text" if set(part) <= _TYPELESS_TEXT_KEYS else None
+
+
 def _parts_text(content: object) -> tuple[str, bool]:
     """(text of the content, True if it holds a non-text part)."""
     if isinstance(content, str):
@@ -201,9 +229,12 @@ def _parts_text(content: object) -> tuple[str, bool]:
     for part in content:
         if isinstance(part, str):
             texts.append(part)
-        elif isinstance(part, Mapping) and part.get("type", "text") in _TEXT_PARTS:
-            text = part.get("text")
-            texts.append(text if isinstance(text, str) else "")
+        elif isinstance(part, Mapping) and (kind := _part_type(part)) in _TEXT_PARTS:
+            text = part.get("refusal" if kind == "refusal" else "text")
+            if isinstance(text, str):
+                texts.append(text)
+            else:  # not text after all ({"text": {"value": ...}}): not dropped unread
+                other = True
         else:
             other = True
     return "\n".join(t for t in texts if t), other
@@ -213,6 +244,8 @@ def _has_non_text(message: Mapping[str, object]) -> bool:
     if message.get("role") in _SYSTEM_ROLES:
         return False
     if message.get("type") in ("input_image", "input_file", "input_audio"):
+        return True
+    if message.get("audio"):  # an earlier assistant turn given back as audio (by its id)
         return True
     return _parts_text(message.get("content"))[1]
 
@@ -269,7 +302,7 @@ def _build(
 
     try:
         kept = {
-            k: _plain(v)
+            k: _plain(v, drop_none=False)
             for k, v in params.items()
             if k not in LEFT_OUT and k not in skip and not _unset(v)
         }
@@ -341,6 +374,17 @@ def chat_request(
     )
 
 
+def _unpinned_prompt(prompt: object) -> bool:
+    """A stored prompt template without a ``version``: the API uses its current version,
+    which can be edited on the server while the request stays the same."""
+    if _unset(prompt):
+        return False
+    if isinstance(prompt, Mapping):
+        return _unset(prompt.get("version"))
+    dump = getattr(prompt, "model_dump", None)
+    return not callable(dump) or _unset(dump().get("version"))
+
+
 def responses_request(
     params: Mapping[str, object],
     *,
@@ -353,7 +397,8 @@ def responses_request(
 
     ``input`` (a string, or a list of items) gives the query as its last user message;
     ``instructions`` is hashed like a system message. Calls that continue server-side
-    state (``previous_response_id``, ``conversation``, ``background=True``) are not
+    state (``previous_response_id``, ``conversation``, ``background=True``, given as
+    arguments or in ``extra_body``) and a stored ``prompt`` without a ``version`` are not
     cacheable: the request alone does not say what the answer depends on.
 
     >>> responses_request({"model": "gpt-4o-mini", "input": "Hello there"}).query
@@ -361,10 +406,20 @@ def responses_request(
     >>> responses_request({"model": "m", "input": "Hi", "previous_response_id": "r_1"}).cacheable
     False
     """
+    # The state may also come through extra_body, which the SDK merges into the request.
+    extra = params.get("extra_body")
+    sources = (params, extra) if isinstance(extra, Mapping) else (params,)
     reason = next(
-        (k for k in _RESPONSES_STATE if not _unset(params.get(k)) and params.get(k) is not False),
+        (
+            k
+            for source in sources
+            for k in _RESPONSES_STATE
+            if not _unset(source.get(k)) and source.get(k) is not False
+        ),
         None,
     )
+    if reason is None and _unpinned_prompt(params.get("prompt")):
+        reason = "prompt_unpinned"
     raw = params.get("input")
     if isinstance(raw, str):
         items: list[object] = [{"role": "user", "content": raw}]

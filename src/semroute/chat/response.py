@@ -25,8 +25,8 @@ def chat_bypass_reason(body: Mapping[str, object], *, cache_tool_calls: bool = F
     """Why this chat completion must not be stored, or ``None`` when it may be.
 
     Not stored: no choices, more than one choice, a finish reason other than ``stop``
-    (``tool_calls`` and ``function_call`` are allowed only with ``cache_tool_calls``), or a
-    message carrying tool or function calls (same exception).
+    (``tool_calls`` and ``function_call`` are allowed only with ``cache_tool_calls``), a
+    message carrying tool or function calls (same exception), or one carrying audio.
     """
     choices = body.get("choices")
     if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], Mapping):
@@ -39,6 +39,10 @@ def chat_bypass_reason(body: Mapping[str, object], *, cache_tool_calls: bool = F
     finish = choice.get("finish_reason")
     if calls or finish in ("tool_calls", "function_call"):
         return None if cache_tool_calls else "tool_calls"
+    if isinstance(message, Mapping) and message.get("audio"):
+        # Spoken answers carry an audio id that expires; given back in a later turn after
+        # that, a replayed one would make the next call fail.
+        return "non_text_content"
     return None if finish == "stop" else "finish_reason"
 
 

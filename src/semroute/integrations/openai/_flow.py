@@ -14,8 +14,9 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from semroute.chat.info import BudgetGate, CallInfo, CallObserver
 from semroute.chat.request import CanonicalRequest, History, chat_request, responses_request
@@ -119,7 +120,6 @@ class Flow:
         self.options = options
         self.is_async = is_async
         self.provider = provider
-        self.base_url = str(client.base_url)
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self.api_errors: weakref.WeakSet[BaseException] = weakref.WeakSet()
@@ -255,21 +255,32 @@ class Flow:
 
     # -- before the call ---------------------------------------------------------------------
 
+    def _key_url(self) -> str:
+        """The client's base URL and default query (Azure's ``api-version``, ``default_query=``)
+        as they are now: read per call, since ``client.base_url`` can be set after ``wrap``,
+        and a default query is sent like ``extra_query``, which keys the namespace."""
+        url = str(self.client.base_url)
+        query = getattr(self.client, "_custom_query", None)
+        if isinstance(query, Mapping) and query:
+            url += "?" + urlencode(sorted((str(k), str(v)) for k, v in query.items()))
+        return url
+
     def _canonical(self, operation: str, kwargs: Mapping[str, Any]) -> CanonicalRequest:
         o = self.options
+        base_url = self._key_url()
         if operation == "chat":
             return chat_request(
                 kwargs.get("messages"),
                 kwargs,
                 provider=self.provider,
-                base_url=self.base_url,
+                base_url=base_url,
                 prefix=o.namespace,
                 history=o.history,
             )
         return responses_request(
             kwargs,
             provider=self.provider,
-            base_url=self.base_url,
+            base_url=base_url,
             prefix=o.namespace,
             history=o.history,
         )
@@ -287,6 +298,11 @@ class Flow:
         request = self._canonical(operation, kwargs)
         call = _Call(operation, method, dict(kwargs), request, start, request.model)
         self._gate(call)
+        if call.route_reason == "budget_downgrade" and call.baseline_model == request.model:
+            # An explicit model sent to a cheaper one: keyed by the model that answers, so
+            # its answer is never served to a later call of the model asked for.
+            keyed = self._canonical(operation, call.kwargs)
+            call.request = replace(keyed, model=request.model)
         return call
 
     def _gate(self, call: _Call) -> None:

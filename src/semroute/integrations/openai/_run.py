@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from semroute.integrations.openai import _objects as objects
+from semroute.integrations.openai import _tee as tee
 from semroute.integrations.openai._flow import _STREAM_MISS, Flow, _Call
 
 
@@ -120,7 +121,7 @@ def _direct(flow: Flow, call: _Call, original: Callable[..., Any], reason: str) 
         raise
     if call.request.stream:
         end = flow.stream_end(call, result, None, bypass=reason)
-        return objects.tee(result, call.operation, end)
+        return tee.tee(result, call.operation, end)
     return flow.finish(call, result, outcome, reason)
 
 
@@ -148,7 +149,7 @@ def _stream(flow: Flow, call: _Call, original: Callable[..., Any], embedding: An
     except BaseException as exc:
         flow.failed(call, exc)
         raise
-    return objects.tee(result, call.operation, flow.stream_end(call, result, served.embedding))
+    return tee.tee(result, call.operation, flow.stream_end(call, result, served.embedding))
 
 
 # -- async ----------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ async def _adirect(
         raise
     if call.request.stream:
         end = flow.stream_end(call, result, None, bypass=reason)
-        return objects.atee(result, call.operation, end)
+        return tee.atee(result, call.operation, end)
     return flow.finish(call, result, outcome, reason)
 
 
@@ -263,4 +264,4 @@ async def _astream(
     except BaseException as exc:
         flow.failed(call, exc)
         raise
-    return objects.atee(result, call.operation, flow.stream_end(call, result, served.embedding))
+    return tee.atee(result, call.operation, flow.stream_end(call, result, served.embedding))
