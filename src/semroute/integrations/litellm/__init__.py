@@ -9,9 +9,13 @@ caching handler calls with the whole request (``get_cache``, ``async_get_cache``
 ``BaseCache`` backends are installed through the private ``Cache(_backend=...)`` and see
 only a key already hashed from the exact messages, which rules out a semantic lookup. The
 request is keyed by the canonical chat request (:func:`semroute.chat.request.chat_request`):
-the last user message is the query; the model group (or model), the OpenAI parameters
-LiteLLM lists in ``litellm.OPENAI_CHAT_COMPLETION_PARAMS`` (less transport and
-credentials), system prompt and earlier turns form the namespace. A hit gets a fresh
+the last user message is the query; the model group (or model), the base URL, every
+parameter LiteLLM sends the provider (the OpenAI ones and any provider-specific keyword such
+as ``top_k``), those of LiteLLM's own options that change what the model is asked
+(``custom_llm_provider``, ``litellm_system_prompt``, prompt templates, ``text_completion``...),
+system prompt and earlier turns form the namespace; transport, credentials, retries and
+logging options do not. LiteLLM's per-request ``cache={"ttl": n, "s-maxage": n}`` are
+honoured. A hit gets a fresh
 ``id`` and ``created`` (LiteLLM drops the logs of a reused id) and zero ``usage`` (what this
 call billed); the tokens and dollars saved go to the call record. A ``litellm.Router``
 reads the cache only with ``Router(cache_responses=True)``. What may be stored is

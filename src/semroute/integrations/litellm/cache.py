@@ -13,6 +13,7 @@ from litellm.caching.caching import Cache
 from litellm.constants import OPENAI_CHAT_COMPLETION_PARAMS
 from litellm.cost_calculator import cost_per_token
 from litellm.integrations.custom_logger import CustomLogger
+from litellm.types.utils import is_litellm_owned_kwarg
 from pydantic import BaseModel
 
 from semroute.cache.cache import CacheHit, SemanticCache
@@ -32,23 +33,76 @@ from semroute.integrations._support import (
 __all__ = ["SemrouteLiteLLMCache"]
 
 _PROVIDER = "litellm"
-# LiteLLM's own list of OpenAI chat parameters, less what only reaches the transport.
+# LiteLLM's own list of OpenAI chat parameters, less what only reaches the transport (the
+# base URL is hashed apart, as ``base_url``; the messages are the request itself).
 _TRANSPORT = frozenset(
     {
         "api_key",
         "api_base",
         "base_url",
-        "api_version",
         "organization",
         "default_headers",
         "extra_headers",
         "timeout",
         "request_timeout",
         "max_retries",
-        "deployment_id",
+        "messages",
+        "parent_otel_span",  # a tracing span LiteLLM adds to async calls
     }
 )
 _PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS) - _TRANSPORT | {"extra_body"}
+# LiteLLM's own options (prices, retries, logging, credentials...) are left out, except
+# these, which change what the model is asked or which endpoint answers.
+_ANSWER_OPTIONS = frozenset(
+    {
+        "custom_llm_provider",
+        "text_completion",  # the completions endpoint, not chat
+        "litellm_system_prompt",
+        "prompt_id",
+        "prompt_version",
+        "prompt_label",
+        "prompt_variables",
+        "prompt_environment",
+        "hf_model_name",
+        "custom_prompt_dict",
+        "initial_prompt_value",
+        "final_prompt_value",
+        "roles",
+        "bos_token",
+        "eos_token",
+        "ensure_alternating_roles",
+        "user_continue_message",
+        "assistant_continue_message",
+        "supports_system_message",
+        "merge_reasoning_content_in_choices",
+        "allowed_openai_params",
+        "guardrails",
+        "thought_signature_in_tool_call_id",
+        "use_chat_completions_api",
+        "responses_api_version",
+    }
+)
+
+
+def _keyed(name: str) -> bool:
+    """Whether keyword ``name`` of a LiteLLM call joins the namespace. A keyword LiteLLM does
+    not own is a provider parameter it forwards as it is (``top_k``, ``safety_settings``...):
+    unknown, so assumed to change the answer."""
+    if name in _TRANSPORT:
+        return False
+    return name in _PARAMS or name in _ANSWER_OPTIONS or not is_litellm_owned_kwarg(name)
+
+
+def _cache_control(kwargs: Mapping[str, Any], *names: str) -> float | None:
+    """A number from LiteLLM's per-request ``cache={...}`` controls (``ttl``, ``s-maxage``)."""
+    control = kwargs.get("cache")
+    if not isinstance(control, Mapping):
+        return None
+    for name in names:
+        value = control.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None
 
 
 def _metadata_value(kwargs: Mapping[str, Any], name: str) -> object:
@@ -144,7 +198,7 @@ class SemrouteLiteLLMCache(Cache):
     # -- the two translations -------------------------------------------------------------
 
     def _request(self, kwargs: Mapping[str, Any]) -> CanonicalRequest:
-        params = {k: v for k, v in kwargs.items() if k in _PARAMS}
+        params = {k: v for k, v in kwargs.items() if _keyed(k)}
         params["model"] = _requested_model(kwargs)
         base = kwargs.get("api_base") or kwargs.get("base_url")
         return chat_request(
@@ -239,6 +293,10 @@ class SemrouteLiteLLMCache(Cache):
     ) -> dict[str, Any] | None:
         hit, vector = found
         assert request.query is not None
+        # ``cache={"s-maxage": n}``: the caller accepts no entry older than n seconds.
+        max_age = _cache_control(kwargs, "s-maxage", "s-max-age")
+        if max_age is not None and hit is not None and hit.age_s > max_age:
+            hit = None
         if hit is None or not isinstance(hit.response, dict):
             self._pending.put(_call_key(kwargs, request), (request, vector, start_ns))
             return None
@@ -315,8 +373,13 @@ class SemrouteLiteLLMCache(Cache):
     ) -> None:
         assert request.query is not None
         try:
+            ttl = _cache_control(kwargs, "ttl")  # LiteLLM's per-request ``cache={"ttl": n}``
             self.semantic_cache.put(
-                request.query, body, namespace=request.namespace, ttl=self._ttl, embedding=vector
+                request.query,
+                body,
+                namespace=request.namespace,
+                ttl=self._ttl if ttl is None else ttl,
+                embedding=vector,
             )
         except Exception:
             self._record(start_ns, kwargs, request, "bypass", reason="cache_error", body=body)
