@@ -17,8 +17,9 @@ be read is a miss, never an error in the user's chain.
 
 Generations are stored as LangChain's own serialised JSON (``dumpd``) and read back with
 ``load(..., allowed_objects="core")``: never pickle, and no class outside LangChain's core
-is ever built from the store. A generation carrying tool calls or stopped for a reason
-other than a normal stop is not stored (:func:`semroute.chat.response.chat_bypass_reason`).
+is ever built from the store. A generation carrying tool calls (the provider's own, such as
+web search, included) or stopped for a reason other than a normal stop is not stored
+(:func:`semroute.chat.response.chat_bypass_reason`).
 
 What the cache cannot see: LangChain calls the provider between ``lookup`` and ``update``
 and hands the cache no timing, price or error. The :class:`~semroute.chat.info.CallInfo`
@@ -62,6 +63,14 @@ __all__ = ["SemrouteCache"]
 _PROVIDER = "langchain"
 # Finish reasons providers use for a normal end of the answer, read as the canonical "stop".
 _NORMAL_STOPS = frozenset({"stop", "end_turn", "stop_sequence", "STOP", "COMPLETE", "eos"})
+# Where providers' chat models name the finish reason: OpenAI and most (``finish_reason``),
+# Anthropic (``stop_reason``), Bedrock Converse (``stopReason``), Ollama (``done_reason``).
+_REASON_KEYS = ("finish_reason", "stop_reason", "stopReason", "done_reason")
+# Standard content blocks of a tool call, the provider's own (web search...) included: the
+# answer depends on results the request does not show.
+_CALL_BLOCKS = frozenset(
+    {"tool_call", "tool_call_chunk", "invalid_tool_call", "server_tool_call", "server_tool_result"}
+)
 _MODEL_IN_PARAMS = re.compile(r"\('(?:model|model_name)', '([^']+)'\)")
 _Key = tuple[str, str]
 
@@ -69,11 +78,14 @@ _Key = tuple[str, str]
 def _finish_reason(generation: Generation) -> str:
     info = generation.generation_info or {}
     meta = generation.message.response_metadata if isinstance(generation, ChatGeneration) else {}
-    reason = (
-        info.get("finish_reason")
-        or meta.get("finish_reason")
-        or meta.get("stop_reason")
-        or info.get("stop_reason")
+    reason = next(
+        (
+            source[name]
+            for name in _REASON_KEYS
+            for source in (info, meta)
+            if isinstance(source, dict) and source.get(name)
+        ),
+        None,
     )
     # A provider that names no reason (fake and local models) ended normally.
     if reason is None or reason in _NORMAL_STOPS:
@@ -81,12 +93,23 @@ def _finish_reason(generation: Generation) -> str:
     return str(reason)
 
 
+def _server_calls(message: AIMessage) -> list[object]:
+    """The tool-call blocks in the message's content (a list of blocks only)."""
+    if not isinstance(message.content, list):
+        return []
+    try:
+        blocks = message.content_blocks
+    except Exception:  # content LangChain cannot read: not an answer to keep
+        return [message.content]
+    return [b for b in blocks if b.get("type") in _CALL_BLOCKS]
+
+
 def _as_choice_body(generation: Generation) -> dict[str, object]:
     """One generation in the OpenAI shape the response policy reads."""
     message: dict[str, object] = {"content": generation.text}
     if isinstance(generation, ChatGeneration) and isinstance(generation.message, AIMessage):
         ai = generation.message
-        message["tool_calls"] = ai.tool_calls or ai.invalid_tool_calls or None
+        message["tool_calls"] = ai.tool_calls or ai.invalid_tool_calls or _server_calls(ai) or None
         message["function_call"] = ai.additional_kwargs.get("function_call")
     return {"choices": [{"finish_reason": _finish_reason(generation), "message": message}]}
 

@@ -1,0 +1,186 @@
+"""Adversarial checks of the LangChain and LiteLLM adapters: two calls that must not share an
+answer, and answers that must not be stored, with the real langchain-core and litellm, offline."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Before litellm is imported: otherwise it fetches its price map from GitHub at import.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+import litellm
+from langchain_core.load import dumps
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration
+
+from semroute.cache.cache import SemanticCache
+from semroute.integrations.langchain import SemrouteCache
+from semroute.integrations.litellm import SemrouteLiteLLMCache
+from tests.fakes import FakeEncoder
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family == socket.AF_UNIX or address[0] in _LOOPBACK:
+            return real_connect(self, address)
+        raise OSError(f"network disabled in this test: {address!r}")
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in _LOOPBACK or host is None:
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise OSError(f"name resolution disabled in this test: {host!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+# -- LiteLLM -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lite_cache() -> Iterator[SemrouteLiteLLMCache]:
+    cache = SemrouteLiteLLMCache(SemanticCache(encoder=FakeEncoder()))
+    litellm.cache = cache
+    yield cache
+    litellm.cache = None
+
+
+def _ask(text: str, mock: str, **kwargs: Any) -> str:
+    kwargs.setdefault("model", "gpt-4o-mini")
+    messages = [{"role": "user", "content": text}]
+    response = litellm.completion(messages=messages, mock_response=mock, **kwargs)
+    return str(response.choices[0].message.content)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # A provider parameter LiteLLM forwards as it is (not an OpenAI one).
+        ({"top_k": 3}, {"top_k": 50}),
+        ({"safety_settings": [{"category": "x", "threshold": "BLOCK_NONE"}]}, {}),
+        # The provider, named apart from the model: Azure's gpt-4o is not OpenAI's.
+        ({"custom_llm_provider": "azure"}, {}),
+        # LiteLLM options that change what the model is asked.
+        ({"litellm_system_prompt": "Answer in French."}, {}),
+        ({"deployment_id": "gpt-4o-prod"}, {"deployment_id": "gpt-35-legacy"}),
+    ],
+)
+def test_litellm_parameters_outside_the_openai_list_are_keyed(
+    lite_cache: SemrouteLiteLLMCache, first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    assert _ask("capital of France", "first", **first) == "first"
+    assert _ask("capital of France", "first again", **first) == "first"  # same request: served
+    assert _ask("capital of France", "second", **second) == "second"
+
+
+def test_litellm_text_completion_is_not_served_to_chat(lite_cache: SemrouteLiteLLMCache) -> None:
+    model = "gpt-3.5-turbo-instruct"
+    text = litellm.text_completion(model=model, prompt="capital of France", mock_response="T")
+    assert text.choices[0].text == "T"
+    # The completions endpoint and the chat endpoint of one model answer differently.
+    assert _ask("capital of France", "C", model=model) == "C"
+
+
+def test_litellm_s_maxage_refuses_an_older_entry(lite_cache: SemrouteLiteLLMCache) -> None:
+    assert _ask("capital of France", "old") == "old"
+    time.sleep(0.3)
+    # LiteLLM's per-request cache control: no entry older than this many seconds.
+    assert _ask("capital of France", "fresh", cache={"s-maxage": 0.1}) == "fresh"
+    assert _ask("capital of France", "not served", cache={"s-maxage": 60}) == "fresh"
+
+
+def test_litellm_per_request_ttl_is_kept(lite_cache: SemrouteLiteLLMCache) -> None:
+    assert _ask("capital of France", "short-lived", cache={"ttl": 0.2}) == "short-lived"
+    time.sleep(0.4)
+    assert _ask("capital of France", "later") == "later"
+
+
+def test_litellm_hits_still_work_through_the_router(lite_cache: SemrouteLiteLLMCache) -> None:
+    router = litellm.Router(
+        model_list=[
+            {
+                "model_name": "g",
+                "litellm_params": {"model": "openai/gpt-4o", "mock_response": "R", "api_key": "k"},
+            }
+        ],
+        cache_responses=True,
+    )
+    messages = [{"role": "user", "content": "capital of France"}]
+    first = router.completion(model="g", messages=messages)
+    again = router.completion(model="g", messages=messages, mock_response="never")
+    assert again.choices[0].message.content == "R" and again.id != first.id
+
+
+# -- LangChain -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lc_cache() -> SemrouteCache:
+    return SemrouteCache(SemanticCache(encoder=FakeEncoder()))
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"stopReason": "max_tokens"},  # langchain-aws ChatBedrockConverse, cut by max_tokens
+        {"stopReason": "guardrail_intervened"},
+        {"done_reason": "length"},  # langchain-ollama ChatOllama, cut by num_predict
+    ],
+)
+def test_langchain_truncated_answers_named_by_other_providers_are_not_stored(
+    lc_cache: SemrouteCache, metadata: dict[str, str]
+) -> None:
+    prompt = dumps([HumanMessage("tell me a story")])
+    cut = ChatGeneration(message=AIMessage("Once upon", response_metadata=metadata))
+    lc_cache.update(prompt, "m", [cut])
+    assert len(lc_cache.cache) == 0
+    assert lc_cache.lookup(prompt, "m") is None
+
+
+@pytest.mark.parametrize("metadata", [{"stopReason": "end_turn"}, {"done_reason": "stop"}])
+def test_langchain_normal_ends_named_by_other_providers_are_stored(
+    lc_cache: SemrouteCache, metadata: dict[str, str]
+) -> None:
+    prompt = dumps([HumanMessage("tell me a story")])
+    lc_cache.update(
+        prompt, "m", [ChatGeneration(message=AIMessage("The end.", response_metadata=metadata))]
+    )
+    assert len(lc_cache.cache) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # ChatAnthropic with its web search tool: the answer depends on the search results.
+        [
+            {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {"query": "x"}},
+            {"type": "web_search_tool_result", "tool_use_id": "s1", "content": []},
+            {"type": "text", "text": "It is sunny."},
+        ],
+        # ChatOpenAI on the Responses API with web search.
+        [
+            {"type": "web_search_call", "id": "ws", "status": "completed"},
+            {"type": "text", "text": "It is sunny."},
+        ],
+    ],
+)
+def test_langchain_answers_with_server_tool_calls_are_not_stored(
+    lc_cache: SemrouteCache, content: list[dict[str, object]]
+) -> None:
+    prompt = dumps([HumanMessage("weather in Paris today")])
+    provider = "anthropic" if content[0]["type"] == "server_tool_use" else "openai"
+    message = AIMessage(content, response_metadata={"model_provider": provider})  # type: ignore[arg-type]
+    lc_cache.update(prompt, "m", [ChatGeneration(message=message)])
+    assert len(lc_cache.cache) == 0
