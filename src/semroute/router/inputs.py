@@ -34,16 +34,22 @@ def check_queries(queries: Sequence[str]) -> list[str]:
 
 def given_embeddings(embeddings: npt.ArrayLike, n: int, dim: int) -> npt.NDArray[np.float32]:
     """A caller's embeddings of ``n`` queries as a contiguous ``(n, dim)`` float32 array."""
-    exact = real_vector(embeddings, "embeddings")
-    if not np.all(np.isfinite(exact)) or np.any(np.abs(exact) > np.finfo(np.float32).max):
+    if isinstance(embeddings, np.ndarray) and embeddings.dtype == np.float32:
+        # The cache's own vectors: one finiteness pass, no float64 round trip (hot path).
+        vectors = embeddings
+        finite = bool(np.isfinite(vectors).all())
+    else:
+        exact = real_vector(embeddings, "embeddings")
+        finite = bool(np.isfinite(exact).all()) and not bool(
+            (np.abs(exact) > np.finfo(np.float32).max).any()
+        )
+        vectors = exact.astype(np.float32)
+    if not finite:
         raise InputError("embeddings contain NaN, infinity or values beyond float32")
-    vectors = exact.astype(np.float32)
     if vectors.ndim == 1:
         vectors = vectors[None, :]
     if vectors.shape != (n, dim):
         raise InputError(f"embeddings have shape {vectors.shape}, expected ({n}, {dim})")
-    if not np.all(np.isfinite(vectors)):
-        raise InputError("embeddings contain NaN or infinity")
     return np.ascontiguousarray(vectors)
 
 
