@@ -135,3 +135,70 @@ def test_a_conversation_in_extra_body_is_never_served(api: FakeAPI, cache: Seman
             "conversation",
         )
     assert api.calls == 2
+
+
+def reasoning_stream(request: Any) -> Any:
+    """An OpenAI-compatible provider's stream with a text field the SDK does not define."""
+    head = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
+    deltas = [
+        {"role": "assistant", "content": "", "reasoning_content": "France's capital "},
+        {"reasoning_content": "is Paris."},
+        {"content": "Paris."},
+    ]
+    events = [
+        {**head, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
+    ]
+    events.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return HTTPX.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+
+def test_a_streamed_text_field_the_sdk_does_not_define_is_kept_and_replayed(
+    cache: SemanticCache,
+) -> None:
+    http = HTTPX.Client(transport=HTTPX.MockTransport(reasoning_stream))
+    client = semroute.wrap(
+        openai.OpenAI(api_key="t", base_url="http://fake.test/v1", http_client=http),
+        cache=cache,
+    )
+    first = ask(client, stream=True)
+    list(first)
+    assert semroute.call_info(first).outcome == "miss"  # stored
+    hit = ask(client)
+    assert semroute.call_info(hit).outcome == "exact"
+    message = hit.choices[0].message
+    assert message.content == "Paris."
+    assert message.model_extra["reasoning_content"] == "France's capital is Paris."
+    replay = ask(client, stream=True)
+    assert semroute.call_info(replay).outcome == "exact"
+    chunks = list(replay)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Paris."
+    reasoning = [(c.choices[0].delta.model_extra or {}).get("reasoning_content") for c in chunks]
+    assert "".join(r for r in reasoning if r) == "France's capital is Paris."
+
+
+def test_a_streamed_structured_field_the_sdk_does_not_define_is_not_stored(
+    cache: SemanticCache,
+) -> None:
+    def annotated(request: Any) -> Any:
+        head = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
+        deltas = [{"role": "assistant", "content": "Paris."}, {"citations": [{"url": "u"}]}]
+        events = [
+            {**head, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
+        ]
+        events.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+        return HTTPX.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    http = HTTPX.Client(transport=HTTPX.MockTransport(annotated))
+    client = semroute.wrap(
+        openai.OpenAI(api_key="t", base_url="http://fake.test/v1", http_client=http),
+        cache=cache,
+    )
+    first = ask(client, stream=True)
+    list(first)
+    assert semroute.call_info(first).outcome == "bypass"
+    second = ask(client, stream=True)
+    assert semroute.call_info(second) is None  # not a replay: nothing was stored
+    list(second)
+    assert semroute.call_info(second).outcome == "bypass"

@@ -210,6 +210,12 @@ def _replay(client: Any, cast_to: Any, items: list[Any], path: str, is_async: bo
     return stream
 
 
+# The fields of a chat completion's message that a replayed stream carries in its own way.
+_MESSAGE_FIELDS = frozenset(
+    {"role", "content", "refusal", "tool_calls", "function_call", "audio", "annotations"}
+)
+
+
 def chat_chunks(body: Mapping[str, Any], include_usage: bool) -> list[dict[str, Any]]:
     """The chunks a server would have streamed for this completion."""
     head = {
@@ -234,6 +240,10 @@ def chat_chunks(body: Mapping[str, Any], include_usage: bool) -> list[dict[str, 
         first: dict[str, Any] = {"role": "assistant", "content": message.get("content") or ""}
         if message.get("refusal"):
             first["refusal"] = message["refusal"]
+        for name, value in message.items():
+            # Text fields the SDK does not define (``reasoning_content``...) stream as deltas.
+            if name not in _MESSAGE_FIELDS and isinstance(value, str):
+                first[name] = value
         add(index, first)
         for k, call in enumerate(message.get("tool_calls") or ()):
             add(index, {"tool_calls": [{"index": k, **call}]})

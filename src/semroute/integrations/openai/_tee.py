@@ -17,8 +17,10 @@ class _ChatAccumulator:
 
     Written here rather than using the SDK's ``ChatCompletionStreamState``, which builds
     parsed snapshots per chunk and cost ~1 ms per chunk on the benchmark machine. A chunk
-    it cannot read, or one with logprobs, audio or fields it does not know (not kept),
+    it cannot read, or one with logprobs, audio or a structured field the SDK does not define,
     marks the stream unusable: nothing is stored, and the caller's chunks flow on regardless.
+    A text field the SDK does not define (another provider's ``reasoning_content``) is joined
+    and kept, like the content.
     """
 
     def __init__(self) -> None:
@@ -52,17 +54,30 @@ class _ChatAccumulator:
                 self._broken = True
                 return
             state = self._choices.setdefault(
-                choice.index, {"text": [], "refusal": [], "calls": {}, "legacy": None, "end": None}
+                choice.index,
+                {
+                    "text": [],
+                    "refusal": [],
+                    "calls": {},
+                    "legacy": None,
+                    "end": None,
+                    "extra": {},
+                },
             )
             delta = choice.delta
-            extra = delta.model_extra
-            if getattr(delta, "audio", None) is not None or (
-                extra and any(v is not None for v in extra.values())
-            ):
-                # Audio, annotations or a field added since: not rebuilt here, and an answer
-                # stored without them would be served as if whole.
-                self._broken = True
+            if getattr(delta, "audio", None) is not None:
+                self._broken = True  # a spoken answer: its audio is not rebuilt here
                 return
+            for name, value in (delta.model_extra or {}).items():
+                if isinstance(value, str):
+                    # Text a provider streams beside the answer (``reasoning_content``...):
+                    # its pieces join like the content's, and the rebuilt message keeps it.
+                    state["extra"].setdefault(name, []).append(value)
+                elif value is not None:
+                    # Audio, annotations or any structured field: not rebuilt here, and an
+                    # answer stored without it would be served as if whole.
+                    self._broken = True
+                    return
             if delta.content:
                 state["text"].append(delta.content)
             if getattr(delta, "refusal", None):
@@ -111,6 +126,8 @@ class _ChatAccumulator:
                 ]
             if state["legacy"] is not None:
                 message["function_call"] = state["legacy"]
+            for name, pieces in state["extra"].items():
+                message.setdefault(name, "".join(pieces))
             choices.append(
                 {
                     "index": index,
