@@ -184,3 +184,55 @@ def test_langchain_answers_with_server_tool_calls_are_not_stored(
     message = AIMessage(content, response_metadata={"model_provider": provider})  # type: ignore[arg-type]
     lc_cache.update(prompt, "m", [ChatGeneration(message=message)])
     assert len(lc_cache.cache) == 0
+
+
+def test_langchain_a_tool_results_error_status_keys_the_request(lc_cache: SemrouteCache) -> None:
+    from langchain_core.messages import ToolMessage
+
+    call = {"name": "lookup", "args": {"q": "x"}, "id": "t1", "type": "tool_call"}
+
+    def prompt(status: str) -> str:
+        return dumps(
+            [
+                HumanMessage("look it up"),
+                AIMessage("", tool_calls=[call]),
+                ToolMessage("no result", tool_call_id="t1", status=status),  # type: ignore[arg-type]
+                HumanMessage("what did you find?"),
+            ]
+        )
+
+    answer = [ChatGeneration(message=AIMessage("Nothing was found."))]
+    lc_cache.update(prompt("success"), "m", answer)
+    assert lc_cache.lookup(prompt("success"), "m") is not None
+    # Anthropic sends status="error" as is_error: the model reads a failed tool, not a result.
+    assert lc_cache.lookup(prompt("error"), "m") is None
+
+
+def test_langchain_an_earlier_unparsable_tool_call_keys_the_request(
+    lc_cache: SemrouteCache,
+) -> None:
+    def prompt(bad_args: str | None) -> str:
+        invalid = (
+            []
+            if bad_args is None
+            else [
+                {
+                    "name": "f",
+                    "args": bad_args,
+                    "id": "t1",
+                    "error": "bad json",
+                    "type": "invalid_tool_call",
+                }
+            ]
+        )
+        return dumps(
+            [
+                HumanMessage("call f"),
+                AIMessage("Trying.", invalid_tool_calls=invalid),  # type: ignore[arg-type]
+                HumanMessage("and now?"),
+            ]
+        )
+
+    lc_cache.update(prompt(None), "m", [ChatGeneration(message=AIMessage("Done."))])
+    assert lc_cache.lookup(prompt(None), "m") is not None
+    assert lc_cache.lookup(prompt("{oops"), "m") is None

@@ -40,7 +40,7 @@ from typing import Any
 from langchain_core._api import suppress_langchain_beta_warning
 from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.load import dumpd, load
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.messages.utils import convert_to_openai_messages
 from langchain_core.outputs import ChatGeneration, Generation
 
@@ -102,6 +102,19 @@ def _server_calls(message: AIMessage) -> list[object]:
     except Exception:  # content LangChain cannot read: not an answer to keep
         return [message.content]
     return [b for b in blocks if b.get("type") in _CALL_BLOCKS]
+
+
+def _lost_in_conversion(messages: Sequence[BaseMessage]) -> list[object]:
+    """What the OpenAI-format conversion drops but a provider may still be sent: a tool
+    result's error status (Anthropic's ``is_error``) and an earlier answer's unparsable tool
+    calls. ``(index, field, value)`` per message that has one."""
+    lost: list[object] = []
+    for i, message in enumerate(messages):
+        if isinstance(message, ToolMessage) and message.status != "success":
+            lost.append([i, "status", message.status])
+        if isinstance(message, AIMessage) and message.invalid_tool_calls:
+            lost.append([i, "invalid_tool_calls", [dict(c) for c in message.invalid_tool_calls]])
+    return lost
 
 
 def _as_choice_body(generation: Generation) -> dict[str, object]:
@@ -228,13 +241,18 @@ class SemrouteCache(BaseCache):
                 ):
                     return None
                 openai_messages: list[object] = list(convert_to_openai_messages(messages))
+                lost = _lost_in_conversion(messages)
             except Exception:
                 return None
         else:
             openai_messages = [{"role": "user", "content": prompt}]
+            lost = []
+        params: dict[str, object] = {"llm_string": llm_string}
+        if lost:  # only then: the namespaces of ordinary requests stay as they were
+            params["message_fields"] = lost
         return chat_request(
             openai_messages,
-            {"llm_string": llm_string},
+            params,
             provider=_PROVIDER,
             prefix=self._prefix,
             history=self._history,
