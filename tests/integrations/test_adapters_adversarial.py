@@ -85,6 +85,22 @@ def test_litellm_parameters_outside_the_openai_list_are_keyed(
     assert _ask("capital of France", "second", **second) == "second"
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("litellm_parent_otel_span", object()),
+        ("user_api_key_dict", object()),
+        ("litellm_params", {"span": object()}),
+    ],
+)
+def test_litellm_objects_about_the_call_do_not_key_it(
+    lite_cache: SemrouteLiteLLMCache, name: str, value: object
+) -> None:
+    # The proxy adds these (a span, the caller's key): no JSON form, never sent to the model.
+    assert _ask("capital of France", "first") == "first"
+    assert _ask("capital of France", "second", **{name: value}) == "first"
+
+
 def test_litellm_text_completion_is_not_served_to_chat(lite_cache: SemrouteLiteLLMCache) -> None:
     model = "gpt-3.5-turbo-instruct"
     text = litellm.text_completion(model=model, prompt="capital of France", mock_response="T")

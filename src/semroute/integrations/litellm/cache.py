@@ -47,7 +47,14 @@ _TRANSPORT = frozenset(
         "request_timeout",
         "max_retries",
         "messages",
-        "parent_otel_span",  # a tracing span LiteLLM adds to async calls
+        # Objects LiteLLM and its proxy add to a call about the call, not the request (a
+        # tracing span, the caller's key, callback settings): never sent to the model, and an
+        # object with no JSON form would make every call unreadable, so uncached.
+        "parent_otel_span",
+        "litellm_parent_otel_span",
+        "user_api_key_dict",
+        "standard_callback_dynamic_params",
+        "litellm_params",
     }
 )
 _PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS) - _TRANSPORT | {"extra_body"}
