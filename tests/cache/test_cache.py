@@ -223,20 +223,16 @@ def test_replacing_a_query_keeps_one_entry(cache: SemanticCache) -> None:
 def test_hash_collision_never_serves_another_query(
     cache: SemanticCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import semroute.cache.calls as calls_module
-    import semroute.cache.store as store_module
-    import semroute.cache.writes as writes_module
+    import semroute.cache.code as code_module  # every exact key is computed there
 
     class Colliding:
-        normalize_query = staticmethod(calls_module._text.normalize_query)
+        normalize_query = staticmethod(code_module._text.normalize_query)
 
         @staticmethod
         def query_key(text: str) -> int:
             return 7
 
-    monkeypatch.setattr(calls_module, "_text", Colliding)
-    monkeypatch.setattr(writes_module, "_text", Colliding)
-    monkeypatch.setattr(store_module, "_text", Colliding)
+    monkeypatch.setattr(code_module, "_text", Colliding)
     cache.put("alpha", "A")
     cache.put("omega", "B")
     alpha = cache.get("alpha", threshold=0.99)

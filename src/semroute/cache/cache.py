@@ -93,7 +93,9 @@ class SemanticCache:
     Two texts that share whole sentences at their start or end (a RAG context, 12
     words or more) are compared on the sentences that differ: both must exist, embed
     at or above the threshold on their own and pass the guards
-    (``stats.shared_context_refusals``).
+    (``stats.shared_context_refusals``). Code in a query (fenced blocks, backtick spans,
+    indented lines) must be the same as written, in the exact key and for a semantic
+    candidate alike (``stats.code_refusals``).
 
     A semantic candidate at or above ``threshold`` is served only if the hit
     ``guards`` (on by default; ``None`` switches them off) find no differing

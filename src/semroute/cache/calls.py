@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _text, _validate
+from semroute import _validate
 from semroute._inputs import plain_text, real_vector
+from semroute.cache.code import exact_form, exact_key
 from semroute.cache.config import CacheConfig, check_guards, check_threshold
 from semroute.cache.guards.api import Guards
 from semroute.errors import InputError, InputTypeError
@@ -61,10 +62,10 @@ class Arguments:
         that no stored answer may serve, so it passes through to ``fn``.
         """
         text = plain_text(query, "query")
-        norm = _text.normalize_query(text)
+        norm = exact_form(text)
         if not norm and (not text or text.isspace()):
             raise InputError("query is empty or whitespace")
-        return text, norm, _text.query_key(text)
+        return text, norm, exact_key(text)
 
     def threshold(self, threshold: float | None) -> float:
         return self.config.threshold if threshold is None else check_threshold(threshold)

@@ -1,4 +1,4 @@
-"""The lookup decision: exact key -> index -> guards, blocks, long-text tail ->
+"""The lookup decision: exact key -> index -> guards, blocks, long-text tail, code ->
 shared context -> verifier.
 
 ``Lookup`` reads the entry store under the cache's lock and never writes an entry but to
@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from semroute import _cachecore
 from semroute.cache.blocks import Blocks, block_form
+from semroute.cache.code import code_parts
 from semroute.cache.guards.api import Guards, GuardSignature, guard_reason, guard_signature
 from semroute.cache.shared_context import differing_parts
 from semroute.cache.stats import StatsRecorder
@@ -81,7 +82,7 @@ class Check:
     """Why a semantic candidate may not be served; the query's guard signature is
     computed at most once per lookup, and only when some candidate qualifies."""
 
-    __slots__ = ("blocked", "guards", "mask", "query", "sig", "tail", "tail_of")
+    __slots__ = ("blocked", "code", "guards", "mask", "query", "sig", "tail", "tail_of")
 
     def __init__(
         self,
@@ -97,6 +98,7 @@ class Check:
         self.sig: GuardSignature | None = None
         self.tail_of = tail_of
         self.tail: str | bool | None = False  # False: not computed yet
+        self.code: tuple[str, ...] | None = None  # None: not computed yet
 
     def reason(self, cached_query: str) -> str | None:
         if self.blocked and block_form(cached_query, raw=True) in self.blocked:
@@ -107,6 +109,12 @@ class Check:
                 self.tail = self.tail_of(self.query)
             if self.tail_of(cached_query) != self.tail:
                 return "long_text"
+        # Code is compared as written (semroute.cache.code): the encoder cannot tell a
+        # flipped comparison or a line indented once more.
+        if self.code is None:
+            self.code = code_parts(self.query)
+        if code_parts(cached_query) != self.code:
+            return "code"
         if not self.mask:
             return None
         if self.sig is None:
@@ -283,6 +291,8 @@ class Lookup:
             self._stats.add("reported_refusals")
         elif reason == "long_text":
             self._stats.add("long_text_refusals")
+        elif reason == "code":
+            self._stats.add("code_refusals")
         else:
             self._stats.guard_block(reason)
         return False

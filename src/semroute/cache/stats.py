@@ -53,6 +53,9 @@ class CacheStats:
     #: Candidates refused because the texts share a long context and the parts that
     #: differ do not match on their own (semroute.cache.shared_context).
     shared_context_refusals: int = 0
+    #: Candidates refused because the code in the two texts (fenced blocks, backtick
+    #: spans, indented lines) is not the same as written (semroute.cache.code).
+    code_refusals: int = 0
     #: ``fn`` results handed back but not stored because they cannot be (not JSON, or
     #: nested deeper than a put accepts): the caller still gets the answer it paid for.
     unstorable_results: int = 0
@@ -66,6 +69,7 @@ class CacheStats:
             + self.reported_refusals
             + self.long_text_refusals
             + self.shared_context_refusals
+            + self.code_refusals
         )
 
     @property
@@ -102,6 +106,7 @@ class StatsRecorder:
             self.corrupt_entries = 0
             self.long_text_refusals = 0
             self.shared_context_refusals = 0
+            self.code_refusals = 0
             self.unstorable_results = 0
             self.guard_blocks: dict[str, int] = {}
             self._latency = np.zeros(_WINDOW, dtype=np.float64)
@@ -156,5 +161,6 @@ class StatsRecorder:
                 corrupt_entries=self.corrupt_entries,
                 long_text_refusals=self.long_text_refusals,
                 shared_context_refusals=self.shared_context_refusals,
+                code_refusals=self.code_refusals,
                 unstorable_results=self.unstorable_results,
             )

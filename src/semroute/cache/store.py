@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _cachecore, _text
+from semroute import _cachecore
 from semroute._entry import Entry
 from semroute.backends._base import Backend
+from semroute.cache.code import exact_form, exact_key
 from semroute.cache.config import CacheConfig, IndexConfig
 from semroute.cache.index import Partition
 from semroute.cache.stats import StatsRecorder
@@ -89,7 +90,7 @@ class EntryStore:
 
     def norm_of(self, slot: int) -> str:
         # Recomputed (0.3 µs) rather than stored (~110 bytes per entry).
-        return _text.normalize_query(self.table.queries[slot])
+        return exact_form(self.table.queries[slot])
 
     def slots_of(self, ns: Namespace) -> list[int]:
         table = self.table
@@ -136,8 +137,8 @@ class EntryStore:
             self.remove(self.id_to_slot[entry.id], None, persist=False)
         # The key is recomputed, never read from the store: a row written under another
         # normaliser (an older version kept no factorial "!") must not answer another query.
-        key = _text.query_key(entry.query)
-        same = self.find(entry.namespace, key, _text.normalize_query(entry.query))
+        key = exact_key(entry.query)
+        same = self.find(entry.namespace, key, exact_form(entry.query))
         if same is not None:
             # One entry per query: rows an older version keyed apart, or a peer's reply.
             self.remove(same, None, persist=False)

@@ -19,11 +19,11 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from semroute import _text
 from semroute._entry import Entry
 from semroute.cache import stored as _stored
 from semroute.cache.blocks import Blocks, block_form
 from semroute.cache.calls import Call
+from semroute.cache.code import exact_key
 from semroute.cache.lookup import CacheHit, Lookup
 from semroute.cache.replication import Follower
 from semroute.cache.store import EntryStore
@@ -153,7 +153,7 @@ class Writes:
                     self.backend.block(ns_name, asked, matched)
             ns = self.store.namespaces.get(ns_name)
             if ns is not None:
-                key = _text.query_key(hit.matched_query)
+                key = exact_key(hit.matched_query)
                 slot = ns.exact.get(key)
                 if slot is not None and self.store.table.queries[slot] == hit.matched_query:
                     self.store.remove(slot, None)
