@@ -97,4 +97,6 @@ def test_100k_lines_stream_in_bounded_memory(tmp_path: Path) -> None:
     # log: the peak over the last 40k lines (4+ MB of JSON) stays that of the 40k before.
     early = max(rss for records, rss in samples if LINES // 5 <= records < 3 * LINES // 5)
     late = max(rss for records, rss in samples if records >= 3 * LINES // 5)
-    assert late - early < 0.4 * size, (early, late, size)  # holding 40k parsed lines: >20 MB
+    # Holding the last 40k parsed lines would add > 20 MB; the bound (12 MB here) leaves room
+    # for the allocator's wobble in a process that ran the suite before (6.1 MB seen in CI).
+    assert late - early < 0.8 * size, (early, late, size)
