@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks._stamp import write_result
+from benchmarks.cache.shared_context_quality import served
 from semroute.cache import lookup
-from semroute.cache.cache import SemanticCache
 from semroute.encoder.encoder import Encoder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,15 +78,6 @@ NEAR_MISSES: list[tuple[str, str, str]] = [
         "Why is this query slow?\n```sql\nSELECT * FROM t WHERE a = 1 OR b = 2\n```",
     ),
 ]
-
-
-def served(pairs: list[tuple[str, str, bool]], encoder: Encoder) -> np.ndarray:
-    cache = SemanticCache(encoder=encoder, max_entries=None)
-    out = np.zeros(len(pairs), dtype=bool)
-    for i, (a, b, _) in enumerate(pairs):
-        cache.put(a, i, namespace=f"p{i}")
-        out[i] = cache.get(b, namespace=f"p{i}") is not None
-    return out
 
 
 def rates(decisions: np.ndarray, labels: np.ndarray) -> dict[str, Any]:

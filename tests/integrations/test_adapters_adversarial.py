@@ -4,7 +4,6 @@ answer, and answers that must not be stored, with the real langchain-core and li
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,28 +22,7 @@ from semroute.cache.cache import SemanticCache
 from semroute.integrations.langchain import SemrouteCache
 from semroute.integrations.litellm import SemrouteLiteLLMCache
 from tests.fakes import FakeEncoder
-
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if self.family == socket.AF_UNIX or address[0] in _LOOPBACK:
-            return real_connect(self, address)
-        raise OSError(f"network disabled in this test: {address!r}")
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host in _LOOPBACK or host is None:
-            return real_getaddrinfo(host, *args, **kwargs)
-        raise OSError(f"name resolution disabled in this test: {host!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
+from tests.offline import no_network  # noqa: F401  (autouse: no test here reaches the network)
 
 # -- LiteLLM -------------------------------------------------------------------------------
 

@@ -28,27 +28,7 @@ from semroute.errors import ConfigError
 from semroute.integrations.litellm import SemrouteLiteLLMCache, SemrouteRouting
 from semroute.router.router import Decision, Router, Tier
 from tests.fakes import FakeEncoder
-
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if self.family == socket.AF_UNIX or address[0] in _LOOPBACK:
-            return real_connect(self, address)
-        raise OSError(f"network disabled in this test: {address!r}")
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host in _LOOPBACK or host is None:
-            return real_getaddrinfo(host, *args, **kwargs)
-        raise OSError(f"name resolution disabled in this test: {host!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+from tests.offline import no_network  # noqa: F401  (autouse: no test here reaches the network)
 
 
 def test_the_network_really_is_off() -> None:

@@ -93,13 +93,17 @@ def test_a_budget_downgraded_answer_is_never_served_to_the_model_asked_for(
     assert api.calls == 2
 
 
-def audio_stream(request: Any) -> Any:
-    """A spoken answer streamed as the API does: audio deltas, no text content."""
+def wrapped_over(handler: Any, cache: SemanticCache) -> Any:
+    """A wrapped client whose API is ``handler`` (an httpx MockTransport handler)."""
+    http = HTTPX.Client(transport=HTTPX.MockTransport(handler))
+    return semroute.wrap(
+        openai.OpenAI(api_key="t", base_url="http://fake.test/v1", http_client=http), cache=cache
+    )
+
+
+def sse_response(deltas: list[dict[str, Any]]) -> Any:
+    """A chat stream as the API sends it: one chunk per delta, then ``stop`` and ``[DONE]``."""
     head = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
-    deltas = [
-        {"role": "assistant", "audio": {"id": "audio_1", "transcript": "Paris.", "data": "UklG"}},
-        {"audio": {"expires_at": 1, "transcript": ""}},
-    ]
     events = [
         {**head, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
     ]
@@ -108,12 +112,21 @@ def audio_stream(request: Any) -> Any:
     return HTTPX.Response(200, headers={"content-type": "text/event-stream"}, content=body)
 
 
-def test_a_streamed_spoken_answer_is_not_stored_without_its_audio(cache: SemanticCache) -> None:
-    http = HTTPX.Client(transport=HTTPX.MockTransport(audio_stream))
-    client = semroute.wrap(
-        openai.OpenAI(api_key="t", base_url="http://fake.test/v1", http_client=http),
-        cache=cache,
+def audio_stream(request: Any) -> Any:
+    """A spoken answer streamed as the API does: audio deltas, no text content."""
+    return sse_response(
+        [
+            {
+                "role": "assistant",
+                "audio": {"id": "audio_1", "transcript": "Paris.", "data": "UklG"},
+            },
+            {"audio": {"expires_at": 1, "transcript": ""}},
+        ]
     )
+
+
+def test_a_streamed_spoken_answer_is_not_stored_without_its_audio(cache: SemanticCache) -> None:
+    client = wrapped_over(audio_stream, cache)
     params = {"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "pcm16"}}
     first = ask(client, stream=True, **params)
     assert len(list(first)) == 3
@@ -139,28 +152,19 @@ def test_a_conversation_in_extra_body_is_never_served(api: FakeAPI, cache: Seman
 
 def reasoning_stream(request: Any) -> Any:
     """An OpenAI-compatible provider's stream with a text field the SDK does not define."""
-    head = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
-    deltas = [
-        {"role": "assistant", "content": "", "reasoning_content": "France's capital "},
-        {"reasoning_content": "is Paris."},
-        {"content": "Paris."},
-    ]
-    events = [
-        {**head, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
-    ]
-    events.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-    return HTTPX.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    return sse_response(
+        [
+            {"role": "assistant", "content": "", "reasoning_content": "France's capital "},
+            {"reasoning_content": "is Paris."},
+            {"content": "Paris."},
+        ]
+    )
 
 
 def test_a_streamed_text_field_the_sdk_does_not_define_is_kept_and_replayed(
     cache: SemanticCache,
 ) -> None:
-    http = HTTPX.Client(transport=HTTPX.MockTransport(reasoning_stream))
-    client = semroute.wrap(
-        openai.OpenAI(api_key="t", base_url="http://fake.test/v1", http_client=http),
-        cache=cache,
-    )
+    client = wrapped_over(reasoning_stream, cache)
     first = ask(client, stream=True)
     list(first)
     assert semroute.call_info(first).outcome == "miss"  # stored
@@ -181,20 +185,11 @@ def test_a_streamed_structured_field_the_sdk_does_not_define_is_not_stored(
     cache: SemanticCache,
 ) -> None:
     def annotated(request: Any) -> Any:
-        head = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
-        deltas = [{"role": "assistant", "content": "Paris."}, {"citations": [{"url": "u"}]}]
-        events = [
-            {**head, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
-        ]
-        events.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-        body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-        return HTTPX.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+        return sse_response(
+            [{"role": "assistant", "content": "Paris."}, {"citations": [{"url": "u"}]}]
+        )
 
-    http = HTTPX.Client(transport=HTTPX.MockTransport(annotated))
-    client = semroute.wrap(
-        openai.OpenAI(api_key="t", base_url="http://fake.test/v1", http_client=http),
-        cache=cache,
-    )
+    client = wrapped_over(annotated, cache)
     first = ask(client, stream=True)
     list(first)
     assert semroute.call_info(first).outcome == "bypass"
