@@ -4,7 +4,7 @@ For every pair the shipped encoder's cosine is computed once (vectors cached
 in benchmarks/.cache/). Among pairs at or above each threshold, a guard that
 fires on a *duplicate* costs a hit; one that fires on a *non-duplicate*
 prevents a wrong answer. Each guard is measured alone, then the default set
-(numbers, negation, opposites, entities) and all four (adding the opt-in key_terms).
+(numbers, negation, opposites, entities, direction) and all (adding the opt-in key_terms).
 
     python benchmarks/cache/guards_eval.py            # writes benchmarks/results/guards_quality.json
     python benchmarks/cache/guards_eval.py --data ../shared/data --model-dir models
@@ -43,6 +43,7 @@ SINGLE = {
     "negation": dataclasses.replace(_OFF, negation=True),
     "opposites": dataclasses.replace(_OFF, opposites=True),
     "entities": dataclasses.replace(_OFF, entities=True),
+    "direction": dataclasses.replace(_OFF, direction=True),
     "key_terms": dataclasses.replace(_OFF, key_terms=True),
     "default": Guards(),
     "all": Guards(key_terms=True),

@@ -282,7 +282,7 @@ def calibrate(
         encoder = default_encoder()
     sims = _cosines(checked, encoder)
     allowed = np.ones(len(checked), dtype=bool)
-    if guards.mask:
+    if guards.any:
         signatures: dict[str, Any] = {}
         for i, (a, b, _) in enumerate(checked):
             if sims[i] < sweep[0]:

@@ -105,7 +105,7 @@ def calibrate_verifier(
 
         encoder = default_encoder()
     candidate = _cosines(checked, encoder) >= cosine
-    if guards.mask:
+    if guards.any:
         signatures: dict[str, Any] = {}
         for i, (a, b, _) in enumerate(checked):
             if candidate[i]:

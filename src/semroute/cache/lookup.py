@@ -82,7 +82,7 @@ class Check:
     """Why a semantic candidate may not be served; the query's guard signature is
     computed at most once per lookup, and only when some candidate qualifies."""
 
-    __slots__ = ("blocked", "code", "guards", "mask", "query", "sig", "tail", "tail_of")
+    __slots__ = ("any_guard", "blocked", "code", "guards", "query", "sig", "tail", "tail_of")
 
     def __init__(
         self,
@@ -93,7 +93,7 @@ class Check:
     ) -> None:
         self.query = query
         self.guards = guards
-        self.mask = guards.mask
+        self.any_guard = guards.any
         self.blocked = blocked
         self.sig: GuardSignature | None = None
         self.tail_of = tail_of
@@ -115,7 +115,7 @@ class Check:
             self.code = code_parts(self.query)
         if code_parts(cached_query) != self.code:
             return "code"
-        if not self.mask:
+        if not self.any_guard:
             return None
         if self.sig is None:
             self.sig = guard_signature(self.query)
@@ -396,7 +396,7 @@ def _shared_context_reason(parts: tuple[str, str], guards: Guards) -> str | None
         return None
     if not ours or not theirs:
         return "added_part"
-    if guards.mask and guard_reason(guard_signature(ours), theirs, guards) is not None:
+    if guards.any and guard_reason(guard_signature(ours), theirs, guards) is not None:
         return "guards"
     return None
 

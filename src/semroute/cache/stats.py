@@ -31,7 +31,7 @@ class CacheStats:
     lookup_p50_us: float
     lookup_p99_us: float
     #: Semantic candidates above the threshold refused by a hit guard, by guard name
-    #: (``numbers``, ``negation``, ``opposites``, ``entities``, ``key_terms``).
+    #: (``numbers``, ``negation``, ``opposites``, ``entities``, ``direction``, ``key_terms``).
     guard_blocks: Mapping[str, int] = field(default_factory=dict)
     #: Candidates the ``verify`` hook refused.
     verify_refusals: int = 0

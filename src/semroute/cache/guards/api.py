@@ -11,6 +11,9 @@ It is refused when the two queries differ in
   one: "top" / "bottom", "jump into" / "jump out of", "buy" / "sell";
 - ``entities`` (on): a name (capitalised mid-sentence, "iPhone", "gpt4") is
   swapped for another term: "flights to Paris" / "flights to Rome";
+- ``direction`` (on): the same words on either side of "to", "into" or "than",
+  swapped: "from Milan to Florence" / "from Florence to Milan", "is a wolf stronger
+  than a bear" / "a bear stronger than a wolf" (``semroute.cache.guards.direction``);
 - ``key_terms`` (off): stricter; each side has a rare word the other lacks
   ("learn python" / "learn java", lower-case), or a name is added. It also
   refuses many true paraphrases that swap a synonym ("gun" / "weapon"), so it
@@ -32,6 +35,7 @@ import numpy.typing as npt
 from semroute import _guards as _native
 from semroute.cache.guards import twin as _ref
 from semroute.cache.guards import words as _words
+from semroute.cache.guards.direction import Sides, direction_swapped, relation_sides
 from semroute.errors import ConfigError, InputTypeError
 
 __all__ = ["GuardSignature", "Guards", "guard_reason", "guard_signature"]
@@ -50,8 +54,8 @@ class Guards:
     """Which guards run on a candidate above the threshold.
 
     >>> Guards().enabled
-    ('numbers', 'negation', 'opposites', 'entities')
-    >>> Guards(key_terms=True, opposites=False).enabled
+    ('numbers', 'negation', 'opposites', 'entities', 'direction')
+    >>> Guards(key_terms=True, opposites=False, direction=False).enabled
     ('numbers', 'negation', 'entities', 'key_terms')
     """
 
@@ -60,6 +64,7 @@ class Guards:
     opposites: bool = True
     entities: bool = True
     key_terms: bool = False
+    direction: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -69,11 +74,23 @@ class Guards:
     @classmethod
     def none(cls) -> Guards:
         """Every guard off: the similarity threshold alone decides."""
-        return cls(numbers=False, negation=False, opposites=False, entities=False, key_terms=False)
+        return cls(
+            numbers=False,
+            negation=False,
+            opposites=False,
+            entities=False,
+            key_terms=False,
+            direction=False,
+        )
+
+    @property
+    def any(self) -> bool:
+        """Whether any guard is on (``mask`` covers the native ones only)."""
+        return bool(self.mask) or self.direction
 
     @property
     def mask(self) -> int:
-        """Bit mask the native ``compare`` takes."""
+        """Bit mask the native ``compare`` takes (``direction`` is checked in Python)."""
         return (
             (_ref.GUARD_NUMBERS if self.numbers else 0)
             | (_ref.GUARD_NEGATION if self.negation else 0)
@@ -100,6 +117,8 @@ class GuardSignature:
     """
 
     packed: npt.NDArray[np.int64]
+    #: The relation words' sides, for the ``direction`` guard.
+    sides: Sides = ()
 
     @property
     def negations(self) -> int:
@@ -170,7 +189,7 @@ def guard_signature(query: str) -> GuardSignature:
     if not isinstance(query, str):
         raise InputTypeError(f"query must be str, got {type(query).__name__}")
     keys, codes = lexicon()
-    return GuardSignature(_native.signature(query, keys, codes))
+    return GuardSignature(_native.signature(query, keys, codes), relation_sides(query))
 
 
 def guard_reason(
@@ -192,11 +211,14 @@ def guard_reason(
     elif not isinstance(guards, Guards):
         raise ConfigError(f"guards must be a Guards, got {type(guards).__name__}")
     mask = guards.mask
-    if not mask:
+    if not mask and not guards.direction:
         return None
     a = query if isinstance(query, GuardSignature) else guard_signature(query)
     b = cached_query if isinstance(cached_query, GuardSignature) else guard_signature(cached_query)
-    return _REASONS.get(_native.compare(a.packed, b.packed, mask))
+    reason = _REASONS.get(_native.compare(a.packed, b.packed, mask)) if mask else None
+    if reason is None and guards.direction and direction_swapped(a.sides, b.sides):
+        return "direction"
+    return reason
 
 
 _DEFAULT = Guards()
