@@ -4,10 +4,11 @@
 Portuguese" / "Portuguese into French", "is a wolf stronger than a bear" / "a bear stronger
 than a wolf": the words are the same, so the encoder puts them at 0.99 and above, and no
 other guard sees a difference. Here a relation word that occurs once in each text splits
-its clause into the content words before it and after it; when a word before it in one
-text is after it in the other, and another word goes the other way, the direction is
-swapped and the candidate refused. Paraphrases that keep each side's words on its side
-("from my account, send money to John" / "send money to John from my account") pass.
+its clause; the two content words just before it and the two just after are its
+arguments. When an argument before it in one text is after it in the other, and another
+goes the other way, the direction is swapped and the candidate refused. Paraphrases that
+keep each side's words on its side ("from my account, send money to John" / "send money
+to John from my account") pass.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from semroute.cache.guards import words as _words
 _RELATIONS = frozenset({"to", "into", "onto", "than", "toward", "towards", "versus", "vs"})
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _CLAUSE = re.compile(r"[,;:.?!()\[\]\n]+")
+# The relation's arguments: the content words next to it, not the whole clause (a long
+# sentence reworded around an infinitive "to" moves words across it without a swap).
+_REACH = 2
 _QUICK = re.compile(r"\b(?:to|into|onto|than|towards?|versus|vs)\b", re.IGNORECASE)
 
 Sides = tuple[tuple[str, frozenset[str], frozenset[str]], ...]
@@ -28,12 +32,13 @@ Sides = tuple[tuple[str, frozenset[str], frozenset[str]], ...]
 
 @lru_cache(maxsize=4096)
 def relation_sides(text: str) -> Sides:
-    """``(relation, words before, words after)`` for each relation word that occurs once,
-    within its clause; content words only (stop words and the relation words left out).
+    """``(relation, words before, words after)`` for each relation word that occurs once:
+    the two content words next to it on each side, within its clause (stop words, the
+    relation words and words on both sides left out).
 
     >>> [(r, sorted(before), sorted(after)) for r, before, after in
     ...  relation_sides("Train times from Milan to Florence")]
-    [('to', ['milan', 'times', 'train'], ['florence'])]
+    [('to', ['milan', 'times'], ['florence'])]
     """
     if not _QUICK.search(text):
         return ()
@@ -45,7 +50,10 @@ def relation_sides(text: str) -> Sides:
             if token not in _RELATIONS:
                 continue
             seen[token] = seen.get(token, 0) + 1
-            found[token] = (_content(tokens[:i]), _content(tokens[i + 1 :]))
+            before, after = _content(tokens[:i])[-_REACH:], _content(tokens[i + 1 :])[:_REACH]
+            # A word on both sides says nothing about which way the relation goes.
+            both = set(before) & set(after)
+            found[token] = (frozenset(before) - both, frozenset(after) - both)
     return tuple(
         (relation, *found[relation])
         for relation in sorted(found)
@@ -53,8 +61,8 @@ def relation_sides(text: str) -> Sides:
     )
 
 
-def _content(tokens: list[str]) -> frozenset[str]:
-    return frozenset(t for t in tokens if t not in _words.STOP and t not in _RELATIONS)
+def _content(tokens: list[str]) -> list[str]:
+    return [t for t in tokens if t not in _words.STOP and t not in _RELATIONS]
 
 
 def direction_swapped(ours: Sides, theirs: Sides) -> bool:
