@@ -53,6 +53,7 @@ LICENCES = {
     "sick_contradiction": "SICK 2014: CC BY-NC-SA 3.0 (non-commercial)",
     "stsb": "STS benchmark: see stsb_LICENSE.txt (mixed sources)",
     "gptcache_mock": "GPTCache mock_data.json: MIT",
+    "hand_written": "written for this project",
 }
 
 Pair = tuple[str, str, bool]
@@ -111,6 +112,14 @@ LOADERS = {
     "stsb": load_stsb,
     "gptcache_mock": load_gptcache,
 }
+
+
+def load_hand_written() -> list[Pair]:
+    """The project's own near-misses and paraphrases (tests/cache/data/verifier_pairs.jsonl),
+    written for the verifier; not a development set, so not in :data:`LOADERS`."""
+    path = ROOT / "tests" / "cache" / "data" / "verifier_pairs.jsonl"
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    return [(r["a"], r["b"], bool(r["duplicate"])) for r in rows]
 
 
 def embed(texts: list[str], encoder: Any, cache_dir: Path) -> dict[str, np.ndarray]:
@@ -188,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "guards_quality.json"
     )
-    parser.add_argument("--sets", default=",".join(LOADERS))
+    parser.add_argument("--sets", default=",".join([*LOADERS, "hand_written"]))
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -214,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             f"first {QUICK_PAIRS} duplicates and non-duplicates per set: smoke, not results"
         )
     for name in args.sets.split(","):
-        pairs = LOADERS[name](args.data)
+        pairs = load_hand_written() if name == "hand_written" else LOADERS[name](args.data)
         if args.quick:
             dups = [p for p in pairs if p[2]][:QUICK_PAIRS]
             pairs = dups + [p for p in pairs if not p[2]][:QUICK_PAIRS]
