@@ -159,6 +159,21 @@ def test_given_embedding_skips_the_encoder_and_agrees(router: Router) -> None:
     assert with_vec.score == pytest.approx(without.score, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.float64(3.4028235677973366e38),  # just beyond float32: must not overflow in a cast
+        np.full(16, np.nan, dtype=np.float32),  # the float32 fast path
+        [math.inf] * 16,
+    ],
+)
+def test_embeddings_that_are_not_finite_float32_are_input_errors(
+    router: Router, bad: object
+) -> None:
+    with pytest.raises(InputError, match="NaN, infinity or values beyond float32"):
+        router.choose("prove the lemma", embedding=bad)  # type: ignore[arg-type]
+
+
 def test_choose_many_matches_choose(router: Router, data: tuple[list[str], np.ndarray]) -> None:
     queries = data[0][:25]
     batched = router.choose_many(queries)

@@ -34,18 +34,18 @@ def check_queries(queries: Sequence[str]) -> list[str]:
 
 def given_embeddings(embeddings: npt.ArrayLike, n: int, dim: int) -> npt.NDArray[np.float32]:
     """A caller's embeddings of ``n`` queries as a contiguous ``(n, dim)`` float32 array."""
+    bad = "embeddings contain NaN, infinity or values beyond float32"
     if isinstance(embeddings, np.ndarray) and embeddings.dtype == np.float32:
         # The cache's own vectors: one finiteness pass, no float64 round trip (hot path).
         vectors = embeddings
-        finite = bool(np.isfinite(vectors).all())
+        if not np.isfinite(vectors).all():
+            raise InputError(bad)
     else:
         exact = real_vector(embeddings, "embeddings")
-        finite = bool(np.isfinite(exact).all()) and not bool(
-            (np.abs(exact) > np.finfo(np.float32).max).any()
-        )
+        # Checked before the cast: a value beyond float32 would overflow in it.
+        if not np.isfinite(exact).all() or (np.abs(exact) > np.finfo(np.float32).max).any():
+            raise InputError(bad)
         vectors = exact.astype(np.float32)
-    if not finite:
-        raise InputError("embeddings contain NaN, infinity or values beyond float32")
     if vectors.ndim == 1:
         vectors = vectors[None, :]
     if vectors.shape != (n, dim):
