@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from semroute import _validate
 from semroute._inputs import plain_text, real_vector
-from semroute.cache.code import exact_form, exact_key
+from semroute.cache.code import exact
 from semroute.cache.config import CacheConfig, check_guards, check_threshold
 from semroute.cache.guards.api import Guards
 from semroute.errors import InputError, InputTypeError
@@ -62,10 +62,10 @@ class Arguments:
         that no stored answer may serve, so it passes through to ``fn``.
         """
         text = plain_text(query, "query")
-        norm = exact_form(text)
+        norm, key = exact(text)
         if not norm and (not text or text.isspace()):
             raise InputError("query is empty or whitespace")
-        return text, norm, exact_key(text)
+        return text, norm, key
 
     def threshold(self, threshold: float | None) -> float:
         return self.config.threshold if threshold is None else check_threshold(threshold)

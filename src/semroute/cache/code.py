@@ -58,17 +58,24 @@ def _lines(block: str) -> str:
 
 def exact_form(text: str) -> str:
     """The form exact repeats share: the normalised text, plus a digest of its code."""
-    return _with_code(_text.normalize_query(text), code_parts(text))
+    return exact(text)[0]
 
 
 def exact_key(text: str) -> int:
-    """The exact key of ``text``: the hash of :func:`exact_form`. Text without code keeps
+    """The exact key of ``text``: the hash of :func:`exact_form`."""
+    return exact(text)[1]
+
+
+def exact(text: str) -> tuple[str, int]:
+    """``(exact_form(text), exact_key(text))``, the code found once. Text without code keeps
     the key it had before code was told apart, so stores keep their keys."""
+    norm = _text.normalize_query(text)
     parts = code_parts(text)
     if not parts:
-        return _text.query_key(text)
+        return norm, _text.query_key(text)
+    form = _with_code(norm, parts)
     # The form is its own normal form (folded, single spaces, ends in a hex digit).
-    return _text.query_key(_with_code(_text.normalize_query(text), parts))
+    return form, _text.query_key(form)
 
 
 def _with_code(norm: str, parts: tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from semroute import _cachecore
 from semroute._entry import Entry
 from semroute.backends._base import Backend
-from semroute.cache.code import exact_form, exact_key
+from semroute.cache.code import exact, exact_form
 from semroute.cache.config import CacheConfig, IndexConfig
 from semroute.cache.index import Partition
 from semroute.cache.stats import StatsRecorder
@@ -137,8 +137,8 @@ class EntryStore:
             self.remove(self.id_to_slot[entry.id], None, persist=False)
         # The key is recomputed, never read from the store: a row written under another
         # normaliser (an older version kept no factorial "!") must not answer another query.
-        key = exact_key(entry.query)
-        same = self.find(entry.namespace, key, exact_form(entry.query))
+        form, key = exact(entry.query)
+        same = self.find(entry.namespace, key, form)
         if same is not None:
             # One entry per query: rows an older version keyed apart, or a peer's reply.
             self.remove(same, None, persist=False)
