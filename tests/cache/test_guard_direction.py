@@ -60,3 +60,13 @@ def test_the_cache_refuses_a_swapped_direction_and_counts_it() -> None:
     unguarded = SemanticCache(encoder=FakeEncoder(), guards=Guards(direction=False))
     unguarded.put("Train times from Milan to Florence", "timetable M->F")
     assert unguarded.get("Train times from Florence to Milan") is not None
+
+
+def test_long_texts_are_judged_alike_but_not_remembered() -> None:
+    from semroute.cache.guards import direction
+
+    context = "The timetable below lists every regional service. " * 12  # > 512 chars
+    a, b = context + SWAPPED[0][0], context + SWAPPED[0][1]
+    before = direction._cached_sides.cache_info().currsize
+    assert direction_swapped(relation_sides(a), relation_sides(b))
+    assert direction._cached_sides.cache_info().currsize == before

@@ -30,7 +30,11 @@ _QUICK = re.compile(r"\b(?:to|into|onto|than|towards?|versus|vs)\b", re.IGNORECA
 Sides = tuple[tuple[str, frozenset[str], frozenset[str]], ...]
 
 
-@lru_cache(maxsize=4096)
+# Short texts only are remembered: a lookup re-reads the same stored queries (~11 µs each
+# uncached), and the cache must not hold thousands of long prompts alive.
+_CACHED_CHARS = 512
+
+
 def relation_sides(text: str) -> Sides:
     """``(relation, words before, words after)`` for each relation word that occurs once:
     the two content words next to it on each side, within its clause (stop words, the
@@ -42,6 +46,15 @@ def relation_sides(text: str) -> Sides:
     """
     if not _QUICK.search(text):
         return ()
+    return _cached_sides(text) if len(text) <= _CACHED_CHARS else _sides(text)
+
+
+@lru_cache(maxsize=4096)
+def _cached_sides(text: str) -> Sides:
+    return _sides(text)
+
+
+def _sides(text: str) -> Sides:
     seen: dict[str, int] = {}
     found: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
     for clause in _CLAUSE.split(text.casefold()):
